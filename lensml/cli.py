@@ -1,0 +1,81 @@
+"""The ``lensml`` command line.
+
+Each sub-command lives in its own module under :mod:`lensml.experiments.commands`
+and exposes two functions::
+
+    add_arguments(parser: argparse.ArgumentParser) -> None
+    main(args: argparse.Namespace) -> int
+
+The modules are imported lazily, so ``lensml --help`` does not pay for importing
+TensorFlow or JAX. Nothing in lensml imports this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Order is the order shown by ``lensml --help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("lensml.experiments.commands.demo", "ray-trace one lens and write a PNG (physics demo)"),
+    "quickstart": ("lensml.experiments.commands.quickstart", "build a small dataset, train two models, write a report"),
+    "simulate": ("lensml.experiments.commands.simulate", "simulate a DeepLense-style dataset"),
+    "train": ("lensml.experiments.commands.train", "train a model from an experiment config"),
+    "pretrain": ("lensml.experiments.commands.pretrain", "self-supervised pretraining from a config"),
+    "finetune": ("lensml.experiments.commands.finetune", "fine-tune or linear-probe a pretrained encoder"),
+    "evaluate": ("lensml.experiments.commands.evaluate", "evaluate a saved model under the protocol"),
+    "compare": ("lensml.experiments.commands.compare", "put several evaluation runs side by side"),
+    "tune": ("lensml.experiments.commands.tune", "run or resume an Optuna study"),
+    "benchmark": ("lensml.experiments.commands.benchmark", "speed benchmarks and paper reproduction"),
+}
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    """Commands whose module exists in this installation."""
+    found = {}
+    for name, (module, help_text) in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            found[name] = (module, help_text)
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lensml",
+        description="Physics-informed deep learning for strong gravitational lensing (Keras 3).",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["tensorflow", "jax"],
+        default=None,
+        help="Keras backend (default: $KERAS_BACKEND, else tensorflow). Must come before the sub-command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in _available().items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The backend must be fixed before keras is first imported, which happens when the
+    # sub-command modules are imported to build the parser.
+    if "--backend" in argv:
+        i = argv.index("--backend")
+        if i + 1 < len(argv):
+            import os
+
+            os.environ["KERAS_BACKEND"] = argv[i + 1]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    return int(importlib.import_module(args._module).main(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

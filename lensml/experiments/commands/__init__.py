@@ -1,0 +1,1 @@
+"""One module per ``lensml`` sub-command: ``add_arguments(parser)`` and ``main(args)``."""
