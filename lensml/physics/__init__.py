@@ -10,7 +10,18 @@ from lensml.physics.grids import pixel_coordinates, pixel_grid, pixel_grid_numpy
 from lensml.physics.inverse_lens import InverseLens, inverse_lens
 from lensml.physics.lens_equation import LensEquation
 from lensml.physics.light import LIGHT_PROFILES, Gaussian, LightModel, SersicEllipse
-from lensml.physics.mass import PROFILES, SIE, SIS, MassProfile, PointMass, Shear
+from lensml.physics.mass import (
+    NFW,
+    PROFILES,
+    SIE,
+    SIS,
+    TNFW,
+    AxionVortex,
+    AxionVortexLine,
+    MassProfile,
+    PointMass,
+    Shear,
+)
 from lensml.physics.mass_model import MassModel
 from lensml.physics.poisson import PoissonSolver, poisson_solve
 from lensml.physics.preprocessing import PhysicsPreprocessing, physics_preprocessing
@@ -33,6 +44,10 @@ __all__ = [
     "SIE",
     "Shear",
     "PointMass",
+    "NFW",
+    "TNFW",
+    "AxionVortex",
+    "AxionVortexLine",
     "LightModel",
     "LIGHT_PROFILES",
     "SersicEllipse",
