@@ -36,7 +36,12 @@ def make_inputs(batch, num_pix, seed=0):
     """Random images, deflections (arcsec) and lens parameters, float32."""
     rng = np.random.default_rng(seed)
     images = rng.random((batch, num_pix, num_pix, 1)).astype(np.float32)
-    alpha = rng.normal(0.0, 0.5, (batch, num_pix, num_pix, 2)).astype(np.float32)
+    # A realistic, smooth deflection field: an SIS of theta_E U(1, 1.7)" per image.
+    coords = (np.arange(num_pix) - (num_pix - 1) / 2.0) * PIXEL_SCALE
+    y, x = np.meshgrid(coords, coords, indexing="ij")
+    r = np.maximum(np.hypot(x, y), 1e-6)
+    theta_e = rng.uniform(1.0, 1.7, (batch, 1, 1))
+    alpha = np.stack([theta_e * x / r, theta_e * y / r], axis=-1).astype(np.float32)
     lens = {
         "theta_E": rng.uniform(1.0, 1.7, batch),
         "e1": rng.uniform(-0.2, 0.2, batch),
