@@ -33,16 +33,19 @@ def test_noise_levels_match_lenstronomy(instrument, unit, rng):
 
 def test_instrument_noise_statistics_and_seeds(rng):
     images = np.full((2, 48, 48, 1), 2.0, "float32")
-    noisy = to_numpy(run(add_instrument_noise, images, seed=7, **EUCLID))
-    again = to_numpy(run(add_instrument_noise, images, seed=7, **EUCLID))
-    other = to_numpy(run(add_instrument_noise, images, seed=8, **EUCLID))
+    def draws(images):
+        return (add_instrument_noise(images, 7, **EUCLID), add_instrument_noise(images, 7, **EUCLID),
+                add_instrument_noise(images, 8, **EUCLID),
+                add_instrument_noise(images, 7, poisson_noise=False, **EUCLID))
+
+    noisy, again, other, only_background = (to_numpy(v) for v in run(draws, images))
     np.testing.assert_array_equal(noisy, again)
     assert np.abs(noisy - other).max() > 0
     expected = SingleBand(**EUCLID).estimate_noise(np.full((2, 2), 2.0))[0, 0]
     residual = noisy - images
     assert abs(residual.mean()) < 4 * expected / np.sqrt(residual.size)
     assert residual.std() == pytest.approx(expected, rel=0.05)
-    only_background = to_numpy(run(add_instrument_noise, images, seed=7, poisson_noise=False, **EUCLID)) - images
+    only_background = only_background - images
     assert only_background.std() == pytest.approx(background_noise_rms(**EUCLID), rel=0.05)
     generator = keras.random.SeedGenerator(3)
     a = to_numpy(add_instrument_noise(images, generator, **HST))

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def simulate(seed: int, num_pix: int, pixel_scale: float, num_subhalos: int) -> dict:
     """One lens system as numpy arrays: image, kappa, alpha, source, reconstruction, parameters."""
+    import keras
     import numpy as np
     from keras import ops
 
@@ -50,25 +51,32 @@ def simulate(seed: int, num_pix: int, pixel_scale: float, num_subhalos: int) -> 
         {"amp": 20.0, "R_sersic": 0.25, "n_sersic": 1.0, "e1": -0.1, "e2": 0.1,
          "center_x": float(source_centre[0]), "center_y": float(source_centre[1])}
     ]
-    mass = MassModel(["SIE", "SHEAR"] + ["POINT_MASS"] * num_subhalos)
-    light = LightModel(["SERSIC_ELLIPSE"])
+    def render(kwargs_lens, kwargs_source):
+        mass = MassModel(["SIE", "SHEAR"] + ["POINT_MASS"] * num_subhalos)
+        light = LightModel(["SERSIC_ELLIPSE"])
+        x, y = pixel_grid(num_pix, pixel_scale)
+        alpha_x, alpha_y = mass.deflection(x, y, kwargs_lens)
+        image = light.surface_brightness(x - alpha_x, y - alpha_y, kwargs_source)[None, ..., None]
+        image = convolve_gaussian_psf(image, fwhm=0.16, pixel_scale=pixel_scale)
+        noisy = add_instrument_noise(
+            image, seed, pixel_scale=pixel_scale, exposure_time=565.0, num_exposures=4, sky_brightness=22.35,
+            magnitude_zero_point=24.0, read_noise=4.2, ccd_gain=3.1,
+        )
+        alpha = ops.stack([alpha_x, alpha_y], axis=-1)[None]
+        # The source grid: half the image's field of view at half its pixel size.
+        reconstruction = InverseLens(
+            pixel_scale=pixel_scale, source_num_pix=num_pix, source_pixel_scale=pixel_scale / 2
+        )([noisy, alpha])
+        xs, ys = pixel_grid(num_pix, pixel_scale / 2)
+        source = light.surface_brightness(xs, ys, kwargs_source)
+        return noisy, mass.convergence(x, y, kwargs_lens), source, reconstruction
 
-    x, y = pixel_grid(num_pix, pixel_scale)
-    alpha_x, alpha_y = mass.deflection(x, y, kwargs_lens)
-    beta_x, beta_y = x - alpha_x, y - alpha_y
-    image = light.surface_brightness(beta_x, beta_y, kwargs_source)[None, ..., None]
-    image = convolve_gaussian_psf(image, fwhm=0.16, pixel_scale=pixel_scale)
-    noisy = add_instrument_noise(
-        image, seed, pixel_scale=pixel_scale, exposure_time=565.0, num_exposures=4, sky_brightness=22.35,
-        magnitude_zero_point=24.0, read_noise=4.2, ccd_gain=3.1,
-    )
-    alpha = ops.stack([alpha_x, alpha_y], axis=-1)[None]
-    reconstruction = InverseLens(pixel_scale=pixel_scale, source_num_pix=num_pix, source_pixel_scale=pixel_scale / 2)(
-        [noisy, alpha]
-    )
-    xs, ys = pixel_grid(num_pix, pixel_scale / 2)
-    source = light.surface_brightness(xs, ys, kwargs_source)
-    kappa = mass.convergence(x, y, kwargs_lens)
+    if keras.backend.backend() == "jax":
+        # One compiled graph instead of compiling every op on first use.
+        import jax
+
+        render = jax.jit(render)
+    noisy, kappa, source, reconstruction = render(kwargs_lens, kwargs_source)
     to_np = lambda v: np.asarray(ops.convert_to_numpy(v))  # noqa: E731
     return {
         "image": to_np(noisy)[0, ..., 0],
