@@ -23,6 +23,13 @@ from lensml.physics.mass import (
     Shear,
 )
 from lensml.physics.mass_model import MassModel
+from lensml.physics.noise import (
+    add_instrument_noise,
+    add_poisson_gaussian_noise,
+    background_noise_rms,
+    magnitude_to_cps,
+    poisson_noise_rms,
+)
 from lensml.physics.poisson import PoissonSolver, poisson_solve
 from lensml.physics.preprocessing import PhysicsPreprocessing, physics_preprocessing
 from lensml.physics.psf import (
@@ -64,4 +71,9 @@ __all__ = [
     "gaussian_filter_matrix",
     "convolve_gaussian_psf",
     "convolve_psf",
+    "add_instrument_noise",
+    "add_poisson_gaussian_noise",
+    "background_noise_rms",
+    "poisson_noise_rms",
+    "magnitude_to_cps",
 ]

@@ -49,24 +49,29 @@ class AxionVortex(MassProfile):
     static = ("n_points",)
 
     @staticmethod
-    def positions(n_points, half_length, angle, center_x=0.0, center_y=0.0):
-        """Yield the (x, y) of each point mass, k = 0..n-1 along the line (arcsec)."""
+    def _sum_over_points(n, half_length, angle, center_x, center_y, term, init):
+        """sum_k term(x_k, y_k) over the n points, as a compiled loop (not unrolled n times)."""
         cos, sin = ops.cos(angle), ops.sin(angle)
-        for k in range(n_points):
-            frac = 0.0 if n_points == 1 else -1.0 + 2.0 * k / (n_points - 1)
-            yield center_x + frac * half_length * cos, center_y + frac * half_length * sin
+        spacing = 0.0 if n == 1 else 2.0 / (n - 1)
+
+        def body(k, total):
+            frac = -1.0 + spacing * ops.cast(k, "float32") if n > 1 else 0.0
+            px = center_x + frac * half_length * cos
+            py = center_y + frac * half_length * sin
+            return tuple(t + v for t, v in zip(total, term(px, py)))
+
+        # A loop over the points, not a broadcast over a new axis: (B, H, W, n)
+        # intermediates are large and slower (DESIGN section 6).
+        return ops.fori_loop(0, n, body, init)
 
     def _deflection(self, x, y, theta_E, half_length, angle, center_x, center_y, n_points):
         n = _static_int("n_points", n_points)
         each = theta_E * theta_E / n
-        total_x = total_y = 0.0
-        # A Python loop over the points, not a broadcast over a new axis: (B, H, W, n)
-        # intermediates are large and slower (DESIGN section 6).
-        for px, py in self.positions(n, half_length, angle, center_x, center_y):
-            ax, ay = point_mass_deflection(x - px, y - py, each)
-            total_x = total_x + ax
-            total_y = total_y + ay
-        return total_x, total_y
+        zero = ops.zeros_like(x + y + each + half_length + angle + center_x + center_y)
+        return self._sum_over_points(
+            n, half_length, angle, center_x, center_y,
+            lambda px, py: point_mass_deflection(x - px, y - py, each), (zero, zero),
+        )
 
     def _convergence(self, x, y, theta_E, half_length, angle, center_x, center_y, n_points):
         return 0.0 * (x - center_x) * (y - center_y) * theta_E * half_length * angle
@@ -74,9 +79,11 @@ class AxionVortex(MassProfile):
     def _potential(self, x, y, theta_E, half_length, angle, center_x, center_y, n_points):
         n = _static_int("n_points", n_points)
         each = theta_E * theta_E / n
-        total = 0.0
-        for px, py in self.positions(n, half_length, angle, center_x, center_y):
-            total = total + point_mass_potential(x - px, y - py, each)
+        zero = ops.zeros_like(x + y + each + half_length + angle + center_x + center_y)
+        (total,) = self._sum_over_points(
+            n, half_length, angle, center_x, center_y,
+            lambda px, py: (point_mass_potential(x - px, y - py, each),), (zero,),
+        )
         return total
 
 
