@@ -15,11 +15,38 @@ from lensml.evaluation.classification import (
     roc_auc,
     roc_curve,
 )
+from lensml.evaluation.equivariance import equivariance_error, spatial_feature_transform
+from lensml.evaluation.gradcam import grad_cam
+from lensml.evaluation.inputs import as_arrays, load_data, load_npy_folder
+from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, layer_outputs
+from lensml.evaluation.patching import activation_patching
+from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
 from lensml.evaluation.regression import regression_metrics
+from lensml.evaluation.report import evaluate_model, render_report
+from lensml.evaluation.transforms import D4_ELEMENTS, d4_inverse, d4_transform
 from lensml.evaluation.super_resolution import bicubic_upsample, psnr_ssim, super_resolution_metrics
 
 __all__ = [
+    "D4_ELEMENTS",
     "accuracy",
+    "activation_patching",
+    "as_arrays",
+    "d4_inverse",
+    "d4_transform",
+    "equivariance_error",
+    "evaluate_model",
+    "extract_features",
+    "find_layer",
+    "grad_cam",
+    "intercept",
+    "last_conv_layer",
+    "layer_outputs",
+    "linear_probe",
+    "load_data",
+    "load_npy_folder",
+    "probe_layers",
+    "render_report",
+    "spatial_feature_transform",
     "aggregate_seeds",
     "bicubic_upsample",
     "classification_metrics",

@@ -24,6 +24,12 @@ def tiny_cnn():
 
 
 @pytest.fixture
+def make_tiny_cnn():
+    """The builder itself, for tests that need other options (e.g. logits)."""
+    return build_tiny_cnn
+
+
+@pytest.fixture
 def tiny_data(rng):
     """12 images (16x16x1) in 3 classes whose brightness encodes the class, labels (12,)."""
     labels = np.repeat(np.arange(3), 4)
