@@ -193,3 +193,28 @@ def load_data(spec: str, split: str = "test", target: str = "label", batch_size:
     dataset = pipeline(spec, split, batch_size=batch_size, target=target, shuffle=False, data_dir=data_dir)
     images, targets = as_arrays(dataset, max_examples=max_examples)
     return {"images": images, "targets": targets, "class_names": list(DEFAULT_CLASS_NAMES)}
+
+
+def load_keras_model(path):
+    """Load a ``.keras`` file in safe mode after registering lensml's custom layers and models.
+
+    Raises:
+        FileNotFoundError: when ``path`` does not exist.
+        ValueError: when it is not a ``.keras`` archive.
+    """
+    import importlib
+
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`model` file {str(path)!r} does not exist.")
+    if path.suffix != ".keras":
+        raise ValueError(f"`model` must be a .keras file saved with model.save(...), got {str(path)!r}.")
+    # Importing these registers their serializable classes; a package that is not there yet is skipped.
+    for module in ("lensml.physics", "lensml.layers", "lensml.models", "lensml.ssl"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    return keras.saving.load_model(path, safe_mode=True)
