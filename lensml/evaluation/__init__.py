@@ -4,7 +4,7 @@ Metrics (numpy), multi-seed aggregation, plots (matplotlib, PNG), interpretabili
 (Grad-CAM, activation patching, linear probes, equivariance error) and reports.
 """
 
-from lensml.evaluation.aggregation import aggregate_seeds, flatten_metrics, format_mean_std
+from lensml.evaluation.aggregation import aggregate_seeds, flatten_metrics, format_mean_std, group_and_aggregate
 from lensml.evaluation.calibration import expected_calibration_error, reliability_bins
 from lensml.evaluation.classification import (
     accuracy,
@@ -19,15 +19,32 @@ from lensml.evaluation.equivariance import equivariance_error, spatial_feature_t
 from lensml.evaluation.gradcam import grad_cam
 from lensml.evaluation.inputs import as_arrays, load_data, load_npy_folder
 from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, layer_outputs
+from lensml.evaluation.label_efficiency import (
+    DEFAULT_SEEDS,
+    LABEL_FRACTIONS,
+    label_efficiency_plan,
+    stratified_subset,
+    write_protocol_report,
+)
 from lensml.evaluation.patching import activation_patching
 from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.report import evaluate_model, render_report
+from lensml.evaluation.transfer import TRANSFER_SETTINGS, cross_instrument_plan, match_instrument
 from lensml.evaluation.transforms import D4_ELEMENTS, d4_inverse, d4_transform
 from lensml.evaluation.super_resolution import bicubic_upsample, psnr_ssim, super_resolution_metrics
 
 __all__ = [
+    "DEFAULT_SEEDS",
     "D4_ELEMENTS",
+    "LABEL_FRACTIONS",
+    "TRANSFER_SETTINGS",
+    "cross_instrument_plan",
+    "group_and_aggregate",
+    "label_efficiency_plan",
+    "match_instrument",
+    "stratified_subset",
+    "write_protocol_report",
     "accuracy",
     "activation_patching",
     "as_arrays",

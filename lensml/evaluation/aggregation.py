@@ -46,3 +46,24 @@ def format_mean_std(mean: float, std: float | None = None, digits: int = 4) -> s
     if std is None:
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} +- {std:.{digits}f}"
+
+
+def group_and_aggregate(results: list[dict], by: tuple[str, ...]) -> dict[tuple, dict]:
+    """Group result records by the values of ``by`` and aggregate each group's seeds.
+
+    Args:
+        results: records like ``{"model": "resnet18", "fraction": 0.1, "seed": 0, "metrics": {...}}``.
+        by: record keys that define a group (everything else, e.g. the seed, is averaged over).
+
+    Returns:
+        ``{group_values_tuple: aggregate_seeds(group metrics)}`` in first-seen order.
+    """
+    if not results:
+        raise ValueError("`results` is empty; expected at least one result record.")
+    groups: dict[tuple, list[dict]] = {}
+    for record in results:
+        missing = [k for k in (*by, "metrics") if k not in record]
+        if missing:
+            raise ValueError(f"result record {record!r} lacks keys {missing}; expected {list(by)} and 'metrics'.")
+        groups.setdefault(tuple(record[k] for k in by), []).append(record["metrics"])
+    return {key: aggregate_seeds(members) for key, members in groups.items()}
