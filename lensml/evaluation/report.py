@@ -14,7 +14,7 @@ import numpy as np
 
 from lensml.evaluation import plots
 from lensml.evaluation.classification import classification_metrics
-from lensml.evaluation.inputs import as_arrays
+from lensml.evaluation.inputs import DEFAULT_CLASS_NAMES, as_arrays
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.super_resolution import bicubic_upsample, super_resolution_metrics
 
@@ -50,7 +50,8 @@ def evaluate_model(
             arrays or a tf.data.Dataset of pairs; targets are int labels, log10 masses, or HR images.
         task: "classification", "regression" or "super_resolution".
         out_dir: folder to write (created if needed).
-        class_names: C names in class-index order (classification only; required there).
+        class_names: C names in class-index order (classification only); default
+            ("no_sub", "cdm", "axion") for 3 outputs, else "class_0"... .
         model_name, dataset_name, split: provenance written to metrics.json (``lensml compare``
             matches published numbers on model_name and dataset_name).
         history: optional Keras History, its dict, or a CSVLogger path -> training_curves.png.
@@ -107,10 +108,13 @@ def evaluate_model(
 
 def _classification(model, images, targets, outputs, class_names, out, record, figures, *, preprocess, gradcam,
                     gradcam_layer, num_gradcam, ece_bins):
+    if outputs.ndim != 2:
+        raise ValueError(f"a classifier must output (N, classes) scores, got shape {outputs.shape}.")
     if class_names is None:
-        raise ValueError("`class_names` is required for task='classification' (e.g. ['no_sub', 'cdm', 'axion']).")
+        class_names = DEFAULT_CLASS_NAMES if outputs.shape[1] == len(DEFAULT_CLASS_NAMES) else [
+            f"class_{i}" for i in range(outputs.shape[1])]
     class_names = [str(c) for c in class_names]
-    if outputs.ndim != 2 or outputs.shape[1] != len(class_names):
+    if outputs.shape[1] != len(class_names):
         raise ValueError(
             f"the model outputs shape {outputs.shape} but the dataset has {len(class_names)} classes "
             f"{class_names}; expected (N, {len(class_names)})."
@@ -144,9 +148,11 @@ def _gradcam_figure(model, images, labels, class_names, out, record, figures, pr
     pre = None
     if preprocess == "physics":
         try:
+            from keras import ops
+
             from lensml.physics import PhysicsPreprocessing
 
-            pre = np.asarray(PhysicsPreprocessing()(images))
+            pre = ops.convert_to_numpy(PhysicsPreprocessing()(images))
         except (ImportError, AttributeError) as error:
             record["notes"].append(f"physics-preprocessed Grad-CAM view skipped: {error}")
     elif callable(preprocess):

@@ -110,3 +110,34 @@ def test_equivariance_error(rng):
     assert errors["full"]["per_element"]["e"] < 1e-6
     with pytest.raises(ValueError, match="square"):
         equivariance_error(model, x[:, :, :4], layers=["point"])
+
+
+class _Subclassed(keras.Model):
+    """A subclassed classifier: interception must not depend on the functional graph."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="sub_conv")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(3, name="sub_head")
+
+    def call(self, x, training=False):
+        return self.head(self.pool(self.conv(x)))
+
+
+def test_nested_and_subclassed_models(tiny_data):
+    images, _ = tiny_data
+    keras.utils.set_random_seed(0)
+    enc_in = keras.Input((16, 16, 1))
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, padding="same", name="enc_conv")(enc_in))
+    encoder = keras.Model(enc_in, features, name="encoder")
+    inputs = keras.Input((16, 16, 1))
+    nested = keras.Model(inputs, keras.layers.Dense(3, name="head")(encoder(inputs)))
+    sub = _Subclassed()
+    sub(images[:1])
+    for model, conv in ((nested, "enc_conv"), (sub, "sub_conv")):
+        assert last_conv_layer(model).name == conv
+        assert grad_cam(model, images[:2]).shape == (2, 16, 16)
+        patch = activation_patching(model, images[:2], lambda x: x)
+        assert max(r["delta_l2"] for r in patch.values()) < 1e-5
+        assert extract_features(model, images, [conv])[conv].shape == (12, 4)

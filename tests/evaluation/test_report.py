@@ -67,8 +67,10 @@ def test_bad_inputs(tmp_path, tiny_cnn, tiny_data):
         as_arrays((images[:0], labels[:0]))
     with pytest.raises(ValueError, match="task"):
         evaluate_model(tiny_cnn, (images, labels), "segmentation", tmp_path, NAMES)
-    with pytest.raises(ValueError, match="class_names"):
-        evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path)
+    with pytest.raises(ValueError, match=r"y_true.*\[0, 2\]"):  # labels beyond the model's 3 outputs
+        evaluate_model(tiny_cnn, (images, labels + 1), "classification", tmp_path, gradcam=False)
+    default = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path, gradcam=False)
+    assert default["metrics"]["class_names"] == NAMES
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_npy_folder(tmp_path / "nowhere")
 
