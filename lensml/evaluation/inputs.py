@@ -166,7 +166,8 @@ def load_data(spec: str, split: str = "test", target: str = "label", batch_size:
             "deeplense/model_ii_3k", read with ``lensml.data.pipeline`` (no shuffling, the
             protocol's normalisation).
         split: split name ("test", "validation", "train").
-        target: "label" (classification) or "log10_axion_mass" (regression).
+        target: "label" (classification), "log10_axion_mass" (regression) or "hr"
+            (super-resolution: inputs LR, targets HR; dataset names only).
 
     Returns:
         ``{"images", "targets", "class_names"}`` with images (N, H, W, 1) float32.
@@ -175,6 +176,9 @@ def load_data(spec: str, split: str = "test", target: str = "label", batch_size:
         data = load_npy_folder(spec, split=split)
         if target == "label":
             targets = data["labels"]
+        elif target == "hr":
+            raise ValueError(f"`data` folder {spec!r}: super-resolution needs a dataset with LR/HR pairs "
+                             "(e.g. deeplense/model_ii_sr16), not a folder of single images.")
         elif target == "log10_axion_mass":
             keep = np.isfinite(data["log10_axion_mass"])
             if not keep.any():

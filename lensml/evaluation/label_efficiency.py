@@ -20,17 +20,19 @@ LABEL_FRACTIONS = (0.01, 0.1, 1.0)
 DEFAULT_SEEDS = (0, 1, 2)
 
 
-def stratified_subset(labels, fraction: float, seed: int, min_per_class: int = 1) -> np.ndarray:
+def stratified_subset(labels, fraction: float, seed: int | None, min_per_class: int = 1) -> np.ndarray:
     """Indices of a class-stratified subset holding ``fraction`` of each class.
 
-    Each class keeps round(fraction * n_class) examples (at least ``min_per_class``). For one
-    seed the subsets are nested: the 1% subset lies inside the 10% subset, which lies inside
-    the full set, so a curve measures labels, not luck of the draw.
+    Each class keeps ceil(fraction * n_class) examples (at least ``min_per_class``), drawn by a
+    seeded permutation; ``seed=None`` keeps the first ones in stored order, the rule of
+    ``lensml.data.pipeline(..., fraction=...)``. For one seed the subsets are nested: the 1%
+    subset lies inside the 10% subset, which lies inside the full set, so a curve measures
+    labels, not the luck of the draw.
 
     Args:
         labels: (N,) int class indices of the training split.
         fraction: in (0, 1].
-        seed: numpy Generator seed.
+        seed: numpy Generator seed, or None for stored order.
 
     Returns:
         (n,) int64 sorted indices into ``labels``.
@@ -38,12 +40,12 @@ def stratified_subset(labels, fraction: float, seed: int, min_per_class: int = 1
     labels = as_label_array(labels, "labels")
     if not 0 < float(fraction) <= 1:
         raise ValueError(f"`fraction` must be in (0, 1], got {fraction!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed) if seed is not None else None
     chosen = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        order = members[rng.permutation(members.size)]
-        keep = min(members.size, max(min_per_class, int(round(fraction * members.size))))
+        order = members if seed is None else members[rng.permutation(members.size)]
+        keep = min(members.size, max(min_per_class, int(np.ceil(fraction * members.size - 1e-9))))
         chosen.append(order[:keep])
     return np.sort(np.concatenate(chosen))
 

@@ -25,6 +25,7 @@ def test_stratified_subset_is_stratified_nested_and_seeded():
     np.testing.assert_array_equal(small, stratified_subset(labels, 0.01, seed=3))
     assert not np.array_equal(ten, stratified_subset(labels, 0.1, seed=4))
     assert stratified_subset(labels, 1.0, seed=0).size == 600
+    np.testing.assert_array_equal(stratified_subset(labels, 0.01, seed=None), [0, 1, 2, 300, 301, 500])
     assert np.bincount(labels[stratified_subset(labels, 0.001, seed=0)]).tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match="fraction"):
         stratified_subset(labels, 0.0, seed=0)

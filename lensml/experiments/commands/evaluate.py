@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TARGETS = {"classification": "label", "regression": "log10_axion_mass"}
+TARGETS = {"classification": "label", "regression": "log10_axion_mass", "super_resolution": "hr"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
