@@ -76,3 +76,25 @@ def match_instrument(images, pixel_scale: float, target_num_pix: int, target_pix
         before = (window - size) // 2
         images = ops.pad(images, [(0, 0), (before, window - size - before), (before, window - size - before), (0, 0)])
     return ops.image.resize(images, (target_num_pix, target_num_pix), interpolation="bilinear", antialias=True)
+
+
+def instrument_grid(dataset: str) -> tuple[int, float]:
+    """(num_pix, pixel_scale in arcsec) of a deeplense dataset, e.g. "deeplense/model_ii_3k" -> (64, 0.101),
+    read from ``lensml.simulation.get_family``."""
+    from lensml.evaluation.published import normalize_dataset
+    from lensml.simulation import get_family
+
+    config = normalize_dataset(dataset)
+    family = next((f for f in ("model_iii", "model_ii", "model_i") if config == f or config.startswith(f + "_")), None)
+    if family is None:
+        raise ValueError(f"`dataset`={dataset!r} is not a deeplense Model I/II/III config; cannot find its instrument.")
+    instrument = get_family(family).instrument
+    return int(instrument.num_pix), float(instrument.pixel_scale)
+
+
+def match_dataset_images(images, from_dataset: str, to_dataset: str):
+    """:func:`match_instrument` between two deeplense datasets' grids (e.g. Model II test images
+    onto the Model I grid a source-trained model expects). ``images``: (B, H, W, 1)."""
+    _, from_scale = instrument_grid(from_dataset)
+    to_pix, to_scale = instrument_grid(to_dataset)
+    return match_instrument(images, from_scale, to_pix, to_scale)
