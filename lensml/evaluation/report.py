@@ -57,7 +57,8 @@ def evaluate_model(
         history: optional Keras History, its dict, or a CSVLogger path -> training_curves.png.
         preprocess: for the second Grad-CAM view: "physics" (lensml.physics.PhysicsPreprocessing,
             skipped with a note if unavailable), a callable images -> images, or None.
-        gradcam: draw Grad-CAM overlays for the first ``num_gradcam`` images (conv models only).
+        gradcam: draw Grad-CAM overlays (for the predicted class) for the first ``num_gradcam``
+            images (conv models only; skipped with a note otherwise).
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
 
     Returns:
@@ -131,11 +132,11 @@ def _classification(model, images, targets, outputs, class_names, out, record, f
     figures["reliability"] = plots.plot_reliability_diagram(labels, probs, out / "reliability.png", num_bins=ece_bins).name
     figures["samples"] = plots.plot_sample_grid(images, labels, class_names, out / "samples.png").name
     if gradcam:
-        _gradcam_figure(model, images[:num_gradcam], labels[:num_gradcam], class_names, out, record, figures,
-                        preprocess, gradcam_layer)
+        _gradcam_figure(model, images[:num_gradcam], labels[:num_gradcam], probs[:num_gradcam].argmax(axis=1),
+                        class_names, out, record, figures, preprocess, gradcam_layer)
 
 
-def _gradcam_figure(model, images, labels, class_names, out, record, figures, preprocess, layer):
+def _gradcam_figure(model, images, labels, predicted, class_names, out, record, figures, preprocess, layer):
     from lensml.evaluation.gradcam import grad_cam
 
     try:
@@ -157,7 +158,7 @@ def _gradcam_figure(model, images, labels, class_names, out, record, figures, pr
             record["notes"].append(f"physics-preprocessed Grad-CAM view skipped: {error}")
     elif callable(preprocess):
         pre = np.asarray(preprocess(images))
-    titles = [class_names[label] for label in labels]
+    titles = [f"true {class_names[t]}, predicted {class_names[p]}" for t, p in zip(labels, predicted)]
     figures["gradcam"] = plots.plot_gradcam(images, heatmaps, out / "gradcam.png", preprocessed=pre, titles=titles).name
 
 

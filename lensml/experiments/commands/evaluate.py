@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from lensml.evaluation.aggregation import flatten_metrics
     from lensml.evaluation.inputs import load_data, load_keras_model
     from lensml.evaluation.report import evaluate_model
 
@@ -44,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f"lensml evaluate: error: {error}", file=sys.stderr)
         return 2
-    headline = {k: v for k, v in record["metrics"].items() if k in ("accuracy", "auc_macro", "mae", "rmse", "r2")}
+    wanted = ("accuracy", "auc_macro", "mae", "rmse", "r2", "model/psnr", "model/ssim", "bicubic/psnr", "bicubic/ssim")
+    headline = {k: round(v, 4) for k, v in flatten_metrics(record["metrics"]).items() if k in wanted}
     print(f"wrote {args.out}/report.md and metrics.json: {headline}")
     return 0
