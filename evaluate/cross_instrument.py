@@ -26,7 +26,7 @@ if __name__ == "__main__":
     for seed, r in zip(result["seeds"], result["runs"]):
         report = evaluate_model(load_keras_model(r["paths"]["model"]), (images, test["targets"]), "classification",
                                 out / f"zero_shot_s{seed}", dataset_name=load_config(target).data.dataset, split="test")
-        records += [{"setting": "zero_shot", "fraction": f, "seed": seed, "metrics": {"test_accuracy": report["metrics"]["accuracy"]}}
+        records += [{"setting": "zero_shot", "fraction": f, "seed": seed, "metrics": {"test_accuracy": report["accuracy"]}}
                     for f in LABEL_FRACTIONS]
     for fraction in LABEL_FRACTIONS:
         config = load_config(target, {"data.label_fraction": fraction})

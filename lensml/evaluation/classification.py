@@ -106,8 +106,8 @@ def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> di
         ece_bins: number of equal-width confidence bins for the expected calibration error.
 
     Returns:
-        JSON-ready dict: ``accuracy``, ``f1_micro``, ``f1_macro``, ``f1_per_class``,
-        ``auc_macro``, ``auc_per_class`` (name -> AUC, None where undefined),
+        JSON-ready dict: ``accuracy``, ``micro_f1``, ``macro_f1``, ``f1_per_class``,
+        ``macro_auc``, ``auc_per_class`` (name -> AUC, None where undefined),
         ``confusion_matrix`` (rows true, columns predicted), ``ece``, ``ece_bins``,
         ``num_examples``, ``class_names``.
     """
@@ -127,10 +127,10 @@ def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> di
         "num_examples": int(y_true.size),
         "class_names": class_names,
         "accuracy": accuracy(y_true, y_pred),
-        "f1_micro": f1["micro"],
-        "f1_macro": f1["macro"],
+        "micro_f1": f1["micro"],
+        "macro_f1": f1["macro"],
         "f1_per_class": dict(zip(class_names, f1["per_class"])),
-        "auc_macro": _none_if_nan(auc["macro"]),
+        "macro_auc": _none_if_nan(auc["macro"]),
         "auc_per_class": {n: _none_if_nan(a) for n, a in zip(class_names, auc["per_class"])},
         "confusion_matrix": confusion_matrix(y_true, y_pred, len(class_names)).tolist(),
         "ece": expected_calibration_error(y_true, probs, num_bins=ece_bins),

@@ -10,11 +10,10 @@ from lensml.evaluation.published import published_for
 
 #: Columns shown per task, as flattened metrics.json keys -> header.
 COLUMNS = {
-    "classification": {"accuracy": "accuracy", "f1_micro": "micro F1", "f1_macro": "macro F1",
-                       "auc_macro": "macro AUC", "ece": "ECE"},
+    "classification": {"accuracy": "accuracy", "micro_f1": "micro F1", "macro_f1": "macro F1",
+                       "macro_auc": "macro AUC", "ece": "ECE"},
     "regression": {"mae": "MAE (dex)", "rmse": "RMSE (dex)", "r2": "R^2"},
-    "super_resolution": {"model/psnr": "PSNR (dB)", "model/ssim": "SSIM",
-                         "bicubic/psnr": "bicubic PSNR", "bicubic/ssim": "bicubic SSIM"},
+    "super_resolution": {"psnr": "PSNR (dB)", "ssim": "SSIM", "bicubic_psnr": "bicubic PSNR", "bicubic_ssim": "bicubic SSIM"},
 }
 
 
@@ -29,8 +28,8 @@ def load_run(run_dir) -> dict:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"{str(path)!r} is not valid JSON: {error}") from error
-    if not isinstance(record, dict) or "metrics" not in record or "task" not in record:
-        raise ValueError(f"{str(path)!r} lacks 'task'/'metrics'; expected a metrics.json written by evaluate_model.")
+    if not isinstance(record, dict) or record.get("task") not in COLUMNS:
+        raise ValueError(f"{str(path)!r} lacks a 'task' in {sorted(COLUMNS)}; expected a metrics.json written by evaluate_model.")
     record.setdefault("run", path.parent.name)
     return record
 
@@ -61,7 +60,7 @@ def compare_runs(run_dirs, aggregate: bool = True, digits: int = 4) -> str:
         lines = [f"## {task.replace('_', ' ')}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for members in groups.values():
             first = members[0]
-            stats = aggregate_seeds([m["metrics"] for m in members])
+            stats = aggregate_seeds(members)
             cells = [", ".join(m["run"] for m in members), str(first.get("model_name")), str(first.get("dataset")),
                      str(first.get("split")), str(len(members))]
             for key in columns:
@@ -79,7 +78,7 @@ def compare_runs(run_dirs, aggregate: bool = True, digits: int = 4) -> str:
 
 def _published_cell(run: dict) -> str:
     matches = published_for(run.get("model_name"), run.get("dataset"))
-    ours = flatten_metrics(run["metrics"])
+    ours = flatten_metrics(run)
     parts = []
     for p in matches:
         marker = "" if p.metric in ours else " (not in this run)"

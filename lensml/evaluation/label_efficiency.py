@@ -68,7 +68,7 @@ def write_protocol_report(results: list[dict], out_dir, x: str = "fraction", ser
         results: records ``{series: str, x: float, "seed": int, "metrics": metrics dict}``,
             e.g. ``{"model": "resnet18", "fraction": 0.1, "seed": 0, "metrics": {...}}``.
         x: the record key on the x axis (label fraction); series: one curve per value.
-        metric: flattened metric key to plot (``accuracy``, ``auc_macro``, ``mae`` ...).
+        metric: flattened metric key to plot (``accuracy``, ``macro_auc``, ``mae`` ...).
 
     Returns:
         ``{series_value: {x_value: {"mean", "std", "n"}}}`` for ``metric``.

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 
 class Published(NamedTuple):
-    """One published number: ``metric`` uses metrics.json keys (``accuracy``, ``auc_macro``, ``mae``...)."""
+    """One published number: ``metric`` uses metrics.json keys (``accuracy``, ``macro_auc``, ``mae``...)."""
 
     model: str
     dataset: str
@@ -52,9 +52,9 @@ PUBLISHED: tuple[Published, ...] = (
     Published("resnet18", "model_ii_3k", "accuracy", 0.8207, _JEPA),
     Published("cait", "model_ii_3k", "accuracy", 0.8065, _JEPA),
     # Model II / III, full size
-    Published("lenscoat_large", "model_ii", "f1_micro", 0.999, _OJHA, "~18-20k per class"),
-    Published("lenscoat_small", "model_ii", "f1_micro", 0.994, _OJHA, "~18-20k per class"),
-    Published("lensformer", "model_ii", "f1_micro", 0.976, _OJHA, "F1 averaging not stated"),
+    Published("lenscoat_large", "model_ii", "micro_f1", 0.999, _OJHA, "~18-20k per class"),
+    Published("lenscoat_small", "model_ii", "micro_f1", 0.994, _OJHA, "~18-20k per class"),
+    Published("lensformer", "model_ii", "micro_f1", 0.976, _OJHA, "F1 averaging not stated"),
     Published("lens_lejepa", "model_ii", "accuracy", 0.977, _LENSFM, "rsLoRA fine-tuning"),
     Published("lens_lejepa", "model_iii", "accuracy", 0.974, _LENSFM, "rsLoRA fine-tuning"),
     Published("resnet18", "model_ii", "accuracy", 0.9999, _LENSFM),
@@ -90,19 +90,19 @@ PUBLISHED: tuple[Published, ...] = (
     Published("lens_lejepa", "model_ii", "mae", 0.100, _LENSFM, "regression, rsLoRA"),
     Published("lens_lejepa", "model_iii", "mae", 0.090, _LENSFM, "regression, rsLoRA"),
     # Super-resolution
-    Published("rcan", "model_i", "model/psnr", 30.50, "ML4SCI/DeepLense (Pranath) README"),
-    Published("rcan", "model_i", "model/ssim", 0.570, "ML4SCI/DeepLense (Pranath) README"),
+    Published("rcan", "model_i", "psnr", 30.50, "ML4SCI/DeepLense (Pranath) README"),
+    Published("rcan", "model_i", "ssim", 0.570, "ML4SCI/DeepLense (Pranath) README"),
     # Datasets lensml does not simulate (kept for reference; match only by explicit name)
-    Published("d4lenspinn", "no_sphere_vort_150", "auc_macro", 0.9786, _D4, "D4-TTA 0.9809"),
+    Published("d4lenspinn", "no_sphere_vort_150", "macro_auc", 0.9786, _D4, "D4-TTA 0.9809"),
     Published("d4lenspinn", "no_sphere_vort_150", "accuracy", 0.904, _D4, "84.9% with D4-TTA"),
-    Published("vanilla_lenspinn", "no_sphere_vort_150", "auc_macro", 0.9776, _D4),
-    Published("resnet18", "no_sphere_vort_150", "auc_macro", 0.9182, _D4),
-    Published("mae_vit", "mae_benchmark", "auc_macro", 0.968, "arXiv:2512.06642", "mask ratio 0.90"),
+    Published("vanilla_lenspinn", "no_sphere_vort_150", "macro_auc", 0.9776, _D4),
+    Published("resnet18", "no_sphere_vort_150", "macro_auc", 0.9182, _D4),
+    Published("mae_vit", "mae_benchmark", "macro_auc", 0.968, "arXiv:2512.06642", "mask ratio 0.90"),
     Published("mae_vit", "mae_benchmark", "accuracy", 0.8865, "arXiv:2512.06642", "mask ratio 0.90"),
-    Published("vit", "mae_benchmark", "auc_macro", 0.957, "arXiv:2512.06642", "from scratch"),
+    Published("vit", "mae_benchmark", "macro_auc", 0.957, "arXiv:2512.06642", "from scratch"),
     Published("vit", "mae_benchmark", "accuracy", 0.8246, "arXiv:2512.06642", "from scratch"),
     Published("lensformer", "real_galaxy_tiny", "accuracy", 0.80, "ML4SCI/DeepLense (Lucas Jose) README", "2 classes"),
-    Published("lensformer", "real_galaxy_tiny", "auc_macro", 0.865, "ML4SCI/DeepLense (Lucas Jose) README", "2 classes"),
+    Published("lensformer", "real_galaxy_tiny", "macro_auc", 0.865, "ML4SCI/DeepLense (Lucas Jose) README", "2 classes"),
 )
 
 

@@ -62,7 +62,9 @@ def evaluate_model(
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
 
     Returns:
-        The dict written to metrics.json.
+        The dict written to metrics.json: the task's metrics (e.g. ``accuracy``, ``macro_auc``;
+        ``mae``; ``psnr``) at the top level next to the provenance keys ``task``,
+        ``model_name``, ``dataset``, ``split``, ``backend``, ``created``, ``notes``, ``figures``.
     """
     if task not in TASKS:
         raise ValueError(f"`task` must be one of {TASKS}, got {task!r}.")
@@ -91,12 +93,12 @@ def evaluate_model(
     elif task == "regression":
         if outputs.ndim > 2 or (outputs.ndim == 2 and outputs.shape[1] != 1):
             raise ValueError(f"a regression model must output (B,) or (B, 1) values, got shape {outputs.shape}.")
-        record["metrics"] = regression_metrics(targets, outputs.reshape(-1))
+        record.update(regression_metrics(targets, outputs.reshape(-1)))
         figures["predicted_vs_true"] = plots.plot_predicted_vs_true(targets, outputs, out / "predicted_vs_true.png").name
     else:
         if outputs.shape != np.shape(targets):
             raise ValueError(f"super-resolution outputs have shape {outputs.shape} but the HR targets have {np.shape(targets)}.")
-        record["metrics"] = super_resolution_metrics(inputs, outputs, targets)
+        record.update(super_resolution_metrics(inputs, outputs, targets))
         bicubic = bicubic_upsample(inputs[:3], np.shape(targets)[1:3])
         figures["super_resolution"] = plots.plot_super_resolution(
             inputs, outputs, targets, out / "super_resolution.png", bicubic=bicubic).name
@@ -126,7 +128,7 @@ def _classification(model, images, targets, outputs, class_names, out, record, f
     labels = np.asarray(targets)
     labels = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.reshape(-1)
     metrics = classification_metrics(labels, probs, class_names, ece_bins=ece_bins)
-    record["metrics"] = metrics
+    record.update(metrics)
     figures["roc"] = plots.plot_roc_curves(labels, probs, class_names, out / "roc.png").name
     figures["confusion_matrix"] = plots.plot_confusion_matrix(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png").name
     figures["reliability"] = plots.plot_reliability_diagram(labels, probs, out / "reliability.png", num_bins=ece_bins).name
@@ -173,15 +175,15 @@ def to_probabilities(outputs: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def render_report(record: dict) -> str:
     """Markdown report for a metrics.json record: provenance, tables, every figure."""
-    m = record["metrics"]
+    m = record
     lines = [f"# Evaluation: {record['model_name']}", "", "| | |", "|---|---|"]
     for key in ("task", "dataset", "split", "num_examples", "backend", "created"):
         lines.append(f"| {key} | {record.get(key)} |")
     lines += ["", "## Metrics", ""]
     if record["task"] == "classification":
         lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| accuracy | {m['accuracy']:.4f} |", f"| micro F1 | {m['f1_micro']:.4f} |",
-                  f"| macro F1 | {m['f1_macro']:.4f} |", f"| macro ROC AUC (one vs rest) | {_fmt(m['auc_macro'])} |",
+        lines += [f"| accuracy | {m['accuracy']:.4f} |", f"| micro F1 | {m['micro_f1']:.4f} |",
+                  f"| macro F1 | {m['macro_f1']:.4f} |", f"| macro ROC AUC (one vs rest) | {_fmt(m['macro_auc'])} |",
                   f"| expected calibration error ({m['ece_bins']} equal-width bins) | {m['ece']:.4f} |", ""]
         lines += ["| class | ROC AUC | F1 |", "|---|---|---|"]
         lines += [f"| {n} | {_fmt(m['auc_per_class'][n])} | {m['f1_per_class'][n]:.4f} |" for n in m["class_names"]]
@@ -193,8 +195,8 @@ def render_report(record: dict) -> str:
                   f"| R^2 | {_fmt(m['r2'])} |"]
     else:
         lines += [f"| method | PSNR (dB) | SSIM |", "|---|---|---|",
-                  f"| model | {m['model']['psnr']:.2f} | {m['model']['ssim']:.4f} |",
-                  f"| bicubic (reference) | {m['bicubic']['psnr']:.2f} | {m['bicubic']['ssim']:.4f} |", "",
+                  f"| model | {m['psnr']:.2f} | {m['ssim']:.4f} |",
+                  f"| bicubic (reference) | {m['bicubic_psnr']:.2f} | {m['bicubic_ssim']:.4f} |", "",
                   f"PSNR/SSIM with data range {m['data_range']:.4g} (scikit-image)."]
     if record["notes"]:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in record["notes"]]

@@ -51,15 +51,19 @@ def super_resolution_metrics(low_res, predicted, high_res, data_range: float | N
         data_range: intensity range for PSNR/SSIM; default max - min of ``high_res`` over the set.
 
     Returns:
-        ``{"model": {"psnr", "ssim"}, "bicubic": {"psnr", "ssim"}, "data_range", "num_examples"}``.
+        ``{"psnr", "ssim"}`` of the model, ``{"bicubic_psnr", "bicubic_ssim"}`` of the reference,
+        ``"data_range"`` and ``"num_examples"``.
     """
     hr = _as_images(high_res, "high_res")
     if data_range is None:
         data_range = float(hr.max() - hr.min()) or 1.0
-    bicubic = bicubic_upsample(low_res, hr.shape[1:3])
+    model = psnr_ssim(hr, predicted, data_range)
+    bicubic = psnr_ssim(hr, bicubic_upsample(low_res, hr.shape[1:3]), data_range)
     return {
         "num_examples": int(hr.shape[0]),
         "data_range": float(data_range),
-        "model": psnr_ssim(hr, predicted, data_range),
-        "bicubic": psnr_ssim(hr, bicubic, data_range),
+        "psnr": model["psnr"],
+        "ssim": model["ssim"],
+        "bicubic_psnr": bicubic["psnr"],
+        "bicubic_ssim": bicubic["ssim"],
     }

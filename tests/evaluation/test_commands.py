@@ -28,7 +28,7 @@ def test_evaluate_and_compare_commands(tmp_path, rng, tiny_cnn, capsys):
                   "--out", str(tmp_path / seed), "--model-name", "resnet18"] + (["--no-gradcam"] if seed == "run_b" else []))
         assert rc == 0
     record = json.loads((tmp_path / "run_a" / "metrics.json").read_text())
-    assert record["metrics"]["num_examples"] == 9 and record["model_name"] == "resnet18"
+    assert record["num_examples"] == 9 and record["model_name"] == "resnet18"
     assert (tmp_path / "run_a" / "gradcam.png").stat().st_size > 2000
 
     capsys.readouterr()
@@ -42,7 +42,7 @@ def test_compare_published_column(tmp_path):
     for name, acc in (("a", 0.80), ("b", 0.84)):
         (tmp_path / name).mkdir()
         record = {"task": "classification", "model_name": "ResNet-18", "dataset": "deeplense/model_ii_3k", "split": "test",
-                  "metrics": {"accuracy": acc, "f1_micro": acc, "f1_macro": acc, "auc_macro": 0.9, "ece": 0.05}}
+                  "accuracy": acc, "micro_f1": acc, "macro_f1": acc, "macro_auc": 0.9, "ece": 0.05}
         (tmp_path / name / "metrics.json").write_text(json.dumps(record))
     table = compare_runs([tmp_path / "a", tmp_path / "b"])
     assert "0.8200 +- 0.0283" in table

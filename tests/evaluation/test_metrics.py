@@ -29,9 +29,9 @@ def test_classification_matches_sklearn(rng):
     pred = probs.argmax(1)
     m = classification_metrics(y, probs, ["no_sub", "cdm", "axion"])
     assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
-    assert m["f1_micro"] == pytest.approx(skm.f1_score(y, pred, average="micro"))
-    assert m["f1_macro"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
-    assert m["auc_macro"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr", average="macro"))
+    assert m["micro_f1"] == pytest.approx(skm.f1_score(y, pred, average="micro"))
+    assert m["macro_f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert m["macro_auc"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr", average="macro"))
     for c, name in enumerate(["no_sub", "cdm", "axion"]):
         assert m["auc_per_class"][name] == pytest.approx(skm.roc_auc_score(y == c, probs[:, c]))
     np.testing.assert_array_equal(m["confusion_matrix"], skm.confusion_matrix(y, pred, labels=[0, 1, 2]))
@@ -50,8 +50,8 @@ def test_roc_curve_with_ties_matches_sklearn(rng):
 def test_perfect_and_random_auc(rng):
     y = rng.integers(0, 3, size=3000)
     perfect = np.eye(3)[y]
-    assert classification_metrics(y, perfect, list("abc"))["auc_macro"] == pytest.approx(1.0)
-    random = classification_metrics(y, _random_probs(rng, 3000, 3), list("abc"))["auc_macro"]
+    assert classification_metrics(y, perfect, list("abc"))["macro_auc"] == pytest.approx(1.0)
+    random = classification_metrics(y, _random_probs(rng, 3000, 3), list("abc"))["macro_auc"]
     assert abs(random - 0.5) < 0.03
 
 
@@ -89,11 +89,11 @@ def test_super_resolution_matches_skimage(rng):
     m = super_resolution_metrics(lr, sr, hr, data_range=1.0)
     psnr = np.mean([peak_signal_noise_ratio(h[..., 0], s[..., 0], data_range=1.0) for h, s in zip(hr, sr)])
     ssim = np.mean([structural_similarity(h[..., 0], s[..., 0], data_range=1.0) for h, s in zip(hr, sr)])
-    assert m["model"]["psnr"] == pytest.approx(psnr)
-    assert m["model"]["ssim"] == pytest.approx(ssim)
+    assert m["psnr"] == pytest.approx(psnr)
+    assert m["ssim"] == pytest.approx(ssim)
     bic = resize(lr[..., 0], (3, 32, 32), order=3, mode="reflect", anti_aliasing=False)
     bic_psnr = np.mean([peak_signal_noise_ratio(h[..., 0], b, data_range=1.0) for h, b in zip(hr, bic)])
-    assert m["bicubic"]["psnr"] == pytest.approx(bic_psnr, rel=1e-5)
+    assert m["bicubic_psnr"] == pytest.approx(bic_psnr, rel=1e-5)
     assert bicubic_upsample(lr, (32, 32)).shape == (3, 32, 32, 1)
 
 

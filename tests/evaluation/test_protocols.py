@@ -74,4 +74,4 @@ def test_write_protocol_report(tmp_path):
     assert (tmp_path / "label_efficiency.png").stat().st_size > 2000
     assert json.loads((tmp_path / "summary.json").read_text())["metric"] == "accuracy"
     with pytest.raises(ValueError, match="metric"):
-        write_protocol_report(results, tmp_path, metric="auc_macro")
+        write_protocol_report(results, tmp_path, metric="macro_auc")

@@ -45,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f"lensml evaluate: error: {error}", file=sys.stderr)
         return 2
-    wanted = ("accuracy", "auc_macro", "mae", "rmse", "r2", "model/psnr", "model/ssim", "bicubic/psnr", "bicubic/ssim")
-    headline = {k: round(v, 4) for k, v in flatten_metrics(record["metrics"]).items() if k in wanted}
+    wanted = ("accuracy", "macro_auc", "mae", "rmse", "r2", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim")
+    headline = {k: round(v, 4) for k, v in flatten_metrics(record).items() if k in wanted}
     print(f"wrote {args.out}/report.md and metrics.json: {headline}")
     return 0
