@@ -75,7 +75,9 @@ class TrainingConfig:
     ``warmup_start_factor * learning_rate`` to ``learning_rate`` over ``warmup_epochs``, then
     cosine). ``jit_compile="auto"`` picks the fast path per backend and device (TF graph
     without XLA on CPU, XLA on GPU/TPU, always jit on JAX). ``mixed_precision="auto"`` uses
-    bfloat16 on GPU/TPU and float32 on CPU.
+    bfloat16 on GPU/TPU and float32 on CPU. ``physics_phase2_epoch``: models with physics
+    losses (D4LensPINN) train with cross-entropy only before this epoch (0-based), then add
+    them (``lensml.models.physics_loss.PhysicsLossSchedule``).
     """
 
     epochs: int = 50
@@ -93,6 +95,7 @@ class TrainingConfig:
     metrics: list[str] = field(default_factory=lambda: ["accuracy"])
     monitor: str = "val_loss"
     early_stopping_patience: int | None = None
+    physics_phase2_epoch: int | None = None
     mixed_precision: str = "auto"
     jit_compile: Any = "auto"
     tensorboard: bool = False

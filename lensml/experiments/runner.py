@@ -122,8 +122,8 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
     )
     params = inspect.signature(pipeline).parameters
     if training and data.label_fraction < 1.0:
-        if "label_fraction" in params:
-            kwargs["label_fraction"] = data.label_fraction
+        if "fraction" in params:  # a stratified subset
+            kwargs["fraction"] = data.label_fraction
         else:
             split = _label_split(split, data.label_fraction)
     kwargs = {k: v for k, v in kwargs.items() if k in params or any(p.kind == p.VAR_KEYWORD for p in params.values())}
@@ -374,6 +374,8 @@ def run_seed(
             keras.callbacks.TerminateOnNaN(),
             keras.callbacks.CSVLogger(str(paths["history_csv"]), append=True),
         ]
+        if t.physics_phase2_epoch is not None:
+            cbs.append(_physics_schedule(t.physics_phase2_epoch))
         if t.early_stopping_patience:
             cbs.append(keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.early_stopping_patience))
         if t.tensorboard:
@@ -433,6 +435,15 @@ def run_seed(
     _write_json(paths["metrics"], {k: v for k, v in result.items() if k != "history"})
     _say(verbose, f"{config.name} seed={seed}: done in {train_time:.1f} s; " + _fmt(metrics))
     return result
+
+
+def _physics_schedule(epoch: int):
+    """D4LensPINN's two-phase schedule (physics losses on from ``epoch``, 0-based)."""
+    try:
+        from lensml.models.physics_loss import PhysicsLossSchedule
+    except ImportError as e:
+        raise RuntimeError(f"training.physics_phase2_epoch needs lensml.models.physics_loss ({e})") from e
+    return PhysicsLossSchedule(int(epoch))
 
 
 def _fmt(metrics: dict) -> str:

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from lensml.experiments.tune import prepare
 from lensml.experiments import (
     ExperimentConfig,
     apply_overrides,
@@ -129,3 +130,5 @@ def test_every_train_config_loads():
         c = load_config(path)
         assert c.name == path.stem
         assert c.training.optimizer == "adamw"
+        if c.tune is not None:
+            prepare(c)
