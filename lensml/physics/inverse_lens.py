@@ -5,7 +5,9 @@ grid with bilinear weights. A source pixel is the exact weighted mean
 ``sum(w * I) / sum(w)`` of what lands on it; pixels that receive (almost) nothing are 0;
 corners that fall off the source grid are dropped, never clamped. The scatter is one
 ``segment_sum`` over a flattened ``batch * pixels`` index, so the whole batch is one op
-(no Python loop over images); segment sums on CPU (TensorFlow, JAX) are deterministic.
+(no Python loop over images). On CPU (TensorFlow, JAX) the segment sum is deterministic;
+on GPU both backends scatter with atomic adds, whose float summation order can vary
+(enable TF op determinism / XLA deterministic ops there if bitwise repeatability matters).
 Differentiable with respect to the image and to alpha (through the bilinear weights).
 """
 
