@@ -7,6 +7,8 @@ TensorFlow). Batch ``i`` of epoch ``e`` is a function of (seed, e, i) only.
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 
@@ -31,6 +33,21 @@ def compile_for_backend(fn, *, jit_compile: bool = True):
     return fn
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled_renderer(family, supersampling, noise: bool, normalization: str, backend: str):
+    # One simulator and one compiled function per configuration, shared by streams, so a
+    # new stream (e.g. for validation) does not compile again.
+    from lensml.simulation.batched import BatchedSimulator
+
+    simulator = BatchedSimulator(family, supersampling)
+
+    def render(params, normal):
+        image, model = simulator.simulate(params, normal if noise else None)
+        return normalize_ops(image, normalization), normalize_ops(model, normalization)
+
+    return simulator, compile_for_backend(render)
+
+
 class SimulatedStream(keras.utils.PyDataset):
     """Batches (images (B, H, W, 1) float32, targets) of fresh lenses, forever (or
     ``steps_per_epoch`` batches per epoch, new lenses every epoch). Classes are balanced
@@ -53,8 +70,6 @@ class SimulatedStream(keras.utils.PyDataset):
                  normalization: str | None = "minmax", noise: bool = True, target: str | None = "label",
                  classes=CLASS_NAMES, supersampling: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        from lensml.simulation.batched import BatchedSimulator
-
         self.family = get_family(family)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -72,13 +87,9 @@ class SimulatedStream(keras.utils.PyDataset):
         self.batch_size, self.seed, self.steps_per_epoch = batch_size, seed, steps_per_epoch
         self.normalization = check_normalization(normalization)
         self.noise, self.target = noise, target
-        self.simulator = BatchedSimulator(self.family, supersampling)
+        self.simulator, self._render = _compiled_renderer(
+            self.family, supersampling, bool(noise), self.normalization, keras.backend.backend())
         self.epoch = 0
-        self._render = compile_for_backend(self._render_fn)
-
-    def _render_fn(self, params, normal):
-        image, model = self.simulator.simulate(params, normal if self.noise else None)
-        return normalize_ops(image, self.normalization), normalize_ops(model, self.normalization)
 
     @property
     def num_batches(self):
