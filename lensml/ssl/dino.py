@@ -70,6 +70,7 @@ class DINO(SSLTrainer):
         self.teacher_head = clone_network(self.head, name="teacher_head")
         self.center = self.add_weight(shape=(self.out_dim,), initializer="zeros",
                                       trainable=False, name="center")
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def momentum(self):
         """Current teacher EMA momentum (float32 scalar tensor)."""
