@@ -1,0 +1,117 @@
+import json
+import math
+
+import pytest
+
+from lensml.experiments import load_config, run
+from lensml.experiments.runner import build_schedule, resolve_jit_compile, resolve_mixed_precision
+
+
+def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
+    config = load_config(
+        write_config(tiny_toml.replace("epochs = 2", "epochs = 2\nmetrics = [\"accuracy\", \"macro_auc\"]"), name="tiny_run")
+    )
+    result = run(config, model_factory=model_factory)
+    r = result["runs"][0]
+    for key in ("config", "checkpoint", "history_csv", "history_json", "model", "metrics"):
+        assert __import__("pathlib").Path(r["paths"][key]).exists(), key
+    # Nothing half-written, and the BackupAndRestore state is removed after a finished run.
+    out = __import__("pathlib").Path(r["paths"]["dir"])
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert not (out / "backup").exists()
+    hist = json.loads((out / "history.json").read_text())
+    assert len(hist["loss"]) == 2 and len(hist["val_macro_auc"]) == 2
+    assert 0.0 <= result["metrics"]["val_accuracy"] <= 1.0
+    assert 0.0 <= result["metrics"]["test_macro_auc"] <= 1.0
+    assert result["num_params"] > 0 and r["epochs_run"] == 2
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["metrics"]["val_loss"] == pytest.approx(result["metrics"]["val_loss"])
+    # The run folder's config trains the same run again.
+    again = load_config(out / "config.toml")
+    assert again.seeds == [0] and again.model.name == "tiny"
+    import keras
+
+    model = keras.saving.load_model(r["paths"]["checkpoint"])
+    assert model.count_params() == result["num_params"]
+
+
+def test_interrupted_run_resumes(write_config, tiny_toml, model_factory):
+    import keras
+
+    config = load_config(write_config(tiny_toml.replace("epochs = 2", "epochs = 3"), name="resume"))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+    out = __import__("pathlib").Path(config.output.dir.format(name="resume"))
+    assert (out / "backup").exists()
+    result = run(config, model_factory=model_factory, evaluate_test=False)
+    r = result["runs"][0]
+    # Epochs 1-2 were kept; the resumed run trained only epoch 3 and the history is whole.
+    assert len(r["history"]["loss"]) == 3
+    assert not (out / "backup").exists()
+
+
+def test_multi_seed_summary(write_config, tiny_toml, model_factory):
+    config = load_config(write_config("seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 1"), name="seeds"))
+    result = run(config, model_factory=model_factory, evaluate_test=False)
+    assert [r["seed"] for r in result["runs"]] == [0, 1]
+    assert len(set(result["paths"]["dirs"])) == 2
+    assert "val_accuracy" in result["metrics"] and "val_accuracy" in result["metrics_std"]
+    summary = json.loads(open(result["paths"]["summary"]).read())
+    assert summary["seeds"] == [0, 1]
+
+
+def test_label_fraction_shrinks_training_split(write_config, tiny_toml):
+    from lensml.experiments.runner import default_data_factory
+
+    config = load_config(write_config(tiny_toml.replace("batch_size = 8", "batch_size = 4\nlabel_fraction = 0.34"), name="lf"))
+    train = default_data_factory(config.data, "train", training=True, seed=0)
+    val = default_data_factory(config.data, "validation", training=False, seed=0)
+    assert len(train) == 2 and len(val) == 6  # 24 * 0.34 = 8 examples in batches of 4
+    images, labels = train[0]
+    assert images.shape == (4, 12, 12, 1) and images.dtype == "float32"
+    with pytest.raises(ValueError, match="synthetic:<examples>:<size>"):
+        default_data_factory(load_config(write_config('[data]\ndataset = "synthetic:x"', name="bad")).data, "train", training=True, seed=0)
+
+
+def test_schedules():
+    from lensml.experiments import TrainingConfig
+
+    t = TrainingConfig(epochs=10, learning_rate=1e-3, schedule="warmup_cosine", warmup_epochs=2,
+                       warmup_start_factor=1 / 3, min_learning_rate=1e-7)
+    s = build_schedule(t, steps_per_epoch=5)
+    assert float(s(0)) == pytest.approx(1e-3 / 3, rel=1e-4)
+    assert float(s(10)) == pytest.approx(1e-3, rel=1e-4)
+    assert float(s(50)) == pytest.approx(1e-7, rel=1e-2)
+    c = build_schedule(TrainingConfig(epochs=4, learning_rate=1e-2, schedule="cosine"), 10)
+    assert float(c(0)) == pytest.approx(1e-2) and float(c(20)) == pytest.approx(5e-3, rel=1e-3)
+    assert build_schedule(TrainingConfig(learning_rate=1e-4), 10) == 1e-4
+
+
+def test_jit_and_precision_follow_backend_and_device(backend):
+    # This machine is CPU-only: TF runs its graph without XLA, JAX always jits.
+    assert resolve_jit_compile("auto") is (backend == "jax")
+    assert resolve_jit_compile(False) is False
+    assert resolve_mixed_precision("auto") is None
+    assert resolve_mixed_precision("bfloat16") == "mixed_bfloat16"
+
+
+def test_infinite_data_needs_steps_per_epoch(write_config, tiny_toml, model_factory):
+    config = load_config(write_config(tiny_toml, name="inf"))
+
+    class Endless:
+        def __len__(self):
+            raise TypeError("no length")
+
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        run(config, model_factory=model_factory, data_factory=lambda *a, **k: Endless())
+
+
+def test_run_rejects_non_config():
+    with pytest.raises(TypeError, match="ExperimentConfig"):
+        run({"name": "x"})
