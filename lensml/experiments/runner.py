@@ -354,7 +354,8 @@ def run_seed(
             optimizer=build_optimizer(t, steps),
             loss=build_loss(t),
             metrics=build_metrics(t, num_classes),
-            jit_compile=jit,
+            jit_compile=jit and not t.run_eagerly,
+            run_eagerly=t.run_eagerly,
         )
         _say(
             verbose,
