@@ -1,1 +1,19 @@
-"""lensml.data."""
+"""lensml.data: tf.data pipelines from TFDS to ``model.fit`` and on-the-fly simulated streams.
+
+- ``pipeline(name, split, ...)``: stored deeplense splits, normalised, augmented, batched.
+- ``simulated_stream(family, batch_size=..., seed=...)``: an infinite stream of fresh lenses
+  from the batched simulator (a ``keras.utils.PyDataset``).
+"""
+
+from lensml.data.augment import d4_transform, random_d4, random_noise
+from lensml.data.normalization import NORMALIZATIONS, normalize
+from lensml.data.pipeline import TARGETS, builder_name, load_split, pipeline, stratified_subset
+
+
+def __getattr__(name):
+    # The stream imports keras and the batched simulator: load them only when asked for.
+    if name in ("simulated_stream", "SimulatedStream"):
+        from lensml.data import stream
+
+        return getattr(stream, name)
+    raise AttributeError(f"module 'lensml.data' has no attribute {name!r}")

@@ -1,1 +1,46 @@
-"""lensml.simulation."""
+"""lensml.simulation: DeepLense-style dataset families, priors, and the simulators.
+
+- ``FAMILIES`` / ``get_family(name)``: Model I, II, III as frozen ``Family`` configs
+  (lensml.simulation.families); ``Family.replace(...)`` defines your own.
+- ``sample_parameters`` / ``example_parameters``: seeded priors, per-example seeds from
+  (family, split, index, seed) (lensml.simulation.priors).
+- ``ReferenceSimulator``: lenstronomy, the source of truth (lensml.simulation.reference).
+- ``BatchedSimulator``: keras.ops on lensml.physics, a batch per call inside the graph
+  (lensml.simulation.batched).
+- ``simulate_example`` / ``simulate_sr_example``: whole dataset examples.
+
+Importing this package does not import lenstronomy, keras or TensorFlow.
+"""
+
+from lensml.simulation.examples import class_counts, simulate_example, simulate_sr_example
+from lensml.simulation.families import (
+    CLASS_NAMES,
+    FAMILIES,
+    AxionVortex,
+    BackgroundNoise,
+    CDMSubhalos,
+    Cosmology,
+    Family,
+    Instrument,
+    InstrumentNoise,
+    MacroLens,
+    Source,
+    get_family,
+)
+from lensml.simulation.noise import add_noise, noise_sigma
+from lensml.simulation.priors import (
+    example_generators,
+    example_parameters,
+    example_seed_sequence,
+    sample_parameters,
+)
+from lensml.simulation.reference import ReferenceSimulator, reference_simulator
+
+
+def __getattr__(name):
+    # The batched simulator imports keras: load it only when asked for.
+    if name == "BatchedSimulator":
+        from lensml.simulation.batched import BatchedSimulator
+
+        return BatchedSimulator
+    raise AttributeError(f"module 'lensml.simulation' has no attribute {name!r}")

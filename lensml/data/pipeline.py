@@ -1,0 +1,157 @@
+"""tf.data pipelines from the TFDS ``deeplense`` dataset to ``model.fit`` (TF and JAX backends).
+
+``pipeline("model_ii_3k", "train")`` gives batches of (images (B, H, W, 1) float32, targets):
+load the stored split -> (stratified subset) -> cache -> shuffle -> normalise per image ->
+augment (D4, noise) -> batch -> prefetch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from lensml.data.augment import check_augment, random_d4, random_noise
+from lensml.data.normalization import check_normalization, normalize
+
+#: target -> what the targets of a batch are.
+TARGETS = {
+    "label": "class index (B,) int64 (0 no_sub, 1 cdm, 2 axion)",
+    "log10_axion_mass": "log10(m_a / eV) (B,) float32; axion examples only",
+    "theta_E": "Einstein radius (B,) float32, arcsec",
+    "source_center": "source centre (B, 2) float32, arcsec",
+    "convergence": "true convergence (B, H, W, 1) float32 (not normalised)",
+    "image": "the normalised image itself (B, H, W, 1), before noise augmentation",
+    "hr": "super-resolution: inputs are the normalised 'lr' images, targets the normalised 'hr' images",
+    None: "no targets: batches of images only",
+}
+_MAP_TARGETS = ("convergence", "image", "hr")
+
+
+def builder_name(name: str) -> str:
+    """'model_ii_tiny' or 'deeplense/model_ii_tiny' -> 'deeplense/model_ii_tiny' (checked)."""
+    from lensml.datasets.deeplense import Deeplense
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a dataset name (str), got {type(name).__name__}")
+    dataset, _, config = name.rpartition("/")
+    if dataset not in ("", "deeplense"):
+        raise ValueError(f"unknown dataset {dataset!r} in name {name!r}; expected 'deeplense/<config>'")
+    if config not in Deeplense.builder_configs:
+        raise ValueError(
+            f"unknown deeplense config {config!r}; known configs: {sorted(Deeplense.builder_configs)}"
+        )
+    return f"deeplense/{config}"
+
+
+def load_split(name: str, split: str, *, data_dir=None, download: bool = True):
+    """(tf.data.Dataset of feature dicts, tfds builder) of a stored split; builds the
+    dataset first if needed and ``download`` is True."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(builder_name(name), data_dir=data_dir)
+    if download:
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    base_split = split.split("[")[0]
+    if base_split not in builder.info.splits:
+        raise ValueError(f"unknown split {split!r} of {name}; splits: {list(builder.info.splits)}")
+    read_config = tfds.ReadConfig(shuffle_seed=0, interleave_cycle_length=1)
+    return builder.as_dataset(split=split, shuffle_files=False, read_config=read_config), builder
+
+
+def stratified_subset(ds, fraction: float, num_examples: int, num_classes: int = 3):
+    """The first ceil(fraction * n_c) examples of each class (n_c = num_examples / num_classes),
+    in stored order: a fixed stratified subset for label-efficiency experiments."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    per_class = max(1, math.ceil(fraction * num_examples / num_classes))
+    parts = [ds.filter(lambda ex, c=c: tf.equal(ex["label"], c)).take(per_class) for c in range(num_classes)]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.concatenate(part)
+    return out
+
+
+def pipeline(
+    name: str,
+    split: str,
+    *,
+    batch_size: int = 64,
+    normalization: str | None = "minmax",
+    augment=None,
+    target: str | None = "label",
+    shuffle: bool = True,
+    seed: int = 0,
+    data_dir=None,
+    noise_stddev: float = 0.02,
+    fraction: float | None = None,
+    drop_remainder: bool = False,
+    repeat: bool = False,
+    download: bool = True,
+):
+    """A batched ``tf.data.Dataset`` of (inputs, targets) for ``model.fit``.
+
+    Args:
+      name: a deeplense config, e.g. "model_ii_3k" or "deeplense/model_ii_3k".
+      split: "train", "validation", "test" (TFDS slicing like "train[:50%]" works).
+      batch_size: examples per batch (> 0).
+      normalization: "minmax" (per image, as the papers), "standardize" or None.
+      augment: None, "d4", "noise", "d4+noise" (or a list): random D4 element (applied
+        jointly to map targets) and additive Gaussian noise of ``noise_stddev`` (in
+        normalised units, inputs only). Only for training splits, usually.
+      target: one of ``TARGETS`` (see there); "log10_axion_mass" keeps axion examples only.
+      shuffle: shuffle examples (seeded, reshuffled every epoch).
+      seed: seed of the shuffle and the augmentation.
+      fraction: keep a stratified fraction of the split (label-efficiency curves).
+      repeat: repeat forever.
+    Returns:
+      tf.data.Dataset yielding (images (B, H, W, 1) float32, targets) or images only
+      (target=None).
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    normalization = check_normalization(normalization)
+    augments = check_augment(augment)
+    if "d4" in augments and target == "source_center":
+        raise ValueError("augment 'd4' moves the source: it cannot be used with target='source_center'")
+    ds, builder = load_split(name, split, data_dir=data_dir, download=download)
+    if target == "hr" and not builder.builder_config.sr_factor:
+        raise ValueError(f"target='hr' needs a super-resolution config (e.g. model_ii_sr16), got {name!r}")
+    num_examples = builder.info.splits[split].num_examples
+    if num_examples == 0:
+        raise ValueError(f"split {split!r} of {name} is empty")
+    if fraction is not None:
+        ds = stratified_subset(ds, fraction, num_examples)
+    if target == "log10_axion_mass":
+        ds = ds.filter(lambda ex: tf.equal(ex["label"], 2))
+    keep = ("lr", "hr") if target == "hr" else ("image", "label", "log10_axion_mass", "theta_E",
+                                                "source_center", "convergence")
+    ds = ds.map(lambda ex: {k: ex[k] for k in keep}).cache()
+    if shuffle:
+        ds = ds.shuffle(min(num_examples, 10_000), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    rand = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    ds = tf.data.Dataset.zip((ds, rand))
+
+    def prepare(ex, r):
+        seeds = tf.stack([tf.stack([r, tf.constant(i, tf.int64)]) for i in range(2)])
+        if target == "hr":
+            x, y = normalize(ex["lr"], normalization), normalize(ex["hr"], normalization)
+        else:
+            x = normalize(ex["image"], normalization)
+            y = x if target == "image" else (None if target is None else ex[target])
+        if "d4" in augments:
+            if target in _MAP_TARGETS:
+                x, y = random_d4([x, y], seeds[0])
+            else:
+                (x,) = random_d4([x], seeds[0])
+        if "noise" in augments:
+            x = random_noise(x, noise_stddev, seeds[1])
+        return x if target is None else (x, y)
+
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

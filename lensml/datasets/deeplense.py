@@ -1,0 +1,184 @@
+"""TFDS builder ``deeplense``: DeepLense-style lensing images simulated with lenstronomy.
+
+Registered on ``import lensml``, so ``tfds.load("deeplense/model_ii_tiny")`` works. The
+dataset card, citation and checksums live in the TFDS folder ``datasets/deeplense/`` of the
+repository; ``tfds build datasets/deeplense --config model_ii_tiny`` builds from there.
+
+Configs (per class; the class of example i of a split is i % 3, so splits are balanced):
+
+- ``model_i``, ``model_ii``, ``model_iii``: 30,000 train, 3,000 validation, 5,000 test.
+- ``*_3k``: 3,000 in all, 80:20 train/test (2,400 / 600), with 10 % of the train part
+  as validation (train 2,160, validation 240, test 600).
+- ``*_tiny``: 8 train, 4 validation, 4 test (tests and demos; builds in seconds).
+- ``model_ii_sr16``, ``model_ii_sr32``, ``model_iii_sr16``, ``model_iii_sr32`` (and
+  ``model_ii_sr16_tiny``): super-resolution pairs, 64x64 high resolution with 16x16 or
+  32x32 low resolution of the same lens, the ``*_3k`` sizes.
+
+Every example is regenerated alone from (family, split, index, seed): the same dataset,
+byte for byte, for any number of worker processes or Beam workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from lensml.simulation.families import CLASS_NAMES, FAMILIES, get_family
+
+VERSION = tfds.core.Version("1.0.0")
+
+DESCRIPTION = """\
+Simulated strong gravitational lensing images in the style of the DeepLense Models I, II
+and III (mwt5345/DeepLenseSim), rendered with lenstronomy: an SIE main deflector (Einstein
+radius of a 1e12 Msun point mass at z=0.5, angular-diameter distances) with external shear,
+an elliptical Sersic source at z=1 with a random centre, and three classes: no substructure
+(no_sub), 25 CDM point-mass subhalos (cdm), and an axion vortex of 100 point masses on a
+line of half-length 0.03" x (1e-22 eV / m_a) (axion). The two defects of the public
+simulator are fixed: images are model + noise (not twice the model), and the HST
+instrument of Model III exists. Besides the image, each example stores the label, log10 of
+the axion mass (NaN unless axion), the Einstein radius, the source centre and the true
+convergence map. See datasets/deeplense/README.md for the dataset card.
+"""
+
+CITATION = """\
+@article{alexander2020deep,
+  title   = {Deep Learning the Morphology of Dark Matter Substructure},
+  author  = {Alexander, Stephon and Gleyzer, Sergei and McDonough, Evan and Toomey, Michael W. and Usai, Emanuele},
+  journal = {The Astrophysical Journal},
+  volume  = {893},
+  number  = {1},
+  pages   = {15},
+  year    = {2020},
+  doi     = {10.3847/1538-4357/ab7925}
+}
+@article{birrer2018lenstronomy,
+  title   = {lenstronomy: Multi-purpose gravitational lens modelling software package},
+  author  = {Birrer, Simon and Amara, Adam},
+  journal = {Physics of the Dark Universe},
+  volume  = {22},
+  pages   = {189--201},
+  year    = {2018},
+  doi     = {10.1016/j.dark.2018.11.002}
+}
+"""
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass
+class DeeplenseConfig(tfds.core.BuilderConfig):
+    """A family and split sizes (examples per class). ``sr_factor`` > 0 makes a
+    super-resolution config whose ``lr`` images have ``sr_factor`` times coarser pixels."""
+
+    family: str = "model_ii"
+    train_per_class: int = 8
+    validation_per_class: int = 4
+    test_per_class: int = 4
+    sr_factor: int = 0
+    seed: int = 0
+
+    def per_class(self, split: str) -> int:
+        return getattr(self, f"{split}_per_class")
+
+
+def _configs() -> list[DeeplenseConfig]:
+    sizes = {
+        "": (30_000, 3_000, 5_000, "30,000/3,000/5,000 per class (train/validation/test)"),
+        "_3k": (2_160, 240, 600, "3,000 per class, 80:20 train/test, 10% of train as validation"),
+        "_tiny": (8, 4, 4, "8/4/4 per class, for tests and demos"),
+    }
+    out = []
+    for fam in ("model_i", "model_ii", "model_iii"):
+        for suffix, (tr, va, te, what) in sizes.items():
+            out.append(DeeplenseConfig(
+                name=f"{fam}{suffix}", version=VERSION, family=fam, train_per_class=tr,
+                validation_per_class=va, test_per_class=te,
+                description=f"{FAMILIES[fam].description} {what}.",
+            ))
+    tr, va, te, _ = sizes["_3k"]
+    for fam in ("model_ii", "model_iii"):
+        for lr_pix in (16, 32):
+            factor = FAMILIES[fam].instrument.num_pix // lr_pix
+            out.append(DeeplenseConfig(
+                name=f"{fam}_sr{lr_pix}", version=VERSION, family=fam, train_per_class=tr,
+                validation_per_class=va, test_per_class=te, sr_factor=factor,
+                description=f"Super-resolution pairs of {fam}: 64x64 'hr' and {lr_pix}x{lr_pix} "
+                f"'lr' (pixels {factor}x coarser, same field of view), {tr}/{va}/{te} per class.",
+            ))
+    out.append(DeeplenseConfig(
+        name="model_ii_sr16_tiny", version=VERSION, family="model_ii", sr_factor=4,
+        description="Super-resolution pairs of model_ii, 64x64 / 16x16, 8/4/4 per class.",
+    ))
+    return out
+
+
+def make_example(index: int, *, family: str, split: str, seed: int, sr_factor: int):
+    """(key, features) of example ``index``; module-level so worker processes can run it."""
+    from lensml.simulation.examples import simulate_example, simulate_sr_example
+
+    if sr_factor:
+        feats = simulate_sr_example(family, sr_factor, split, index, seed)
+    else:
+        feats = simulate_example(family, split, index, seed)
+    return index, feats
+
+
+class Deeplense(tfds.core.GeneratorBasedBuilder):
+    """DeepLense-style simulated lensing images (no_sub / cdm / axion)."""
+
+    VERSION = VERSION
+    RELEASE_NOTES = {"1.0.0": "First release: Models I-III, 3k, tiny and super-resolution configs."}
+    BUILDER_CONFIGS = _configs()
+    BUILDER_CONFIG_CLS = DeeplenseConfig
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        cfg = self.builder_config
+        fam = get_family(cfg.family)
+        n = fam.instrument.num_pix
+        image = lambda size, doc: tfds.features.Tensor(  # noqa: E731
+            shape=(size, size, 1), dtype=np.float32, doc=doc)
+        features = {
+            "image": image(n, "model + noise, counts/s per pixel (not normalised)"),
+            "label": tfds.features.ClassLabel(names=list(CLASS_NAMES)),
+            "log10_axion_mass": tfds.features.Scalar(
+                dtype=np.float32, doc="log10(m_a / eV) for axion examples; NaN for no_sub and cdm"),
+            "theta_E": tfds.features.Scalar(dtype=np.float32, doc="main-lens Einstein radius, arcsec"),
+            "source_center": tfds.features.Tensor(
+                shape=(2,), dtype=np.float32, doc="source centre (x, y), arcsec"),
+            "convergence": image(n, "true convergence; point masses deposited in their pixel"),
+        }
+        if cfg.sr_factor:
+            features["hr"] = image(n, "high-resolution image (same as image)")
+            features["lr"] = image(n // cfg.sr_factor, "low-resolution image of the same lens")
+        return self.dataset_info_from_configs(
+            description=DESCRIPTION,
+            features=tfds.features.FeaturesDict(features),
+            supervised_keys=("image", "label"),
+            homepage="https://github.com/ML4SCI/DeepLense",
+            citation=CITATION,
+        )
+
+    def _generate_splits(self, dl_manager, download_config):
+        # TFDS chooses Beam only from the download config; remember it for _generate_examples.
+        self._use_beam = bool(download_config.beam_runner or download_config.beam_options)
+        return super()._generate_splits(dl_manager, download_config)
+
+    def _split_generators(self, dl_manager):
+        del dl_manager  # nothing is downloaded: every example is simulated
+        cfg = self.builder_config
+        return {s: self._generate_examples(split=s, count=3 * cfg.per_class(s)) for s in SPLITS}
+
+    def _generate_examples(self, split: str, count: int):
+        import functools
+
+        cfg = self.builder_config
+        fn = functools.partial(make_example, family=cfg.family, split=split, seed=cfg.seed,
+                               sr_factor=cfg.sr_factor)
+        if getattr(self, "_use_beam", False):
+            beam = tfds.core.lazy_imports.apache_beam
+            return beam.Create(list(range(count))) | beam.Map(fn)
+        from lensml.simulation.parallel import parallel_map
+
+        return parallel_map(fn, range(count), progress=f"deeplense/{cfg.name} {split}")

@@ -1,0 +1,130 @@
+"""Light profiles (lenstronomy ``LightModel``): elliptical Sersic and Gaussian.
+
+Surface brightness is per arcsec^2 in the units of ``amp`` (lenstronomy's conventions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from keras import ops
+
+from lensml.physics.mass.base import MassProfile, as_float32
+
+# lenstronomy's SersicUtil smoothing: radii are floored at 1e-4 arcsec.
+_SERSIC_SMOOTHING = 1e-4
+# lenstronomy zeroes a Sersic beyond max_R_frac = 1000 Sersic radii.
+_SERSIC_MAX_R_FRAC = 1000.0
+
+
+class LightProfile(MassProfile):
+    """Base of light profiles: keyword validation as for mass profiles, one method."""
+
+    def surface_brightness(self, x, y, **kwargs):
+        """Surface brightness at (x, y) (arcsec); the broadcast shape of positions and parameters."""
+        x, y = self._positions(x, y)
+        return self._surface_brightness(x, y, **self.parse_kwargs(kwargs))
+
+    def _surface_brightness(self, x, y, **p):
+        raise NotImplementedError
+
+
+class SersicEllipse(LightProfile):
+    """lenstronomy ``SERSIC_ELLIPSE``: I = amp exp(-b_n ((R / R_sersic)^(1/n) - 1)).
+
+    R is the product-averaged elliptical radius (lenstronomy's
+    ``transform_e1e2_product_average``), b_n = 1.9992 n - 0.3271 (floored at 1e-5), radii
+    floored at 1e-4 arcsec, zero beyond 1000 R_sersic.
+
+    Keywords: ``amp``, ``R_sersic`` (arcsec, > 0), ``n_sersic`` (> 0), ``e1``, ``e2``,
+    ``center_x``, ``center_y`` (arcsec, default 0).
+    """
+
+    name = "SERSIC_ELLIPSE"
+    required = ("amp", "R_sersic", "n_sersic", "e1", "e2")
+    optional = {"center_x": 0.0, "center_y": 0.0}
+    nonnegative = ("R_sersic",)
+    positive = ("n_sersic",)
+
+    def _surface_brightness(self, x, y, amp, R_sersic, n_sersic, e1, e2, center_x, center_y):
+        dx, dy = x - center_x, y - center_y
+        norm = ops.sqrt(ops.maximum(ops.abs(1.0 - e1 * e1 - e2 * e2), 1e-6))
+        xe = ((1.0 - e1) * dx - e2 * dy) / norm
+        ye = (-e2 * dx + (1.0 + e1) * dy) / norm
+        radius = ops.sqrt(ops.maximum(xe * xe + ye * ye, _SERSIC_SMOOTHING**2))
+        r_sersic = ops.maximum(R_sersic, _SERSIC_SMOOTHING)
+        bn = ops.maximum(1.9992 * n_sersic - 0.3271, 1e-5)
+        frac = radius / r_sersic
+        value = amp * ops.exp(-bn * (ops.power(frac, 1.0 / n_sersic) - 1.0))
+        return ops.where(frac <= _SERSIC_MAX_R_FRAC, value, ops.zeros_like(value))
+
+
+class Gaussian(LightProfile):
+    """lenstronomy ``GAUSSIAN``: I = amp / (2 pi sigma^2) exp(-r^2 / (2 sigma^2)); amp is the total flux.
+
+    Keywords: ``amp``, ``sigma`` (arcsec, > 0), ``center_x``, ``center_y`` (arcsec, default 0).
+    """
+
+    name = "GAUSSIAN"
+    required = ("amp", "sigma")
+    optional = {"center_x": 0.0, "center_y": 0.0}
+    positive = ("sigma",)
+
+    def _surface_brightness(self, x, y, amp, sigma, center_x, center_y):
+        dx, dy = x - center_x, y - center_y
+        inv = 1.0 / (sigma * sigma)
+        return amp * inv / (2.0 * 3.141592653589793) * ops.exp(-0.5 * (dx * dx + dy * dy) * inv)
+
+
+#: lenstronomy light profile name -> class.
+LIGHT_PROFILES: dict[str, type[LightProfile]] = {
+    cls.name: cls for cls in (SersicEllipse, Gaussian)
+}
+
+
+class LightModel:
+    """A sum of light profiles with lenstronomy's API.
+
+    Args:
+        profile_names: e.g. ``["SERSIC_ELLIPSE"]``; available: ``LIGHT_PROFILES``.
+
+    ``surface_brightness(x, y, kwargs_list)`` takes positions in arcsec (float32, any
+    broadcastable shape) and one dict of parameters per profile (floats or tensors that
+    broadcast against x, e.g. center_x of shape (B, 1, 1) for a batch of sources).
+    """
+
+    def __init__(self, profile_names: Sequence[str]):
+        if isinstance(profile_names, str) or not isinstance(profile_names, Sequence):
+            raise TypeError(f"profile_names must be a list of profile names, got {profile_names!r}")
+        for name in profile_names:
+            if name not in LIGHT_PROFILES:
+                raise ValueError(
+                    f"profile_names: unknown light profile {name!r}; known profiles are "
+                    f"{sorted(LIGHT_PROFILES)}"
+                )
+        self.profile_names = list(profile_names)
+        self.profiles = [LIGHT_PROFILES[name]() for name in self.profile_names]
+
+    def surface_brightness(self, x, y, kwargs_list):
+        """Total surface brightness at (x, y)."""
+        if isinstance(kwargs_list, Mapping) or not isinstance(kwargs_list, Sequence):
+            raise TypeError(
+                f"kwargs_list must be a list of dicts (one per profile), got {type(kwargs_list).__name__}"
+            )
+        if len(kwargs_list) != len(self.profiles):
+            raise ValueError(
+                f"kwargs_list has {len(kwargs_list)} entries but the model has "
+                f"{len(self.profiles)} profiles {self.profile_names}"
+            )
+        total = None
+        for profile, kwargs in zip(self.profiles, kwargs_list):
+            if not isinstance(kwargs, Mapping):
+                raise TypeError(f"kwargs_list entries must be dicts, got {type(kwargs).__name__}")
+            value = profile.surface_brightness(x, y, **kwargs)
+            total = value if total is None else total + value
+        if total is None:
+            return 0.0 * as_float32(x) * as_float32(y)
+        return total
+
+    def __repr__(self) -> str:
+        return f"LightModel({self.profile_names!r})"

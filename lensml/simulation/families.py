@@ -1,0 +1,394 @@
+"""Dataset families: frozen, documented configurations of the DeepLense-style simulations.
+
+A family fixes everything except the random draws: the instrument (grid, PSF, noise), the
+cosmology, the macro-lens, the source and the priors of the substructure of each class.
+``FAMILIES`` holds Model I, II and III as in the public DeepLense simulator
+(mwt5345/DeepLenseSim) with its two known defects fixed (images are model + noise; the HST
+instrument of Model III exists). A user defines a new family without editing lensml, e.g.::
+
+    fam = get_family("model_ii").replace(name="model_ii_deep",
+                                         noise=dataclasses.replace(get_family("model_ii").noise,
+                                                                   num_exposures=16))
+
+Angles are in arcseconds, masses in solar masses, times in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+
+CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
+
+
+def _check_positive(owner: str, name: str, value, *, allow_zero: bool = False) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise TypeError(f"{owner}.{name} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(
+            f"{owner}.{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}"
+        )
+
+
+def _check_range(owner: str, name: str, value) -> None:
+    if len(value) != 2 or not value[0] <= value[1]:
+        raise ValueError(f"{owner}.{name} must be a (low, high) pair with low <= high, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Cosmology:
+    """Flat LambdaCDM and the lens/source redshifts.
+
+    ``distances="angular"`` (default) uses angular-diameter distances in the point-mass
+    Einstein radius (1e12 Msun -> ~1.66"); ``"luminosity"`` reproduces the public DeepLense
+    simulator's quirk (luminosity distances, D_LS = D_S - D_L; 1e12 Msun -> ~1.28").
+    """
+
+    H0: float = 70.0
+    Om0: float = 0.3
+    z_lens: float = 0.5
+    z_source: float = 1.0
+    distances: str = "angular"
+
+    def __post_init__(self):
+        for name in ("H0", "Om0", "z_lens", "z_source"):
+            _check_positive("Cosmology", name, getattr(self, name))
+        if self.z_source <= self.z_lens:
+            raise ValueError(
+                f"Cosmology.z_source must exceed z_lens, got z_lens={self.z_lens}, z_source={self.z_source}"
+            )
+        if self.distances not in ("angular", "luminosity"):
+            raise ValueError(
+                f"Cosmology.distances must be 'angular' or 'luminosity', got {self.distances!r}"
+            )
+
+    def einstein_radius(self, mass):
+        """Einstein radius (arcsec) of a point mass ``mass`` (Msun, float or array)."""
+        import numpy as np
+
+        return _einstein_radius_per_sqrt_msun(
+            self.H0, self.Om0, self.z_lens, self.z_source, self.distances
+        ) * np.sqrt(mass)
+
+
+@functools.lru_cache(maxsize=None)
+def _einstein_radius_per_sqrt_msun(H0, Om0, z_lens, z_source, distances) -> float:
+    # theta_E = sqrt(4 G M / c^2 * D_LS / (D_L D_S)) is proportional to sqrt(M): compute the
+    # constant once per cosmology so sampling never touches astropy.
+    from astropy import constants, units
+    from astropy.cosmology import FlatLambdaCDM
+
+    cosmo = FlatLambdaCDM(H0=H0, Om0=Om0)
+    if distances == "angular":
+        d_l = cosmo.angular_diameter_distance(z_lens)
+        d_s = cosmo.angular_diameter_distance(z_source)
+        d_ls = cosmo.angular_diameter_distance(z_lens, z_source)
+    else:
+        d_l = cosmo.luminosity_distance(z_lens)
+        d_s = cosmo.luminosity_distance(z_source)
+        d_ls = d_s - d_l
+    theta = (4 * constants.G * constants.M_sun / constants.c**2 * d_ls / (d_l * d_s)) ** 0.5
+    return float(theta.to(units.dimensionless_unscaled).value * 180.0 / math.pi * 3600.0)
+
+
+@dataclass(frozen=True)
+class BackgroundNoise:
+    """Model I noise: Poisson noise of the model at a random exposure time plus Gaussian
+    background of rms ``background_rms`` (flux units per pixel). Exposure time
+    ``10 ** U(log10_exposure_time)`` s, drawn per image."""
+
+    background_rms: float = 0.01
+    log10_exposure_time: tuple[float, float] = (3.0, 3.5)
+    kind: str = field(default="background", init=False)
+
+    def __post_init__(self):
+        _check_positive("BackgroundNoise", "background_rms", self.background_rms, allow_zero=True)
+        _check_range("BackgroundNoise", "log10_exposure_time", self.log10_exposure_time)
+
+    def background_sigma(self, pixel_scale: float) -> float:
+        """Gaussian background rms per pixel (image units)."""
+        return float(self.background_rms)
+
+
+@dataclass(frozen=True)
+class InstrumentNoise:
+    """lenstronomy-style instrument noise (SimulationAPI SingleBand, counts in e-/s):
+    Gaussian background from read noise and sky, plus the Gaussian approximation of the
+    source's Poisson noise at the total exposure ``exposure_time * num_exposures``.
+
+    ``sky_brightness`` in mag/arcsec^2, ``magnitude_zero_point`` the magnitude of 1 e-/s,
+    ``read_noise`` in e- per exposure, ``ccd_gain`` in e-/ADU (kept for completeness: counts
+    are in e-, as lenstronomy's default ``data_count_unit``)."""
+
+    exposure_time: float
+    num_exposures: int
+    sky_brightness: float
+    magnitude_zero_point: float
+    read_noise: float
+    ccd_gain: float
+    kind: str = field(default="instrument", init=False)
+
+    def __post_init__(self):
+        for name in ("exposure_time", "num_exposures", "ccd_gain"):
+            _check_positive("InstrumentNoise", name, getattr(self, name))
+        _check_positive("InstrumentNoise", "read_noise", self.read_noise, allow_zero=True)
+
+    @property
+    def total_exposure_time(self) -> float:
+        return float(self.exposure_time * self.num_exposures)
+
+    def magnitude_to_cps(self, magnitude: float) -> float:
+        """Counts (e-) per second of a source of ``magnitude``."""
+        return 10.0 ** (-0.4 * (magnitude - self.magnitude_zero_point))
+
+    def background_sigma(self, pixel_scale: float) -> float:
+        """Gaussian background rms per pixel (e-/s), as lenstronomy's ``bkg_noise``."""
+        t_tot = self.total_exposure_time
+        sky_per_pixel = self.magnitude_to_cps(self.sky_brightness) * pixel_scale**2
+        variance = self.num_exposures * self.read_noise**2 + t_tot * sky_per_pixel
+        return math.sqrt(variance) / t_tot
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """Detector grid and PSF. ``num_pix`` x ``num_pix`` pixels of ``pixel_scale`` arcsec;
+    Gaussian PSF of FWHM ``psf_fwhm`` arcsec truncated at ``psf_truncation`` sigma
+    (lenstronomy's GAUSSIAN PSF, convolved with a 'nearest' border)."""
+
+    name: str
+    num_pix: int
+    pixel_scale: float
+    psf_fwhm: float
+    psf_truncation: float = 5.0
+
+    def __post_init__(self):
+        if not isinstance(self.num_pix, int) or isinstance(self.num_pix, bool):
+            raise TypeError(f"Instrument.num_pix must be an int, got {self.num_pix!r}")
+        if self.num_pix <= 0:
+            raise ValueError(f"Instrument.num_pix must be positive, got {self.num_pix}")
+        _check_positive("Instrument", "pixel_scale", self.pixel_scale)
+        _check_positive("Instrument", "psf_fwhm", self.psf_fwhm, allow_zero=True)
+        _check_positive("Instrument", "psf_truncation", self.psf_truncation)
+        radius = self.psf_radius_pixels
+        if 2 * radius + 1 > self.num_pix:
+            raise ValueError(
+                f"Instrument {self.name!r}: num_pix={self.num_pix} is too small for its PSF "
+                f"(FWHM {self.psf_fwhm}\" truncated at {self.psf_truncation} sigma needs a "
+                f"{2 * radius + 1}-pixel kernel at pixel_scale {self.pixel_scale}\")"
+            )
+
+    @property
+    def psf_sigma_pixels(self) -> float:
+        """PSF Gaussian sigma in pixels."""
+        return self.psf_fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0))) / self.pixel_scale
+
+    @property
+    def psf_radius_pixels(self) -> int:
+        """Kernel radius (pixels) of the truncated Gaussian, scipy.ndimage's rule."""
+        return int(self.psf_truncation * self.psf_sigma_pixels + 0.5)
+
+    @property
+    def field_of_view(self) -> float:
+        return self.num_pix * self.pixel_scale
+
+    def rescaled(self, factor: int) -> "Instrument":
+        """The same field of view with ``num_pix / factor`` pixels (``factor`` > 1: coarser)."""
+        if not isinstance(factor, int) or factor <= 0 or self.num_pix % factor:
+            raise ValueError(
+                f"factor must be a positive int dividing num_pix={self.num_pix}, got {factor!r}"
+            )
+        return dataclasses.replace(
+            self, name=f"{self.name}_x{factor}", num_pix=self.num_pix // factor,
+            pixel_scale=self.pixel_scale * factor,
+        )
+
+
+@dataclass(frozen=True)
+class MacroLens:
+    """Main deflector: SIE of the point-mass Einstein radius of ``halo_mass`` (Msun) with
+    ellipticity (e1, e2), centred, plus external shear (gamma1, gamma2). Not randomised."""
+
+    halo_mass: float = 1e12
+    e1: float = 0.1
+    e2: float = 0.0
+    gamma1: float = 0.05
+    gamma2: float = 0.0
+
+    def __post_init__(self):
+        _check_positive("MacroLens", "halo_mass", self.halo_mass)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Elliptical Sersic source. Brightness either ``amp`` (lenstronomy amplitude at
+    R_sersic, Model I) or ``magnitude`` (Models II/III, converted with the instrument's zero
+    point). Centre uniform in [-center_range, center_range]^2 arcsec."""
+
+    r_sersic: float = 0.25
+    n_sersic: float = 1.0
+    e1: float = -0.1
+    e2: float = 0.1
+    amp: float | None = 20.0
+    magnitude: float | None = None
+    center_range: float = 0.35
+
+    def __post_init__(self):
+        _check_positive("Source", "r_sersic", self.r_sersic)
+        _check_positive("Source", "n_sersic", self.n_sersic)
+        _check_positive("Source", "center_range", self.center_range, allow_zero=True)
+        if (self.amp is None) == (self.magnitude is None):
+            raise ValueError(
+                f"Source needs exactly one of amp and magnitude, got amp={self.amp}, magnitude={self.magnitude}"
+            )
+
+    def unit_amp_flux(self) -> float:
+        """Total flux of the profile with amp = 1 (lenstronomy's SERSIC_ELLIPSE: the
+        elliptical radius keeps the area, so it is the circular total)."""
+        n = self.n_sersic
+        b = max(1.9992 * n - 0.3271, 1e-5)
+        return 2.0 * math.pi * n * self.r_sersic**2 * math.exp(b) * b ** (-2.0 * n) * math.gamma(2.0 * n)
+
+
+@dataclass(frozen=True)
+class CDMSubhalos:
+    """'Old CDM' substructure: ``count`` point masses, masses from p(m) ~ m^beta on
+    ``mass_range`` (Msun), radius U(radius_range) arcsec, angle U(0, 2 pi)."""
+
+    count: int = 25
+    mass_range: tuple[float, float] = (1e6, 1e10)
+    beta: float = -0.9
+    radius_range: tuple[float, float] = (0.25, 2.0)
+
+    def __post_init__(self):
+        if not isinstance(self.count, int) or self.count < 0:
+            raise ValueError(f"CDMSubhalos.count must be a non-negative int, got {self.count!r}")
+        _check_range("CDMSubhalos", "mass_range", self.mass_range)
+        _check_range("CDMSubhalos", "radius_range", self.radius_range)
+        if self.mass_range[0] <= 0:
+            raise ValueError(f"CDMSubhalos.mass_range must be positive, got {self.mass_range}")
+        if self.beta == -1.0:
+            raise ValueError("CDMSubhalos.beta = -1 is not supported (inverse CDF is logarithmic)")
+
+
+@dataclass(frozen=True)
+class AxionVortex:
+    """Axion vortex: ``total_mass`` (Msun) in ``count`` equal point masses evenly spaced on
+    a straight line through the lens centre at a random angle, from -L to +L with
+    L = ``length_at_1e-22`` * (1e-22 eV / m_a) arcsec; log10(m_a / eV) ~ U(log10_mass_range)."""
+
+    total_mass: float = 3e10
+    count: int = 100
+    log10_mass_range: tuple[float, float] = (-24.0, -22.0)
+    half_length_at_1e22: float = 0.03
+
+    def __post_init__(self):
+        _check_positive("AxionVortex", "total_mass", self.total_mass)
+        if not isinstance(self.count, int) or self.count < 1:
+            raise ValueError(f"AxionVortex.count must be a positive int, got {self.count!r}")
+        _check_range("AxionVortex", "log10_mass_range", self.log10_mass_range)
+
+    def half_length(self, log10_axion_mass):
+        """Half-length (arcsec) of the vortex for log10(m_a / eV)."""
+        return self.half_length_at_1e22 * 10.0 ** (-22.0 - log10_axion_mass)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A complete dataset family. ``supersampling`` is lenstronomy's supersampling_factor
+    (rendered on a finer grid, averaged to pixels, then convolved with the PSF)."""
+
+    name: str
+    instrument: Instrument
+    noise: BackgroundNoise | InstrumentNoise
+    cosmology: Cosmology = Cosmology()
+    lens: MacroLens = MacroLens()
+    source: Source = Source()
+    cdm: CDMSubhalos = CDMSubhalos()
+    vortex: AxionVortex = AxionVortex()
+    supersampling: int = 1
+    description: str = ""
+    class_names: tuple[str, ...] = CLASS_NAMES
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Family.name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.supersampling, int) or self.supersampling < 1:
+            raise ValueError(f"Family.supersampling must be a positive int, got {self.supersampling!r}")
+        if tuple(self.class_names) != CLASS_NAMES:
+            raise ValueError(f"Family.class_names must be {CLASS_NAMES}, got {self.class_names!r}")
+
+    def replace(self, **changes) -> "Family":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def theta_E(self) -> float:
+        """Einstein radius (arcsec) of the main deflector."""
+        return float(self.cosmology.einstein_radius(self.lens.halo_mass))
+
+    @property
+    def source_amp(self) -> float:
+        """lenstronomy SERSIC_ELLIPSE amplitude of the source, in image units."""
+        if self.source.amp is not None:
+            return float(self.source.amp)
+        if not isinstance(self.noise, InstrumentNoise):
+            raise ValueError(
+                f"family {self.name!r}: a source magnitude needs an InstrumentNoise zero point"
+            )
+        return self.noise.magnitude_to_cps(self.source.magnitude) / self.source.unit_amp_flux()
+
+    def with_resolution(self, factor: int) -> "Family":
+        """The same family observed with ``factor`` times coarser pixels (same field of view);
+        for super-resolution pairs."""
+        return self.replace(name=f"{self.name}_lr{factor}", instrument=self.instrument.rescaled(factor))
+
+
+EUCLID_VIS = InstrumentNoise(
+    exposure_time=565.0, num_exposures=4, sky_brightness=22.35, magnitude_zero_point=24.0,
+    read_noise=4.2, ccd_gain=3.1,
+)
+HST_WFC3_F160W = InstrumentNoise(
+    exposure_time=5400.0, num_exposures=1, sky_brightness=22.3, magnitude_zero_point=25.96,
+    read_noise=4.0, ccd_gain=2.5,
+)
+
+FAMILIES: dict[str, Family] = {
+    "model_i": Family(
+        name="model_i",
+        instrument=Instrument("generic", num_pix=150, pixel_scale=0.05, psf_fwhm=0.087, psf_truncation=3.0),
+        noise=BackgroundNoise(background_rms=0.01, log10_exposure_time=(3.0, 3.5)),
+        source=Source(amp=20.0),
+        description="DeepLense Model I ('Model A'): 150x150 at 0.05\", Gaussian PSF 0.087\", "
+        "background rms 0.01 and Poisson noise at 10^U(3,3.5) s (SNR ~ 25).",
+    ),
+    "model_ii": Family(
+        name="model_ii",
+        instrument=Instrument("euclid_vis", num_pix=64, pixel_scale=0.101, psf_fwhm=0.16),
+        noise=EUCLID_VIS,
+        source=Source(amp=None, magnitude=20.0),
+        description="DeepLense Model II ('Model B', Euclid-like): 64x64 at 0.101\", Euclid VIS "
+        "Gaussian PSF 0.16\", 4 x 565 s, sky 22.35, ZP 24.0, read noise 4.2, gain 3.1.",
+    ),
+    "model_iii": Family(
+        name="model_iii",
+        instrument=Instrument("hst_wfc3_f160w", num_pix=64, pixel_scale=0.08, psf_fwhm=0.08),
+        noise=HST_WFC3_F160W,
+        source=Source(amp=None, magnitude=20.0),
+        description="DeepLense Model III (HST-like): 64x64 at 0.08\", HST WFC3/F160W Gaussian "
+        "PSF 0.08\", 5400 s, sky 22.3, ZP 25.96, read noise 4, gain 2.5.",
+    ),
+}
+
+
+def get_family(name: str | Family) -> Family:
+    """The family called ``name`` (a key of ``FAMILIES``), or ``name`` itself if it is a Family."""
+    if isinstance(name, Family):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"family must be a name (str) or a Family, got {type(name).__name__}")
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown family {name!r}; known families: {sorted(FAMILIES)}") from None

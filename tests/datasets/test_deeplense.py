@@ -1,0 +1,104 @@
+"""TFDS builder ``deeplense``: the TFDS builder test case, a real tiny build, atomic builds,
+Beam, and ``tfds.load`` after ``import lensml``."""
+
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import lensml  # noqa: F401  (registers deeplense)
+from lensml.datasets import deeplense as deeplense_module
+from lensml.datasets.deeplense import Deeplense
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+FOLDER = REPO / "datasets" / "deeplense"
+
+
+class DeeplenseBuilderTest(tfds.testing.DatasetBuilderTestCase):
+    """TFDS's own builder checks on the tiny config (nothing is downloaded: the
+    dummy-data folder is empty and the examples are simulated)."""
+
+    DATASET_CLASS = Deeplense
+    BUILDER_CONFIG_NAMES_TO_TEST = ["model_ii_tiny"]
+    SPLITS = {"train": 24, "validation": 12, "test": 12}
+    EXAMPLE_DIR = str(FOLDER / "dummy_data")
+
+
+def test_configs_and_sizes():
+    configs = Deeplense.builder_configs
+    for fam in ("model_i", "model_ii", "model_iii"):
+        assert configs[fam].train_per_class == 30_000 and configs[fam].test_per_class == 5_000
+        c = configs[f"{fam}_3k"]
+        assert c.train_per_class + c.validation_per_class + c.test_per_class == 3_000
+        assert (c.train_per_class + c.validation_per_class) / 3_000 == 0.8
+        assert f"{fam}_tiny" in configs
+    assert configs["model_ii_sr16"].sr_factor == 4 and configs["model_ii_sr32"].sr_factor == 2
+
+
+def test_tiny_build_load_interrupt_and_rerun(tmp_path, monkeypatch):
+    real = deeplense_module.make_example
+
+    def failing(index, **kwargs):
+        if kwargs["split"] == "validation" and index == 5:
+            raise RuntimeError("simulated crash")
+        return real(index, **kwargs)
+
+    monkeypatch.setattr(deeplense_module, "make_example", failing)
+    builder = tfds.builder("deeplense/model_iii_tiny", data_dir=tmp_path)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        builder.download_and_prepare()
+    assert not builder.is_prepared()
+    config_dir = tmp_path / "deeplense" / "model_iii_tiny"
+    leftovers = [p for p in config_dir.rglob("*") if p.is_file()] if config_dir.exists() else []
+    assert leftovers == []  # nothing half-written (TFDS built in a temporary folder, now removed)
+
+    monkeypatch.setattr(deeplense_module, "make_example", real)
+    ds = tfds.load("deeplense/model_iii_tiny", split="train", data_dir=tmp_path)  # re-run works
+    examples = list(tfds.as_numpy(ds))
+    labels = np.array([e["label"] for e in examples])
+    assert np.bincount(labels).tolist() == [8, 8, 8]
+    for e in examples:
+        assert e["image"].shape == (64, 64, 1) and np.isfinite(e["image"]).all()
+        assert np.isnan(e["log10_axion_mass"]) == (e["label"] != 2)
+        assert e["theta_E"] == pytest.approx(1.66, abs=0.01)
+    # stored bytes are the simulator's, regenerated alone from the index
+    from lensml.simulation import simulate_example
+
+    fresh = simulate_example("model_iii", "train", 0)
+    assert any(e["image"].tobytes() == fresh["image"].tobytes() for e in examples)
+
+
+def test_beam_direct_runner_gives_the_same_dataset(tmp_path):
+    beam = pytest.importorskip("apache_beam", reason="the 'beam' extra (CI installs it via 'dev')")
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    config = dict(family="model_ii", train_per_class=2, validation_per_class=1, test_per_class=1)
+    builder = tfds.builder("deeplense", config=deeplense_module.DeeplenseConfig(name="beam_test", **config),
+                           data_dir=tmp_path)
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+        beam_runner=beam.runners.DirectRunner(), beam_options=PipelineOptions(["--direct_num_workers=1"])))
+    images = sorted(e["image"].tobytes() for e in tfds.as_numpy(builder.as_dataset(split="test")))
+    from lensml.simulation import simulate_example
+
+    expected = sorted(simulate_example("model_ii", "test", i)["image"].tobytes() for i in range(3))
+    assert images == expected
+
+
+def test_dataset_folder_has_the_tfds_layout():
+    for name in ("README.md", "CITATIONS.bib", "checksums.tsv", "deeplense_dataset_builder.py", "dummy_data"):
+        assert (FOLDER / name).exists(), name
+    builder_cls = tfds.core.community.builder_cls_from_module  # what `tfds build <folder>` uses
+    import sys
+
+    sys.path.insert(0, str(FOLDER.parent))
+    try:
+        cls = builder_cls("deeplense.deeplense_dataset_builder")
+    finally:
+        sys.path.remove(str(FOLDER.parent))
+    assert issubclass(cls, Deeplense) and cls.name == "deeplense"
+
+
+def test_unknown_config_raises():
+    with pytest.raises(ValueError, match="model_iv"):
+        tfds.builder("deeplense/model_iv")

@@ -1,0 +1,226 @@
+"""Mass profiles against lenstronomy's LensModel on random parameters and positions."""
+
+import numpy as np
+import pytest
+from lenstronomy.LensModel.lens_model import LensModel
+
+from lensml.physics import PROFILES, MassModel
+
+from ._helpers import assert_close, run, to_numpy
+
+NUM_DRAWS = 120
+NUM_POSITIONS = 24
+
+
+def _positions(rng, params, min_distance):
+    """Random positions in [-3, 3]^2 at least ``min_distance`` from the profile centre."""
+    cx = np.asarray(params.get("center_x", params.get("ra_0", np.zeros((NUM_DRAWS, 1)))))
+    cy = np.asarray(params.get("center_y", params.get("dec_0", np.zeros((NUM_DRAWS, 1)))))
+    x = rng.uniform(-3, 3, (NUM_DRAWS, NUM_POSITIONS))
+    y = rng.uniform(-3, 3, (NUM_DRAWS, NUM_POSITIONS))
+    r = np.hypot(x - cx, y - cy)
+    far = r >= min_distance
+    # Push close positions outwards along their direction.
+    scale = np.where(far, 1.0, min_distance / np.maximum(r, 1e-3))
+    return cx + (x - cx) * scale, cy + (y - cy) * scale
+
+
+def _draw(name, rng):
+    u = lambda lo, hi: rng.uniform(lo, hi, (NUM_DRAWS, 1))  # noqa: E731
+    if name == "SIS":
+        return {"theta_E": u(0.05, 3.0), "center_x": u(-0.5, 0.5), "center_y": u(-0.5, 0.5)}
+    if name == "SIE":
+        return {
+            "theta_E": u(0.05, 3.0),
+            "e1": u(-0.4, 0.4),
+            "e2": u(-0.4, 0.4),
+            "center_x": u(-0.5, 0.5),
+            "center_y": u(-0.5, 0.5),
+        }
+    if name == "SHEAR":
+        return {"gamma1": u(-0.2, 0.2), "gamma2": u(-0.2, 0.2), "ra_0": u(-0.5, 0.5), "dec_0": u(-0.5, 0.5)}
+    if name == "POINT_MASS":
+        return {"theta_E": u(0.01, 1.5), "center_x": u(-1, 1), "center_y": u(-1, 1)}
+    if name == "NFW":
+        return {"Rs": u(0.2, 2.0), "alpha_Rs": u(0.01, 1.5), "center_x": u(-0.5, 0.5), "center_y": u(-0.5, 0.5)}
+    if name == "TNFW":
+        rs = u(0.2, 2.0)
+        return {"Rs": rs, "alpha_Rs": u(0.01, 1.5), "r_trunc": rs * u(0.3, 20.0),
+                "center_x": u(-0.5, 0.5), "center_y": u(-0.5, 0.5)}
+    raise KeyError(name)
+
+
+def _reference(name, method, x, y, params):
+    model = LensModel([name])
+    out = []
+    for i in range(NUM_DRAWS):
+        kw = {k: float(v[i, 0]) for k, v in params.items()}
+        value = getattr(model, method)(x[i], y[i], [kw])
+        value = value if isinstance(value, tuple) else (value,)
+        out.append(np.stack(np.broadcast_arrays(*value, x[i])[:-1]))
+    return np.stack(out, axis=1)  # (components, draws, positions)
+
+
+CLOSED_FORM = ["SIS", "SIE", "SHEAR", "POINT_MASS", "NFW", "TNFW"]
+
+
+@pytest.mark.parametrize("name", CLOSED_FORM)
+def test_deflection_matches_lenstronomy(name, rng):
+    params = _draw(name, rng)
+    x, y = _positions(rng, params, min_distance=0.02)
+    ax, ay = run(PROFILES[name]().deflection, x.astype("float32"), y.astype("float32"), **params)
+    ref = _reference(name, "alpha", x, y, params)
+    assert_close(ax, ref[0], err_msg=f"{name} alpha_x")
+    assert_close(ay, ref[1], err_msg=f"{name} alpha_y")
+
+
+@pytest.mark.parametrize("name", CLOSED_FORM)
+def test_potential_matches_lenstronomy(name, rng):
+    params = _draw(name, rng)
+    x, y = _positions(rng, params, min_distance=0.02)
+    psi = run(PROFILES[name]().potential, x.astype("float32"), y.astype("float32"), **params)
+    ref = _reference(name, "potential", x, y, params)[0]
+    assert_close(psi, ref, err_msg=f"{name} potential")
+
+
+@pytest.mark.parametrize("name", ["SIS", "SIE", "SHEAR", "NFW", "TNFW"])
+def test_convergence_matches_lenstronomy(name, rng):
+    params = _draw(name, rng)
+    x, y = _positions(rng, params, min_distance=0.02)
+    kappa = run(PROFILES[name]().convergence, x.astype("float32"), y.astype("float32"), **params)
+    ref = _reference(name, "kappa", x, y, params)[0]
+    # lenstronomy differentiates the SIE deflection numerically (step 1e-10) for kappa.
+    assert_close(kappa, ref, rtol=1e-4, atol_frac=1e-5 if name != "SHEAR" else 0.0)
+
+
+def test_point_mass_convergence_is_zero_off_centre(rng):
+    x = rng.uniform(-2, 2, 50).astype("float32")
+    kappa = to_numpy(PROFILES["POINT_MASS"]().convergence(x, x + 0.3, theta_E=0.5))
+    assert np.all(kappa == 0)
+
+
+def test_point_mass_deflection_analytic():
+    # theta_E^2 / r along the direction to the mass: at r = 2 theta_E it is theta_E / 2.
+    ax, ay = PROFILES["POINT_MASS"]().deflection(
+        np.array([1.0 + 0.6], "float32"), np.array([-0.5], "float32"), theta_E=0.3, center_x=1.0, center_y=-0.5
+    )
+    np.testing.assert_allclose(to_numpy(ax), [0.15], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(ay), [0.0], atol=1e-7)
+
+
+def test_sie_round_limit_is_sis(rng):
+    x = rng.uniform(-2, 2, 200).astype("float32")
+    y = rng.uniform(-2, 2, 200).astype("float32")
+    sie = PROFILES["SIE"]().deflection(x, y, theta_E=1.3, e1=0.0, e2=0.0)
+    sis = PROFILES["SIS"]().deflection(x, y, theta_E=1.3)
+    assert_close(sie[0], to_numpy(sis[0]))
+    assert_close(sie[1], to_numpy(sis[1]))
+
+
+def test_composite_model_is_the_sum_and_batches(rng):
+    names = ["SIE", "SHEAR", "POINT_MASS"]
+    model = MassModel(names)
+    batch = 3
+    theta_E = rng.uniform(0.5, 2, (batch, 1, 1))
+    kwargs = [
+        {"theta_E": theta_E, "e1": 0.1, "e2": -0.05},
+        {"gamma1": 0.05, "gamma2": 0.0},
+        {"theta_E": 0.1, "center_x": 0.4, "center_y": -0.2},
+    ]
+    x = rng.uniform(-2, 2, (1, 5, 5)).astype("float32")
+    y = rng.uniform(-2, 2, (1, 5, 5)).astype("float32")
+    ax, ay = run(model.deflection, x, y, kwargs_list=kwargs)
+    assert tuple(ax.shape) == (batch, 5, 5)
+    lens = LensModel(names)
+    for b in range(batch):
+        kw = [dict(kwargs[0], theta_E=float(theta_E[b, 0, 0])), kwargs[1], kwargs[2]]
+        rx, ry = lens.alpha(x[0].ravel(), y[0].ravel(), kw)
+        assert_close(to_numpy(ax)[b].ravel(), rx)
+        assert_close(to_numpy(ay)[b].ravel(), ry)
+    bx, by = run(model.ray_shoot, x, y, kwargs_list=kwargs)
+    assert_close(bx, x - to_numpy(ax))
+    assert_close(by, y - to_numpy(ay))
+    kappa = run(model.convergence, x, y, kwargs_list=kwargs)
+    psi = run(model.potential, x, y, kwargs_list=kwargs)
+    assert tuple(kappa.shape) == tuple(psi.shape) == (batch, 5, 5)
+
+
+def _vortex_draws(rng, n):
+    u = lambda lo, hi: rng.uniform(lo, hi, (n, 1))  # noqa: E731
+    return {"theta_E": u(0.05, 0.6), "half_length": u(0.05, 1.5), "angle": u(0, np.pi),
+            "center_x": u(-0.3, 0.3), "center_y": u(-0.3, 0.3)}
+
+
+def _away_from_line(rng, p, n_pos, min_distance=0.1):
+    """Positions at least ``min_distance`` from the vortex segment."""
+    x = rng.uniform(-3, 3, (p["theta_E"].shape[0], n_pos))
+    y = rng.uniform(-3, 3, x.shape)
+    cos, sin = np.cos(p["angle"]), np.sin(p["angle"])
+    du, dv = x - p["center_x"], y - p["center_y"]
+    along = du * cos + dv * sin
+    across = -du * sin + dv * cos
+    gap = np.hypot(np.maximum(np.abs(along) - p["half_length"], 0), across)
+    push = np.where(gap < min_distance, min_distance + 0.05, 0.0) * np.where(across >= 0, 1, -1)
+    return x - push * sin, y + push * cos
+
+
+def test_axion_vortex_is_a_line_of_lenstronomy_point_masses(rng):
+    n_points, draws = 20, 100
+    p = _vortex_draws(rng, draws)
+    x, y = _away_from_line(rng, p, 12, min_distance=0.02)
+    profile = PROFILES["AXION_VORTEX"]()
+    ax, ay = run(profile.deflection, x.astype("float32"), y.astype("float32"), n_points=n_points, **p)
+    psi = run(profile.potential, x.astype("float32"), y.astype("float32"), n_points=n_points, **p)
+    lens = LensModel(["POINT_MASS"] * n_points)
+    ref = np.zeros((3,) + x.shape)
+    frac = np.linspace(-1, 1, n_points)
+    for i in range(draws):
+        d = {k: float(v[i, 0]) for k, v in p.items()}
+        kw = [{"theta_E": d["theta_E"] / np.sqrt(n_points),
+               "center_x": d["center_x"] + f * d["half_length"] * np.cos(d["angle"]),
+               "center_y": d["center_y"] + f * d["half_length"] * np.sin(d["angle"])} for f in frac]
+        ref[0, i], ref[1, i] = lens.alpha(x[i], y[i], kw)
+        ref[2, i] = lens.potential(x[i], y[i], kw)
+    assert_close(ax, ref[0])
+    assert_close(ay, ref[1])
+    assert_close(psi, ref[2])
+    assert to_numpy(profile.convergence(x, y, n_points=n_points, **p)).max() == 0
+
+
+def test_axion_vortex_line_matches_numerical_integral(rng):
+    from scipy.integrate import quad
+
+    p = _vortex_draws(rng, 100)
+    x, y = _away_from_line(rng, p, 3, min_distance=0.1)
+    ax, ay = run(PROFILES["AXION_VORTEX_LINE"]().deflection, x.astype("float32"), y.astype("float32"), **p)
+    psi = run(PROFILES["AXION_VORTEX_LINE"]().potential, x.astype("float32"), y.astype("float32"), **p)
+    ref = np.zeros((3,) + x.shape)
+    for i in range(x.shape[0]):
+        d = {k: float(v[i, 0]) for k, v in p.items()}
+        lam = d["theta_E"] ** 2 / (2 * d["half_length"])
+        for j in range(x.shape[1]):
+            def offset(t):
+                return (x[i, j] - d["center_x"] - t * np.cos(d["angle"]),
+                        y[i, j] - d["center_y"] - t * np.sin(d["angle"]))
+            lo, hi = -d["half_length"], d["half_length"]
+            ref[0, i, j] = quad(lambda t: lam * offset(t)[0] / np.hypot(*offset(t)) ** 2, lo, hi, epsabs=1e-12)[0]
+            ref[1, i, j] = quad(lambda t: lam * offset(t)[1] / np.hypot(*offset(t)) ** 2, lo, hi, epsabs=1e-12)[0]
+            ref[2, i, j] = quad(lambda t: lam * np.log(np.hypot(*offset(t))), lo, hi, epsabs=1e-12)[0]
+    assert_close(ax, ref[0])
+    assert_close(ay, ref[1])
+    assert_close(psi, ref[2])
+
+
+def test_axion_vortex_line_limits(rng):
+    x = rng.uniform(-2, 2, 50).astype("float32")
+    y = rng.uniform(-2, 2, 50).astype("float32")
+    # a zero-length line is a point mass
+    line = PROFILES["AXION_VORTEX_LINE"]().deflection(x, y, theta_E=0.4, half_length=0.0, angle=0.3)
+    point = PROFILES["POINT_MASS"]().deflection(x, y, theta_E=0.4)
+    assert_close(line[0], to_numpy(point[0]))
+    # many point masses converge to the line (away from it)
+    kw = dict(theta_E=0.4, half_length=0.5, angle=0.3, center_x=0.1)
+    far = np.hypot(x - 0.1, y) > 0.8
+    dense = run(PROFILES["AXION_VORTEX"]().deflection, x[far], y[far], n_points=400, **kw)
+    line = PROFILES["AXION_VORTEX_LINE"]().deflection(x[far], y[far], **kw)
+    assert_close(dense[0], to_numpy(line[0]), rtol=2e-3, atol_frac=2e-3)

@@ -1,0 +1,68 @@
+"""PSF convolution (vs scipy / lenstronomy) and the LensPINN physics preprocessing."""
+
+import numpy as np
+import pytest
+from lenstronomy.Data.psf import PSF
+from scipy import ndimage
+
+from lensml.physics import (
+    PhysicsPreprocessing,
+    convolve_gaussian_psf,
+    convolve_psf,
+    gaussian_psf_kernel,
+    physics_preprocessing,
+)
+from lensml.physics.psf import FWHM_TO_SIGMA
+
+from ._helpers import run, to_numpy
+
+
+@pytest.mark.parametrize("fwhm,scale", [(0.16, 0.101), (0.087, 0.05), (0.08, 0.08)])
+def test_gaussian_kernel_matches_lenstronomy(fwhm, scale):
+    ref = PSF(psf_type="GAUSSIAN", fwhm=fwhm, pixel_size=scale).kernel_point_source
+    kernel = gaussian_psf_kernel(fwhm, scale)
+    assert kernel.shape == ref.shape
+    np.testing.assert_allclose(kernel, ref, atol=1e-7)
+
+
+def test_separable_gaussian_matches_lenstronomy_convolution(rng):
+    images = rng.random((2, 20, 24, 1)).astype("float32")
+    out = to_numpy(run(convolve_gaussian_psf, images, fwhm=0.16, pixel_scale=0.101))
+    sigma = 0.16 * FWHM_TO_SIGMA / 0.101
+    for b in range(2):
+        ref = ndimage.gaussian_filter(images[b, ..., 0].astype(np.float64), sigma, mode="nearest", truncate=5)
+        np.testing.assert_allclose(out[b, ..., 0], ref, atol=1e-6)
+    zero_padded = to_numpy(run(convolve_gaussian_psf, images, fwhm=0.16, pixel_scale=0.101, mode="constant"))
+    ref = ndimage.gaussian_filter(images[0, ..., 0].astype(np.float64), sigma, mode="constant", truncate=5)
+    np.testing.assert_allclose(zero_padded[0, ..., 0], ref, atol=1e-6)
+
+
+def test_arbitrary_kernel_convolution(rng):
+    images = rng.random((2, 12, 12, 2)).astype("float32")
+    kernel = rng.random((5, 3)).astype("float32")
+    out = to_numpy(run(convolve_psf, images, kernel))
+    for c in range(2):
+        ref = ndimage.convolve(images[1, ..., c].astype(np.float64), kernel, mode="constant")
+        np.testing.assert_allclose(out[1, ..., c], ref, atol=1e-5)
+    with pytest.raises(ValueError, match="kernel"):
+        convolve_psf(images, np.ones((4, 4), "float32"))
+    with pytest.raises(ValueError, match="images"):
+        convolve_psf(images[0], kernel)
+    with pytest.raises(ValueError, match="fwhm"):
+        convolve_gaussian_psf(images, -0.1, 0.1)
+
+
+def test_physics_preprocessing_matches_numpy_gradient(rng):
+    images = rng.random((2, 10, 12, 1)).astype("float32")
+    images[0, 3, 4, 0] = 0.0  # I = 0 stays finite through epsilon
+    out = to_numpy(run(PhysicsPreprocessing(epsilon=1e-6), images))
+    for b in range(2):
+        img = images[b, ..., 0].astype(np.float64)
+        d = np.log((img.max() + 1e-6) / (img + 1e-6)) ** 2
+        ref = np.abs(np.tanh(np.gradient(np.gradient(d, axis=1), axis=0)))
+        np.testing.assert_allclose(out[b, ..., 0], ref, atol=1e-4)
+    assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ValueError, match="images"):
+        physics_preprocessing(np.zeros((2, 8, 8, 3), "float32"))
+    with pytest.raises(ValueError, match="epsilon"):
+        PhysicsPreprocessing(epsilon=0.0)
