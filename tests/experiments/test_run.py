@@ -114,3 +114,26 @@ def test_infinite_data_needs_steps_per_epoch(write_config, tiny_toml, model_fact
 def test_run_rejects_non_config():
     with pytest.raises(TypeError, match="ExperimentConfig"):
         run({"name": "x"})
+
+
+def test_run_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
+    """The real pipeline (lensml.data) and evaluation report (lensml.evaluation)."""
+    data_dir = tmp_path_factory.mktemp("tfds")
+    text = f"""
+    [data]
+    dataset = "deeplense/model_ii_tiny"
+    batch_size = 8
+    label_fraction = 0.5
+    data_dir = "{data_dir}"
+    [model]
+    name = "tiny"
+    [training]
+    epochs = 1
+    verbose = 0
+    run_eagerly = true
+    """
+    result = run(load_config(write_config(text, name="tfds_tiny")), model_factory=model_factory)
+    r = result["runs"][0]
+    assert r["epochs_run"] == 1
+    assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and "test_macro_auc" in result["metrics"]
+    assert (Path(r["paths"]["dir"]) / "evaluation" / "report.md").exists()
