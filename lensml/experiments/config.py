@@ -77,7 +77,8 @@ class TrainingConfig:
     without XLA on CPU, XLA on GPU/TPU, always jit on JAX). ``mixed_precision="auto"`` uses
     bfloat16 on GPU/TPU and float32 on CPU. ``physics_phase2_epoch``: models with physics
     losses (D4LensPINN) train with cross-entropy only before this epoch (0-based), then add
-    them (``lensml.models.physics_loss.PhysicsLossSchedule``).
+    them (``lensml.models.physics_loss.PhysicsLossSchedule``). ``run_eagerly``: no graph or
+    jit at all (debugging; also the fastest for tiny smoke runs).
     """
 
     epochs: int = 50
@@ -98,6 +99,7 @@ class TrainingConfig:
     physics_phase2_epoch: int | None = None
     mixed_precision: str = "auto"
     jit_compile: Any = "auto"
+    run_eagerly: bool = False
     tensorboard: bool = False
     verbose: Any = "auto"
 
