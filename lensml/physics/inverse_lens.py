@@ -87,8 +87,9 @@ def inverse_lens(image, alpha, pixel_scale, source_num_pix=None, source_pixel_sc
     d_col = ops.convert_to_tensor(np.array([0.0, 1.0, 0.0, 1.0], dtype=np.float32))
     w = (d_row * fr + (1.0 - d_row) * (1.0 - fr)) * (d_col * fc + (1.0 - d_col) * (1.0 - fc))  # (B,H,W,4)
     cells = size + 1
-    r = ops.cast(row0, "int32") + 1
-    c = ops.cast(col0, "int32") + 1
+    # Clip before the integer cast: rays far off the grid must not overflow int32.
+    r = ops.cast(ops.clip(row0, -2.0, cells + 1.0), "int32") + 1
+    c = ops.cast(ops.clip(col0, -2.0, cells + 1.0), "int32") + 1
     inside = (r >= 0) & (r < cells) & (c >= 0) & (c < cells)
     w = ops.where(inside[..., None], w, ops.zeros_like(w))
     batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (cells * cells), (-1, 1, 1))
