@@ -1,1 +1,83 @@
-"""lensml.evaluation."""
+"""lensml.evaluation: the shared evaluation protocol (DESIGN section 5).
+
+Metrics (numpy), multi-seed aggregation, plots (matplotlib, PNG), interpretability
+(Grad-CAM, activation patching, linear probes, equivariance error) and reports.
+"""
+
+from lensml.evaluation.aggregation import aggregate_seeds, flatten_metrics, format_mean_std, group_and_aggregate
+from lensml.evaluation.calibration import expected_calibration_error, reliability_bins
+from lensml.evaluation.classification import (
+    accuracy,
+    classification_metrics,
+    confusion_matrix,
+    f1_scores,
+    one_vs_rest_auc,
+    roc_auc,
+    roc_curve,
+)
+from lensml.evaluation.equivariance import equivariance_error, regular_action, spatial_action
+from lensml.evaluation.gradcam import grad_cam
+from lensml.evaluation.inputs import as_arrays, load_data, load_npy_folder
+from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, layer_outputs
+from lensml.evaluation.label_efficiency import (
+    DEFAULT_SEEDS,
+    LABEL_FRACTIONS,
+    label_efficiency_plan,
+    stratified_subset,
+    write_protocol_report,
+)
+from lensml.evaluation.patching import activation_patching
+from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
+from lensml.evaluation.regression import regression_metrics
+from lensml.evaluation.report import evaluate_model, render_report
+from lensml.evaluation.transfer import TRANSFER_SETTINGS, cross_instrument_plan, match_instrument
+from lensml.evaluation.transforms import D4_ELEMENTS, d4_inverse, d4_transform
+from lensml.evaluation.super_resolution import bicubic_upsample, psnr_ssim, super_resolution_metrics
+
+__all__ = [
+    "DEFAULT_SEEDS",
+    "D4_ELEMENTS",
+    "LABEL_FRACTIONS",
+    "TRANSFER_SETTINGS",
+    "cross_instrument_plan",
+    "group_and_aggregate",
+    "label_efficiency_plan",
+    "match_instrument",
+    "stratified_subset",
+    "write_protocol_report",
+    "accuracy",
+    "activation_patching",
+    "as_arrays",
+    "d4_inverse",
+    "d4_transform",
+    "equivariance_error",
+    "evaluate_model",
+    "extract_features",
+    "find_layer",
+    "grad_cam",
+    "intercept",
+    "last_conv_layer",
+    "layer_outputs",
+    "linear_probe",
+    "load_data",
+    "load_npy_folder",
+    "probe_layers",
+    "render_report",
+    "regular_action",
+    "spatial_action",
+    "aggregate_seeds",
+    "bicubic_upsample",
+    "classification_metrics",
+    "confusion_matrix",
+    "expected_calibration_error",
+    "f1_scores",
+    "flatten_metrics",
+    "format_mean_std",
+    "one_vs_rest_auc",
+    "psnr_ssim",
+    "regression_metrics",
+    "reliability_bins",
+    "roc_auc",
+    "roc_curve",
+    "super_resolution_metrics",
+]

@@ -1,1 +1,69 @@
-"""lensml.experiments."""
+"""lensml.experiments: typed experiment configs and the one ``run(config)``.
+
+    >>> from lensml.experiments import load_config, run
+    >>> config = load_config("train/resnet18_model_ii_3k.toml", {"training.epochs": 2})
+    >>> result = run(config)          # trains every seed in config.seeds
+    >>> result["metrics"]["val_accuracy"]
+
+Importing this package does not import Keras (the CLI stays fast); ``run`` does.
+"""
+
+from lensml.experiments.config import (
+    DataConfig,
+    ExperimentConfig,
+    ModelConfig,
+    OutputConfig,
+    TrainingConfig,
+    TuneConfig,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    parse_set_option,
+)
+
+__all__ = [
+    "DataConfig",
+    "ExperimentConfig",
+    "ModelConfig",
+    "OutputConfig",
+    "TrainingConfig",
+    "TuneConfig",
+    "apply_overrides",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+    "parse_set_option",
+    "run",
+    "run_seed",
+    "save_config",
+    "tune",
+]
+
+
+def run(config, **kwargs):
+    """Train ``config`` (see :func:`lensml.experiments.runner.run`)."""
+    from lensml.experiments.runner import run as _run
+
+    return _run(config, **kwargs)
+
+
+def run_seed(config, seed, **kwargs):
+    """Train one seed of ``config`` (see :func:`lensml.experiments.runner.run_seed`)."""
+    from lensml.experiments.runner import run_seed as _run_seed
+
+    return _run_seed(config, seed, **kwargs)
+
+
+def save_config(config, path):
+    """Write ``config`` as a TOML file that :func:`load_config` reads back."""
+    from lensml.experiments.toml_writer import dump
+
+    return dump(config_to_dict(config), path)
+
+
+def tune(config, **kwargs):
+    """Run the Optuna study in ``config.tune`` (see :func:`lensml.experiments.tune.tune_experiment`)."""
+    from lensml.experiments.tune import tune_experiment
+
+    return tune_experiment(config, **kwargs)

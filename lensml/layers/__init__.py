@@ -1,1 +1,61 @@
-"""lensml.layers."""
+"""lensml.layers: reusable Keras layers that are not physics.
+
+- D4-equivariant convolutions (:mod:`lensml.layers.d4`): ``D4LiftingConv2D``,
+  ``D4GroupConv2D``, ``D4GroupPooling``, ``D4BatchNormalization`` and the
+  ``d4_transform`` / ``d4_transform_fields`` helpers (``D4Transform`` namespace).
+- Tokenizers (:mod:`lensml.layers.tokens`): ``PatchEmbedding``, ``ShiftedPatchTokenization``,
+  ``ConvTokenEmbedding``.
+- Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``,
+  ``ClassAttention``, ``ClassAttentionBlock``, ``LayerScale``, ``ConvProjection``,
+  ``ConvTransformerBlock``, ``MLP``.
+
+All layers are registered (package "lensml"), have ``get_config`` and save to ``.keras``.
+"""
+
+from types import SimpleNamespace
+
+from lensml.layers import d4
+from lensml.layers.attention import (
+    MLP,
+    ClassAttention,
+    ClassAttentionBlock,
+    ConvProjection,
+    ConvTransformerBlock,
+    LayerScale,
+    LocalitySelfAttention,
+    TransformerBlock,
+)
+from lensml.layers.d4 import (
+    D4BatchNormalization,
+    D4GroupConv2D,
+    D4GroupPooling,
+    D4LiftingConv2D,
+    d4_permute_fields,
+    d4_transform,
+    d4_transform_fields,
+)
+from lensml.layers.tokens import (
+    ClassToken,
+    ConvTokenEmbedding,
+    PatchEmbedding,
+    ShiftedPatchTokenization,
+)
+
+#: The D4 group helpers in one place: ``D4Transform.image(x, g)`` transforms plain images,
+#: ``D4Transform.fields(x, g)`` D4 feature fields; ``D4Transform.ORDER == 8``.
+D4Transform = SimpleNamespace(
+    ORDER=d4.ORDER,
+    image=d4_transform,
+    fields=d4_transform_fields,
+    permute=d4_permute_fields,
+    inverse=d4.group_inverse,
+    multiply=d4.group_multiply,
+)
+
+__all__ = [
+    "D4BatchNormalization", "D4GroupConv2D", "D4GroupPooling", "D4LiftingConv2D", "D4Transform",
+    "d4_transform", "d4_transform_fields", "d4_permute_fields",
+    "PatchEmbedding", "ShiftedPatchTokenization", "ConvTokenEmbedding", "ClassToken",
+    "LocalitySelfAttention", "TransformerBlock", "ClassAttention", "ClassAttentionBlock",
+    "LayerScale", "ConvProjection", "ConvTransformerBlock", "MLP",
+]

@@ -1,1 +1,39 @@
-"""lensml.models."""
+"""lensml.models: every DeepLense architecture behind one registry.
+
+>>> import lensml.models as M
+>>> model = M.build("resnet18", input_shape=(64, 64, 1), num_classes=3)   # softmax outputs
+>>> model.compile("adamw", "sparse_categorical_crossentropy", jit_compile=M.default_jit_compile())
+
+- ``build(name, input_shape=(64, 64, 1), num_classes=3, task="classification", **options)``
+- ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
+- ``available()``: the registered names.
+- ``D4TTA(model)``: D4 test-time augmentation; ``PhysicsLossSchedule(phase2_epoch)``:
+  D4LensPINN's two-phase training; ``default_jit_compile()``.
+- ``build_super_resolution(...)``: a 16x16 -> 64x64 super-resolution CNN.
+"""
+
+from lensml.models.common import (
+    Affine,
+    CenterCrop2D,
+    OnesLike,
+    PeakNormalization,
+    SymmetricPad2D,
+    TakeToken,
+)
+from lensml.models.compile import default_jit_compile
+from lensml.models.heads import (
+    build_super_resolution,
+    classification_head,
+    regression_head,
+    super_resolution_decoder,
+)
+from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
+from lensml.models.registry import available, build, build_encoder, describe
+from lensml.models.tta import D4TTA
+
+__all__ = [
+    "available", "build", "build_encoder", "describe", "default_jit_compile", "D4TTA",
+    "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
+    "classification_head", "regression_head", "super_resolution_decoder",
+    "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SymmetricPad2D", "TakeToken",
+]

@@ -10,8 +10,26 @@ from lensml.physics.grids import pixel_coordinates, pixel_grid, pixel_grid_numpy
 from lensml.physics.inverse_lens import InverseLens, inverse_lens
 from lensml.physics.lens_equation import LensEquation
 from lensml.physics.light import LIGHT_PROFILES, Gaussian, LightModel, SersicEllipse
-from lensml.physics.mass import PROFILES, SIE, SIS, MassProfile, PointMass, Shear
+from lensml.physics.mass import (
+    NFW,
+    PROFILES,
+    SIE,
+    SIS,
+    TNFW,
+    AxionVortex,
+    AxionVortexLine,
+    MassProfile,
+    PointMass,
+    Shear,
+)
 from lensml.physics.mass_model import MassModel
+from lensml.physics.noise import (
+    add_instrument_noise,
+    add_poisson_gaussian_noise,
+    background_noise_rms,
+    magnitude_to_cps,
+    poisson_noise_rms,
+)
 from lensml.physics.poisson import PoissonSolver, poisson_solve
 from lensml.physics.preprocessing import PhysicsPreprocessing, physics_preprocessing
 from lensml.physics.psf import (
@@ -33,6 +51,10 @@ __all__ = [
     "SIE",
     "Shear",
     "PointMass",
+    "NFW",
+    "TNFW",
+    "AxionVortex",
+    "AxionVortexLine",
     "LightModel",
     "LIGHT_PROFILES",
     "SersicEllipse",
@@ -49,4 +71,9 @@ __all__ = [
     "gaussian_filter_matrix",
     "convolve_gaussian_psf",
     "convolve_psf",
+    "add_instrument_noise",
+    "add_poisson_gaussian_noise",
+    "background_noise_rms",
+    "poisson_noise_rms",
+    "magnitude_to_cps",
 ]

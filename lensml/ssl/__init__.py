@@ -1,1 +1,30 @@
-"""lensml.ssl."""
+"""Self-supervised pretraining for lensing images (DESIGN.md section 1, ``ssl/``).
+
+Every trainer is a ``keras.Model`` subclass trained with ``model.fit(images)`` on the
+TensorFlow and JAX backends; its loss lives in ``compute_loss``.
+
+- :class:`SimCLR` (NT-Xent; rotation / Gaussian-noise pretexts of paper 003)
+- :class:`BYOL`, :class:`SimSiam`, :class:`DINO`
+- :class:`MAE` (random patch masking, encoder on visible patches only)
+- :class:`IJEPA` and :class:`LensJEPA` (physics encoder)
+- view generators (:mod:`lensml.ssl.views`), masks (:mod:`lensml.ssl.masking`),
+  losses (:mod:`lensml.ssl.losses`), fine-tuning heads (:mod:`lensml.ssl.finetune`).
+"""
+
+from lensml.ssl.byol import BYOL
+from lensml.ssl.contrastive import SimCLR
+from lensml.ssl.dino import DINO
+from lensml.ssl.jepa import IJEPA
+from lensml.ssl.lens_jepa import LensJEPA, build_lens_physics_tokenizer
+from lensml.ssl.mae import MAE
+from lensml.ssl.simsiam import SimSiam
+from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TransformerEncoder, build_vit_encoder,
+                               image_encoder)
+from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
+
+TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "mae": MAE,
+            "ijepa": IJEPA, "lens_jepa": LensJEPA}
+
+__all__ = ["BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
+           "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
+           "TransformerEncoder", "MeanTokens", "build_vit_encoder", "image_encoder"]

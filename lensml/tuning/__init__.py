@@ -1,1 +1,52 @@
-"""lensml.tuning."""
+"""lensml.tuning: Optuna studies for any objective.
+
+The package runs an objective callable and never imports the experiment layer
+(``lensml.experiments.tune`` plugs ``run(config)`` in). Pieces:
+
+- :class:`SearchSpace` - float (log), int, categorical and conditional parameters from a table.
+- :func:`make_storage` - SQLite file (default, resumable), PostgreSQL/MySQL (many workers,
+  heartbeat + ``RetryHeartbeatStaleTrialCallback``) or a journal file.
+- :func:`create_study`, :func:`optimize` - create or resume a study and run it to a total of
+  ``n_trials`` finished trials; :func:`pruning_callback` (optuna-integration's Keras 3
+  callback), :func:`trial_seed`.
+- :func:`write_study_report` - summary, parameter importances, optimisation-history PNGs.
+
+Importing it does not import Keras or TensorFlow.
+"""
+
+from lensml.tuning.report import best_trials, write_study_report
+from lensml.tuning.space import Condition, Param, SearchSpace
+from lensml.tuning.storage import make_storage, redact, resolve_storage_url
+from lensml.tuning.study import (
+    PRUNERS,
+    SAMPLERS,
+    check_directions,
+    count_finished,
+    create_study,
+    make_pruner,
+    make_sampler,
+    optimize,
+    pruning_callback,
+    trial_seed,
+)
+
+__all__ = [
+    "PRUNERS",
+    "SAMPLERS",
+    "Condition",
+    "Param",
+    "SearchSpace",
+    "best_trials",
+    "check_directions",
+    "count_finished",
+    "create_study",
+    "make_pruner",
+    "make_sampler",
+    "make_storage",
+    "optimize",
+    "pruning_callback",
+    "redact",
+    "resolve_storage_url",
+    "trial_seed",
+    "write_study_report",
+]

@@ -6,7 +6,7 @@ from lenstronomy.LensModel.lens_model import LensModel
 
 from lensml.physics import PROFILES, MassModel
 
-from ._helpers import assert_close, to_numpy
+from ._helpers import assert_close, run, to_numpy
 
 NUM_DRAWS = 120
 NUM_POSITIONS = 24
@@ -41,6 +41,12 @@ def _draw(name, rng):
         return {"gamma1": u(-0.2, 0.2), "gamma2": u(-0.2, 0.2), "ra_0": u(-0.5, 0.5), "dec_0": u(-0.5, 0.5)}
     if name == "POINT_MASS":
         return {"theta_E": u(0.01, 1.5), "center_x": u(-1, 1), "center_y": u(-1, 1)}
+    if name == "NFW":
+        return {"Rs": u(0.2, 2.0), "alpha_Rs": u(0.01, 1.5), "center_x": u(-0.5, 0.5), "center_y": u(-0.5, 0.5)}
+    if name == "TNFW":
+        rs = u(0.2, 2.0)
+        return {"Rs": rs, "alpha_Rs": u(0.01, 1.5), "r_trunc": rs * u(0.3, 20.0),
+                "center_x": u(-0.5, 0.5), "center_y": u(-0.5, 0.5)}
     raise KeyError(name)
 
 
@@ -55,36 +61,29 @@ def _reference(name, method, x, y, params):
     return np.stack(out, axis=1)  # (components, draws, positions)
 
 
-CLOSED_FORM = ["SIS", "SIE", "SHEAR", "POINT_MASS"]
+CLOSED_FORM = ["SIS", "SIE", "SHEAR", "POINT_MASS", "NFW", "TNFW"]
+
+
+def _all_quantities(x, y, profile, **params):
+    ax, ay = profile.deflection(x, y, **params)
+    return ax, ay, profile.potential(x, y, **params), profile.convergence(x, y, **params)
 
 
 @pytest.mark.parametrize("name", CLOSED_FORM)
-def test_deflection_matches_lenstronomy(name, rng):
+def test_profile_matches_lenstronomy(name, rng):
+    """Deflection, potential and convergence on NUM_DRAWS random parameter sets."""
     params = _draw(name, rng)
     x, y = _positions(rng, params, min_distance=0.02)
-    ax, ay = PROFILES[name]().deflection(x.astype("float32"), y.astype("float32"), **params)
+    ax, ay, psi, kappa = run(_all_quantities, x.astype("float32"), y.astype("float32"),
+                             profile=PROFILES[name](), **params)
     ref = _reference(name, "alpha", x, y, params)
     assert_close(ax, ref[0], err_msg=f"{name} alpha_x")
     assert_close(ay, ref[1], err_msg=f"{name} alpha_y")
-
-
-@pytest.mark.parametrize("name", CLOSED_FORM)
-def test_potential_matches_lenstronomy(name, rng):
-    params = _draw(name, rng)
-    x, y = _positions(rng, params, min_distance=0.02)
-    psi = PROFILES[name]().potential(x.astype("float32"), y.astype("float32"), **params)
-    ref = _reference(name, "potential", x, y, params)[0]
-    assert_close(psi, ref, err_msg=f"{name} potential")
-
-
-@pytest.mark.parametrize("name", ["SIS", "SIE", "SHEAR"])
-def test_convergence_matches_lenstronomy(name, rng):
-    params = _draw(name, rng)
-    x, y = _positions(rng, params, min_distance=0.02)
-    kappa = PROFILES[name]().convergence(x.astype("float32"), y.astype("float32"), **params)
-    ref = _reference(name, "kappa", x, y, params)[0]
-    # lenstronomy differentiates the SIE deflection numerically (step 1e-10) for kappa.
-    assert_close(kappa, ref, rtol=1e-4, atol_frac=1e-5 if name != "SHEAR" else 0.0)
+    assert_close(psi, _reference(name, "potential", x, y, params)[0], err_msg=f"{name} potential")
+    if name != "POINT_MASS":  # lenstronomy's point-mass "kappa" is its (zero-trace) Hessian
+        # lenstronomy differentiates the SIE deflection numerically (step 1e-10) for kappa.
+        assert_close(kappa, _reference(name, "kappa", x, y, params)[0],
+                     atol_frac=1e-5 if name != "SHEAR" else 0.0, err_msg=f"{name} convergence")
 
 
 def test_point_mass_convergence_is_zero_off_centre(rng):
@@ -105,8 +104,8 @@ def test_point_mass_deflection_analytic():
 def test_sie_round_limit_is_sis(rng):
     x = rng.uniform(-2, 2, 200).astype("float32")
     y = rng.uniform(-2, 2, 200).astype("float32")
-    sie = PROFILES["SIE"]().deflection(x, y, theta_E=1.3, e1=0.0, e2=0.0)
-    sis = PROFILES["SIS"]().deflection(x, y, theta_E=1.3)
+    sie, sis = run(lambda x, y: (PROFILES["SIE"]().deflection(x, y, theta_E=1.3, e1=0.0, e2=0.0),
+                                 PROFILES["SIS"]().deflection(x, y, theta_E=1.3)), x, y)
     assert_close(sie[0], to_numpy(sis[0]))
     assert_close(sie[1], to_numpy(sis[1]))
 
@@ -123,7 +122,11 @@ def test_composite_model_is_the_sum_and_batches(rng):
     ]
     x = rng.uniform(-2, 2, (1, 5, 5)).astype("float32")
     y = rng.uniform(-2, 2, (1, 5, 5)).astype("float32")
-    ax, ay = model.deflection(x, y, kwargs)
+    def everything(x, y):
+        return (model.deflection(x, y, kwargs), model.ray_shoot(x, y, kwargs),
+                model.convergence(x, y, kwargs), model.potential(x, y, kwargs))
+
+    (ax, ay), (bx, by), kappa, psi = run(everything, x, y)
     assert tuple(ax.shape) == (batch, 5, 5)
     lens = LensModel(names)
     for b in range(batch):
@@ -131,9 +134,91 @@ def test_composite_model_is_the_sum_and_batches(rng):
         rx, ry = lens.alpha(x[0].ravel(), y[0].ravel(), kw)
         assert_close(to_numpy(ax)[b].ravel(), rx)
         assert_close(to_numpy(ay)[b].ravel(), ry)
-    bx, by = model.ray_shoot(x, y, kwargs)
     assert_close(bx, x - to_numpy(ax))
     assert_close(by, y - to_numpy(ay))
-    kappa = model.convergence(x, y, kwargs)
-    psi = model.potential(x, y, kwargs)
     assert tuple(kappa.shape) == tuple(psi.shape) == (batch, 5, 5)
+
+
+def _vortex_draws(rng, n):
+    u = lambda lo, hi: rng.uniform(lo, hi, (n, 1))  # noqa: E731
+    return {"theta_E": u(0.05, 0.6), "half_length": u(0.05, 1.5), "angle": u(0, np.pi),
+            "center_x": u(-0.3, 0.3), "center_y": u(-0.3, 0.3)}
+
+
+def _away_from_line(rng, p, n_pos, min_distance=0.1):
+    """Positions at least ``min_distance`` from the vortex segment."""
+    x = rng.uniform(-3, 3, (p["theta_E"].shape[0], n_pos))
+    y = rng.uniform(-3, 3, x.shape)
+    cos, sin = np.cos(p["angle"]), np.sin(p["angle"])
+    du, dv = x - p["center_x"], y - p["center_y"]
+    along = du * cos + dv * sin
+    across = -du * sin + dv * cos
+    gap = np.hypot(np.maximum(np.abs(along) - p["half_length"], 0), across)
+    push = np.where(gap < min_distance, min_distance + 0.05, 0.0) * np.where(across >= 0, 1, -1)
+    return x - push * sin, y + push * cos
+
+
+def test_axion_vortex_is_a_line_of_lenstronomy_point_masses(rng):
+    n_points, draws = 20, 100
+    p = _vortex_draws(rng, draws)
+    x, y = _away_from_line(rng, p, 12, min_distance=0.02)
+    profile = PROFILES["AXION_VORTEX"]()
+    ax, ay = run(profile.deflection, x.astype("float32"), y.astype("float32"), n_points=n_points, **p)
+    psi = run(profile.potential, x.astype("float32"), y.astype("float32"), n_points=n_points, **p)
+    lens = LensModel(["POINT_MASS"] * n_points)
+    ref = np.zeros((3,) + x.shape)
+    frac = np.linspace(-1, 1, n_points)
+    for i in range(draws):
+        d = {k: float(v[i, 0]) for k, v in p.items()}
+        kw = [{"theta_E": d["theta_E"] / np.sqrt(n_points),
+               "center_x": d["center_x"] + f * d["half_length"] * np.cos(d["angle"]),
+               "center_y": d["center_y"] + f * d["half_length"] * np.sin(d["angle"])} for f in frac]
+        ref[0, i], ref[1, i] = lens.alpha(x[i], y[i], kw)
+        ref[2, i] = lens.potential(x[i], y[i], kw)
+    assert_close(ax, ref[0])
+    assert_close(ay, ref[1])
+    assert_close(psi, ref[2])
+    assert to_numpy(profile.convergence(x, y, n_points=n_points, **p)).max() == 0
+
+
+def test_axion_vortex_line_matches_numerical_integral(rng):
+    from scipy.integrate import quad
+
+    p = _vortex_draws(rng, 100)
+    x, y = _away_from_line(rng, p, 3, min_distance=0.1)
+    ax, ay = run(PROFILES["AXION_VORTEX_LINE"]().deflection, x.astype("float32"), y.astype("float32"), **p)
+    psi = run(PROFILES["AXION_VORTEX_LINE"]().potential, x.astype("float32"), y.astype("float32"), **p)
+    ref = np.zeros((3,) + x.shape)
+    for i in range(x.shape[0]):
+        d = {k: float(v[i, 0]) for k, v in p.items()}
+        lam = d["theta_E"] ** 2 / (2 * d["half_length"])
+        for j in range(x.shape[1]):
+            def offset(t):
+                return (x[i, j] - d["center_x"] - t * np.cos(d["angle"]),
+                        y[i, j] - d["center_y"] - t * np.sin(d["angle"]))
+            lo, hi = -d["half_length"], d["half_length"]
+            ref[0, i, j] = quad(lambda t: lam * offset(t)[0] / np.hypot(*offset(t)) ** 2, lo, hi, epsabs=1e-12)[0]
+            ref[1, i, j] = quad(lambda t: lam * offset(t)[1] / np.hypot(*offset(t)) ** 2, lo, hi, epsabs=1e-12)[0]
+            ref[2, i, j] = quad(lambda t: lam * np.log(np.hypot(*offset(t))), lo, hi, epsabs=1e-12)[0]
+    assert_close(ax, ref[0])
+    assert_close(ay, ref[1])
+    assert_close(psi, ref[2])
+
+
+def test_axion_vortex_line_limits(rng):
+    x = rng.uniform(-2, 2, 50).astype("float32")
+    y = rng.uniform(-2, 2, 50).astype("float32")
+    kw = dict(theta_E=0.4, half_length=0.5, angle=0.3, center_x=0.1)
+    far = np.hypot(x - 0.1, y) > 0.8
+
+    def limits(x, y, xf, yf):
+        return (PROFILES["AXION_VORTEX_LINE"]().deflection(x, y, theta_E=0.4, half_length=0.0, angle=0.3),
+                PROFILES["POINT_MASS"]().deflection(x, y, theta_E=0.4),
+                PROFILES["AXION_VORTEX"]().deflection(xf, yf, n_points=400, **kw),
+                PROFILES["AXION_VORTEX_LINE"]().deflection(xf, yf, **kw))
+
+    zero_length, point, dense, line = run(limits, x, y, x[far], y[far])
+    # a zero-length line is a point mass
+    assert_close(zero_length[0], to_numpy(point[0]))
+    # many point masses converge to the line (away from it)
+    assert_close(dense[0], to_numpy(line[0]), rtol=2e-3, atol_frac=2e-3)

@@ -1,0 +1,83 @@
+"""Linear probes: how linearly decodable a property is from a layer's features."""
+
+from __future__ import annotations
+
+import numpy as np
+from keras import ops
+
+from lensml.evaluation._checks import as_float_array, as_label_array
+from lensml.evaluation.intercept import find_layer, layer_outputs
+
+
+def extract_features(model, images, layers, batch_size: int = 64, pool: str = "mean") -> dict[str, np.ndarray]:
+    """Features (N, D) of each layer in ``layers`` for ``images`` (N, H, W, C).
+
+    ``pool`` reduces spatial maps (N, h, w, c): "mean" (global average, D = c) or "flatten"
+    (D = h * w * c). Vectors (N, D) are returned as they are.
+    """
+    if pool not in ("mean", "flatten"):
+        raise ValueError(f"`pool` must be 'mean' or 'flatten', got {pool!r}.")
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"`images` must be a non-empty (N, H, W, C) array, got shape {images.shape}.")
+    names = [find_layer(model, layer).name for layer in layers]
+    chunks: dict[str, list] = {name: [] for name in names}
+    for start in range(0, images.shape[0], batch_size):
+        _, acts = layer_outputs(model, images[start : start + batch_size], names)
+        for name in names:
+            a = ops.convert_to_numpy(acts[name])
+            if a.ndim > 2:
+                a = a.mean(axis=tuple(range(1, a.ndim - 1))) if pool == "mean" else a.reshape(a.shape[0], -1)
+            chunks[name].append(a.reshape(a.shape[0], -1))
+    return {name: np.concatenate(parts) for name, parts in chunks.items()}
+
+
+def linear_probe(features, labels, folds: int = 5, C: float = 1.0, pca_components: int | None = None, seed: int = 0) -> dict:
+    """Cross-validated logistic-regression probe (scikit-learn).
+
+    Pipeline: standardise -> optional PCA(``pca_components``) -> LogisticRegression(C, lbfgs).
+    Stratified K-fold with shuffling under ``seed``.
+
+    Args:
+        features: (N, D) float.
+        labels: (N,) int class indices.
+
+    Returns:
+        ``{"accuracy_mean", "accuracy_std", "fold_accuracies", "chance", "folds", "num_features"}``;
+        chance = frequency of the most common class.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features = as_float_array(features, "features", 2)
+    labels = as_label_array(labels, "labels")
+    if len(features) != len(labels):
+        raise ValueError(f"`features` has {len(features)} rows but `labels` has {len(labels)}; they must match.")
+    counts = np.bincount(labels)
+    if np.count_nonzero(counts) < 2:
+        raise ValueError(f"`labels` hold a single class ({np.flatnonzero(counts)}); a probe needs at least two.")
+    smallest = counts[counts > 0].min()
+    if smallest < folds:
+        raise ValueError(f"`folds`={folds} needs at least {folds} examples per class; the smallest class has {smallest}.")
+    steps = [StandardScaler()]
+    if pca_components is not None:
+        steps.append(PCA(n_components=min(pca_components, *features.shape), random_state=seed))
+    steps.append(LogisticRegression(C=C, max_iter=2000))
+    scores = cross_val_score(make_pipeline(*steps), features, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    return {
+        "accuracy_mean": float(scores.mean()),
+        "accuracy_std": float(scores.std()),
+        "fold_accuracies": scores.tolist(),
+        "chance": float(counts.max() / counts.sum()),
+        "folds": int(folds),
+        "num_features": int(features.shape[1]),
+    }
+
+
+def probe_layers(model, images, labels, layers, pool: str = "mean", **probe_options) -> dict:
+    """``linear_probe`` on the features of each layer: ``{layer_name: probe result}``."""
+    features = extract_features(model, images, layers, pool=pool)
+    return {name: linear_probe(f, labels, **probe_options) for name, f in features.items()}

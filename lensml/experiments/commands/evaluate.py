@@ -1,0 +1,54 @@
+"""``lensml evaluate``: evaluate a saved model under the protocol and write a report folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+TARGETS = {"classification": "label", "regression": "log10_axion_mass", "super_resolution": "hr"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="saved model (.keras)")
+    parser.add_argument("--data", required=True,
+                        help="dataset name (e.g. deeplense/model_ii_3k, read with lensml.data.pipeline) or a folder "
+                             "of .npy files in the DeepLense layout (<dir>[/<split>]/<class>/*.npy)")
+    parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
+    parser.add_argument("--out", required=True, help="output folder for metrics.json, report.md and PNGs")
+    parser.add_argument("--task", choices=sorted(TARGETS), default="classification")
+    parser.add_argument("--class-names", default="no_sub,cdm,axion", help="comma-separated, in label order")
+    parser.add_argument("--model-name", default=None, help="name in the report (default: the model's name)")
+    parser.add_argument("--history", default=None, help="Keras CSVLogger file for the training-curve figure")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-examples", type=int, default=None, help="evaluate only the first N examples")
+    parser.add_argument("--data-dir", default=None, help="TFDS data_dir for dataset names")
+    parser.add_argument("--gradcam-layer", default=None, help="layer for Grad-CAM (default: the last convolution)")
+    parser.add_argument("--no-gradcam", action="store_true", help="skip the Grad-CAM figure")
+    parser.add_argument("--interpretability", action="store_true",
+                        help="add per-layer D4 activation patching, linear probes and equivariance error (classification)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from lensml.evaluation.aggregation import flatten_metrics
+    from lensml.evaluation.inputs import load_data, load_keras_model
+    from lensml.evaluation.report import evaluate_model
+
+    try:
+        model = load_keras_model(args.model)
+        data = load_data(args.data, split=args.split, target=TARGETS[args.task], batch_size=args.batch_size,
+                         max_examples=args.max_examples, data_dir=args.data_dir)
+        class_names = [c.strip() for c in args.class_names.split(",") if c.strip()]
+        record = evaluate_model(
+            model, (data["images"], data["targets"]), args.task, args.out,
+            class_names=class_names if args.task == "classification" else None,
+            model_name=args.model_name, dataset_name=args.data, split=args.split, history=args.history,
+            gradcam=not args.no_gradcam, gradcam_layer=args.gradcam_layer, batch_size=args.batch_size,
+            interpretability=args.interpretability,
+        )
+    except (FileNotFoundError, ValueError, ImportError) as error:
+        print(f"lensml evaluate: error: {error}", file=sys.stderr)
+        return 2
+    wanted = ("accuracy", "macro_auc", "mae", "rmse", "r2", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim")
+    headline = {k: round(v, 4) for k, v in flatten_metrics(record).items() if k in wanted}
+    print(f"wrote {args.out}/report.md and metrics.json: {headline}")
+    return 0

@@ -1,0 +1,52 @@
+"""``lensml train --config train/<experiment>.toml [--set key=value ...]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="experiment config (TOML), e.g. train/resnet18_model_ii_3k.toml")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, value read as TOML (repeatable): --set training.epochs=2 --set seeds=[0,1]",
+    )
+    parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
+    parser.add_argument("--dry-run", action="store_true", help="load and print the resolved config, do not train")
+
+
+def load_from_args(args):
+    """The validated config from ``--config`` and ``--set`` (shared with ``lensml tune``)."""
+    from lensml.experiments.config import load_config, parse_set_option
+
+    overrides = dict(parse_set_option(s) for s in args.overrides)
+    if getattr(args, "out", None):
+        overrides["output.dir"] = args.out
+    return load_config(args.config, overrides)
+
+
+def main(args) -> int:
+    import json
+    import sys
+
+    try:
+        config = load_from_args(args)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        print(f"lensml train: {e}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        from lensml.experiments.config import config_to_dict
+        from lensml.experiments.toml_writer import dumps
+
+        print(dumps(config_to_dict(config)))
+        return 0
+    from lensml.experiments import run
+
+    result = run(config)
+    summary = {k: v for k, v in result.items() if k not in ("runs",)}
+    print(json.dumps(summary, indent=2, default=str))
+    return 0

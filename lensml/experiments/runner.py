@@ -1,0 +1,541 @@
+"""``run(config)``: the one training entry point used by the CLI, the train/ scripts and tuning.
+
+For each seed it builds the data (``lensml.data.pipeline``), the model
+(``lensml.models.build``), compiles with AdamW + a learning-rate schedule, fits with the
+standard callbacks, and writes into the run folder::
+
+    config.toml          the resolved config of this run (re-runnable as is)
+    checkpoints/best.keras   best epoch by ``training.monitor`` (atomic writes)
+    backup/              BackupAndRestore state; resumes a killed run; removed when done
+    history.csv          one row per epoch (appended across resumes)
+    history.json         the same, as {metric: [values]}
+    model.keras          the final model
+    metrics.json         final and best validation metrics (+ test, + evaluation report)
+
+Every file is written through a temporary file and a rename, so a killed run leaves the
+previous complete version or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from lensml.experiments.config import ExperimentConfig, DataConfig, config_to_dict
+from lensml.experiments.toml_writer import dump as dump_toml, write_text_atomic
+
+DataFactory = Callable[..., Any]
+ModelFactory = Callable[..., Any]
+
+# Metrics whose smaller value is better (used to pick "best" epochs and tuning directions).
+_MINIMIZE_WORDS = ("loss", "error", "mae", "mse", "rmse", "num_params", "ece", "time")
+
+
+def metric_mode(name: str) -> str:
+    """``"min"`` for losses, errors and parameter counts, ``"max"`` otherwise."""
+    return "min" if any(w in name.lower() for w in _MINIMIZE_WORDS) else "max"
+
+
+# --------------------------------------------------------------------------- device choice
+
+
+def _has_accelerator() -> bool:
+    try:
+        from lensml.models.compile import accelerator_available
+    except ImportError:  # models not in this checkout: assume CPU
+        return False
+    return accelerator_available()
+
+
+def resolve_jit_compile(setting: Any = "auto") -> bool:
+    """The ``jit_compile`` value for ``model.compile``.
+
+    ``"auto"``: JAX -> True (JAX without jit is eager and slow); TensorFlow -> XLA only on
+    GPU/TPU, because XLA's CPU convolutions are ~7x slower than TF's oneDNN graph path
+    (DESIGN section 6).
+    """
+    if setting != "auto":
+        return bool(setting)
+    try:
+        from lensml.models.compile import default_jit_compile
+    except ImportError:
+        import keras
+
+        return keras.backend.backend() == "jax"
+    return default_jit_compile()
+
+
+def resolve_mixed_precision(setting: str = "auto") -> str | None:
+    """Keras dtype policy name for ``training.mixed_precision`` (None = float32)."""
+    if setting == "off":
+        return None
+    if setting == "auto":
+        return "mixed_bfloat16" if _has_accelerator() else None
+    return {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}[setting]
+
+
+# --------------------------------------------------------------------------- data and model
+
+
+def _label_split(split: str, fraction: float) -> str:
+    if fraction >= 1.0:
+        return split
+    pct = max(1, int(round(fraction * 100)))
+    return f"{split}[:{pct}%]"
+
+
+def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: int, num_classes: int = 3):
+    """Dataset for one split: ``lensml.data.pipeline`` for TFDS names, or the built-in
+    ``synthetic:<n>:<size>`` arrays. Returns something ``model.fit`` takes."""
+    if data.dataset.startswith("synthetic:"):
+        from lensml.experiments.synthetic import make_array_dataset, synthetic_arrays
+
+        images, labels = synthetic_arrays(data.dataset, split, num_classes=num_classes)
+        if training and data.label_fraction < 1.0:
+            keep = max(1, int(round(len(labels) * data.label_fraction)))
+            images, labels = images[:keep], labels[:keep]
+        return make_array_dataset(images, labels, data.batch_size, shuffle=training and data.shuffle, seed=seed)
+
+    try:
+        from lensml.data import pipeline
+    except ImportError as e:  # the data package is not in this checkout yet
+        raise RuntimeError(f"lensml.data.pipeline is not available ({e}); use dataset = 'synthetic:<n>:<size>'") from e
+    kwargs = dict(
+        batch_size=data.batch_size,
+        normalization=data.normalization,
+        augment=data.augment if training else None,
+        target=data.target,
+        shuffle=training and data.shuffle,
+        seed=seed,
+        data_dir=data.data_dir,
+    )
+    params = inspect.signature(pipeline).parameters
+    if training and data.label_fraction < 1.0:
+        if "fraction" in params:  # a stratified subset
+            kwargs["fraction"] = data.label_fraction
+        else:
+            split = _label_split(split, data.label_fraction)
+    kwargs = {k: v for k, v in kwargs.items() if k in params or any(p.kind == p.VAR_KEYWORD for p in params.values())}
+    return pipeline(data.dataset, split, **kwargs)
+
+
+def default_model_factory(name: str, **kwargs):
+    """``lensml.models.build``."""
+    try:
+        from lensml.models import build
+    except ImportError as e:
+        raise RuntimeError(f"lensml.models.build is not available ({e})") from e
+    return build(name, **kwargs)
+
+
+def _num_batches(ds) -> int | None:
+    """Batches per epoch of a tf.data.Dataset / PyDataset, None if unknown or infinite."""
+    if hasattr(ds, "cardinality"):
+        n = int(ds.cardinality())
+        if n == -2:  # unknown but finite (filtered, e.g. a stratified subset): count once
+            return sum(1 for _ in ds)
+        return n if n >= 0 else None
+    try:
+        return len(ds)
+    except TypeError:
+        return None
+
+
+def _input_shape(ds) -> tuple[int, ...]:
+    if hasattr(ds, "element_spec"):
+        spec = ds.element_spec[0]
+        return tuple(int(d) for d in spec.shape[1:])
+    x = ds[0][0]
+    return tuple(int(d) for d in x.shape[1:])
+
+
+# --------------------------------------------------------------------------- compile pieces
+
+
+def build_schedule(training, steps_per_epoch: int):
+    """Learning rate (float or Keras schedule) for ``training.schedule``."""
+    import keras
+
+    t = training
+    if t.schedule == "constant":
+        return t.learning_rate
+    total = max(1, t.epochs * steps_per_epoch)
+    alpha = min(max(t.min_learning_rate / t.learning_rate, 0.0), 1.0)
+    if t.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(t.learning_rate, decay_steps=total, alpha=alpha)
+    warmup = int(round(t.warmup_epochs * steps_per_epoch))
+    warmup = min(warmup, total - 1) if total > 1 else 0
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=t.learning_rate * t.warmup_start_factor,
+        decay_steps=max(1, total - warmup),
+        alpha=alpha,
+        warmup_target=t.learning_rate,
+        warmup_steps=warmup,
+    )
+
+
+def build_optimizer(training, steps_per_epoch: int):
+    import keras
+
+    lr = build_schedule(training, steps_per_epoch)
+    kw = {"clipnorm": training.clipnorm} if training.clipnorm else {}
+    name = training.optimizer.lower()
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=training.weight_decay, **kw)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr, **kw)
+    return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, weight_decay=training.weight_decay or None, **kw)
+
+
+def build_loss(training):
+    import keras
+
+    if training.loss == "sparse_categorical_crossentropy":
+        if training.label_smoothing:
+            raise ValueError(
+                "training.label_smoothing: not supported with sparse labels; "
+                f"got {training.label_smoothing}, expected 0"
+            )
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=training.from_logits)
+    return training.loss
+
+
+def build_metrics(training, num_classes: int) -> list:
+    from lensml.experiments.metrics import SparseMacroAUC
+
+    out = []
+    for m in training.metrics:
+        if m == "macro_auc":
+            out.append(SparseMacroAUC(num_classes=num_classes, from_logits=training.from_logits))
+        else:
+            out.append(m)
+    return out
+
+
+def logged_metric_names(training) -> list[str]:
+    """Names that appear in ``fit``'s logs: loss, metrics, and their ``val_`` versions."""
+    base = ["loss"] + list(training.metrics)
+    return base + [f"val_{m}" for m in base]
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _seed_dir(config: ExperimentConfig, seed: int) -> Path:
+    d = config.output.dir.format(name=config.name, seed=seed)
+    path = Path(d)
+    if len(config.seeds) > 1 and "{seed}" not in config.output.dir:
+        path = path / f"seed_{seed}"
+    return path
+
+
+def _read_history_csv(path: Path) -> dict[str, list[float]]:
+    if not path.exists():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    hist: dict[str, list[float]] = {}
+    for row in rows:
+        for k, v in row.items():
+            if k == "epoch":
+                continue
+            try:
+                hist.setdefault(k, []).append(float(v))
+            except (TypeError, ValueError):
+                hist.setdefault(k, []).append(float("nan"))
+    return hist
+
+
+def _json_safe(obj):
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        try:
+            return _json_safe(obj.item())
+        except (ValueError, TypeError):
+            return str(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _write_json(path: Path, data) -> None:
+    write_text_atomic(path, json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
+
+
+def _say(verbose: int, msg: str) -> None:
+    if verbose:
+        print(f"[lensml] {msg}", flush=True)
+
+
+def run_seed(
+    config: ExperimentConfig,
+    seed: int,
+    *,
+    data_factory: DataFactory | None = None,
+    model_factory: ModelFactory | None = None,
+    callbacks: Iterable[Any] = (),
+    evaluate_test: bool = True,
+    out_dir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Train one seed of ``config``. Returns ``{"history", "metrics", "num_params", "paths", ...}``.
+
+    ``data_factory(data_config, split, training=bool, seed=int, num_classes=int)`` and
+    ``model_factory(name, input_shape=..., num_classes=..., **options)`` replace
+    ``lensml.data.pipeline`` / ``lensml.models.build`` (tests, custom data).
+    ``callbacks`` are added after the standard ones (e.g. an Optuna pruning callback).
+    """
+    import keras
+
+    data_factory = data_factory or default_data_factory
+    model_factory = model_factory or default_model_factory
+    t, d = config.training, config.data
+    verbose = t.verbose if t.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
+    out = Path(out_dir) if out_dir is not None else _seed_dir(config, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "dir": out,
+        "config": out / "config.toml",
+        "checkpoint": out / "checkpoints" / "best.keras",
+        "backup": out / "backup",
+        "history_csv": out / "history.csv",
+        "history_json": out / "history.json",
+        "model": out / "model.keras",
+        "metrics": out / "metrics.json",
+    }
+    run_config = config_to_dict(config)
+    run_config["seeds"] = [seed]
+    run_config.pop("tune", None)
+    dump_toml(run_config, paths["config"])
+
+    # A run with no backup to resume from starts a fresh history.
+    if not paths["backup"].exists() and paths["history_csv"].exists():
+        paths["history_csv"].unlink()
+
+    keras.utils.set_random_seed(seed)
+    num_classes = config.model.num_classes
+    train_ds = data_factory(d, d.train_split, training=True, seed=d.seed + seed, num_classes=num_classes)
+    val_ds = data_factory(d, d.val_split, training=False, seed=d.seed, num_classes=num_classes) if d.val_split else None
+    steps = d.steps_per_epoch or _num_batches(train_ds)
+    if steps is None:
+        raise ValueError(
+            f"data.steps_per_epoch: the training split {d.train_split!r} of {d.dataset!r} has unknown or "
+            "infinite length; set data.steps_per_epoch"
+        )
+    if steps == 0:
+        raise ValueError(f"data.train_split: the split {d.train_split!r} of {d.dataset!r} is empty")
+
+    input_shape = tuple(config.model.input_shape) if config.model.input_shape else _input_shape(train_ds)
+    policy = resolve_mixed_precision(t.mixed_precision)
+    jit = resolve_jit_compile(t.jit_compile)
+    previous_policy = keras.config.dtype_policy()
+    start = time.time()
+    try:
+        if policy:
+            keras.config.set_dtype_policy(policy)
+        model = model_factory(
+            config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
+        )
+        num_params = int(model.count_params())
+        model.compile(
+            optimizer=build_optimizer(t, steps),
+            loss=build_loss(t),
+            metrics=build_metrics(t, num_classes),
+            jit_compile=jit and not t.run_eagerly,
+            run_eagerly=t.run_eagerly,
+        )
+        _say(
+            verbose,
+            f"{config.name} seed={seed}: model={config.model.name} params={num_params:,} "
+            f"input={input_shape} data={d.dataset} steps/epoch={steps} backend={keras.backend.backend()} "
+            f"jit_compile={jit} precision={policy or 'float32'} -> {out}",
+        )
+        from lensml.experiments.callbacks import AtomicModelCheckpoint
+
+        cbs = [
+            keras.callbacks.BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
+            AtomicModelCheckpoint(
+                str(paths["checkpoint"]),
+                monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
+                save_best_only=True,
+            ),
+            keras.callbacks.TerminateOnNaN(),
+            keras.callbacks.CSVLogger(str(paths["history_csv"]), append=True),
+        ]
+        if t.physics_phase2_epoch is not None:
+            cbs.append(_physics_schedule(t.physics_phase2_epoch))
+        if t.early_stopping_patience:
+            cbs.append(keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.early_stopping_patience))
+        if t.tensorboard:
+            paths["tensorboard"] = out / "logs"
+            cbs.append(keras.callbacks.TensorBoard(str(paths["tensorboard"])))
+        cbs.extend(callbacks)
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=t.epochs,
+            steps_per_epoch=d.steps_per_epoch,
+            validation_steps=d.validation_steps if val_ds is not None else None,
+            callbacks=cbs,
+            verbose=verbose,
+            shuffle=False,  # the datasets shuffle themselves (seeded)
+        )
+        train_time = time.time() - start
+        if config.output.save_model:
+            from lensml.experiments.callbacks import save_model_atomic
+
+            save_model_atomic(model, paths["model"])
+        else:
+            paths.pop("model")
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+    history = _read_history_csv(paths["history_csv"])
+    _write_json(paths["history_json"], history)
+    metrics: dict[str, Any] = {k: v[-1] for k, v in history.items() if v}
+    nan_stop = any(any(isinstance(x, float) and math.isnan(x) for x in v) for v in history.values())
+    if t.monitor in history and history[t.monitor]:
+        series = history[t.monitor]
+        pick = min if metric_mode(t.monitor) == "min" else max
+        finite = [(x, i) for i, x in enumerate(series) if math.isfinite(x)]
+        if finite:
+            value, epoch = pick(finite)
+            metrics[f"best_{t.monitor}"] = value
+            metrics["best_epoch"] = epoch + 1
+
+    if evaluate_test and d.test_split:
+        metrics.update(_evaluate_test(config, model, data_factory, paths, verbose))
+
+    result = {
+        "name": config.name,
+        "seed": seed,
+        "model": config.model.name,
+        "num_params": num_params,
+        "backend": keras.backend.backend(),
+        "jit_compile": jit,
+        "precision": policy or "float32",
+        "epochs_run": len(next(iter(history.values()), [])),
+        "terminated_on_nan": nan_stop,
+        "train_time_s": train_time,
+        "history": history,
+        "metrics": metrics,
+        "paths": {k: str(v) for k, v in paths.items()},
+    }
+    _write_json(paths["metrics"], {k: v for k, v in result.items() if k != "history"})
+    _say(verbose, f"{config.name} seed={seed}: done in {train_time:.1f} s; " + _fmt(metrics))
+    return result
+
+
+def _physics_schedule(epoch: int):
+    """D4LensPINN's two-phase schedule (physics losses on from ``epoch``, 0-based)."""
+    try:
+        from lensml.models import PhysicsLossSchedule
+    except ImportError as e:
+        raise RuntimeError(f"training.physics_phase2_epoch needs lensml.models.physics_loss ({e})") from e
+    return PhysicsLossSchedule(int(epoch))
+
+
+def _fmt(metrics: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
+
+
+def _evaluate_test(config, model, data_factory, paths, verbose) -> dict[str, Any]:
+    """Test-split metrics of the best checkpoint (else the final model)."""
+    import keras
+
+    d = config.data
+    try:
+        test_ds = data_factory(d, d.test_split, training=False, seed=d.seed, num_classes=config.model.num_classes)
+    except Exception as e:  # a dataset without that split: report, do not fail the run
+        _say(verbose, f"no test evaluation: split {d.test_split!r} unavailable ({e})")
+        return {}
+    best = model
+    if paths["checkpoint"].exists():
+        try:
+            best = keras.saving.load_model(paths["checkpoint"])
+        except Exception as e:
+            _say(verbose, f"could not reload the best checkpoint ({e}); evaluating the final model")
+    try:
+        from lensml.evaluation import evaluate_model
+    except ImportError:
+        evaluate_model = None
+    if evaluate_model is not None:
+        task = "classification" if d.target == "label" else "regression"
+        report = evaluate_model(
+            best,
+            test_ds,
+            task,
+            str(paths["dir"] / "evaluation"),
+            model_name=config.model.name,
+            dataset_name=d.dataset,
+            split=d.test_split,
+            history=str(paths["history_csv"]),
+        )
+        paths["evaluation"] = paths["dir"] / "evaluation"
+        return {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
+    values = best.evaluate(test_ds, steps=d.validation_steps, verbose=0, return_dict=True)
+    return {f"test_{k}": float(v) for k, v in values.items()}
+
+
+def run(
+    config: ExperimentConfig,
+    *,
+    data_factory: DataFactory | None = None,
+    model_factory: ModelFactory | None = None,
+    callbacks: Iterable[Any] = (),
+    evaluate_test: bool = True,
+) -> dict[str, Any]:
+    """Train ``config`` once per seed in ``config.seeds``.
+
+    Returns ``{"name", "seeds", "runs": [per-seed results], "metrics": mean over seeds,
+    "metrics_std": std over seeds, "num_params", "paths"}``; with several seeds a
+    ``summary.json`` is written in the output folder. See :func:`run_seed` for the factories.
+    """
+    import statistics
+
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(f"config: expected an ExperimentConfig (see lensml.experiments.load_config), got {type(config).__name__}")
+    runs = [
+        run_seed(
+            config,
+            s,
+            data_factory=data_factory,
+            model_factory=model_factory,
+            callbacks=callbacks,
+            evaluate_test=evaluate_test,
+        )
+        for s in config.seeds
+    ]
+    keys = [k for k, v in runs[0]["metrics"].items() if isinstance(v, (int, float))]
+    mean, std = {}, {}
+    for k in keys:
+        vals = [r["metrics"][k] for r in runs if isinstance(r["metrics"].get(k), (int, float))]
+        mean[k] = statistics.fmean(vals)
+        std[k] = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    result = {
+        "name": config.name,
+        "seeds": list(config.seeds),
+        "runs": runs,
+        "metrics": mean,
+        "metrics_std": std,
+        "num_params": runs[0]["num_params"],
+        "paths": dict(runs[0]["paths"]),
+    }
+    if len(runs) > 1:
+        root = Path(config.output.dir.format(name=config.name, seed="all"))
+        summary = root / "summary.json"
+        _write_json(summary, {k: v for k, v in result.items() if k != "runs"} | {"runs": [r["paths"]["dir"] for r in runs]})
+        result["paths"] = {"summary": str(summary), "dirs": [r["paths"]["dir"] for r in runs]}
+    return result

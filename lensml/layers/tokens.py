@@ -1,0 +1,240 @@
+"""Image -> token layers for vision transformers: patch embeddings (ViT), shifted patch
+tokenization (ViTSD, Lensformer, LensPINN), convolutional token embedding (CvT), class token
+and learned position embeddings."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+
+def _check_patch_size(name: str, image_size, patch_size: int) -> None:
+    for axis, size in zip(("height", "width"), image_size):
+        if size is None:
+            raise ValueError(f"{name}: image {axis} must be known to tokenize into patches")
+        if size % patch_size:
+            raise ValueError(
+                f"{name}: image {axis} {size} is not divisible by patch_size={patch_size}; "
+                f"use an image size that is a multiple of {patch_size} or another patch size"
+            )
+
+
+class _TokenizerBase(keras.layers.Layer):
+    """Adds an optional class token and learned position embeddings to patch tokens."""
+
+    def __init__(self, patch_size: int, embed_dim: int, cls_token: bool = True,
+                 position_embedding: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(patch_size, int) or patch_size < 1:
+            raise ValueError(f"patch_size={patch_size!r}: expected a positive integer")
+        if not isinstance(embed_dim, int) or embed_dim < 1:
+            raise ValueError(f"embed_dim={embed_dim!r}: expected a positive integer")
+        self.patch_size = patch_size
+        self.embed_dim = embed_dim
+        self.cls_token = bool(cls_token)
+        self.position_embedding = bool(position_embedding)
+
+    def _build_extras(self, num_patches: int):
+        self.num_patches = num_patches
+        if self.cls_token:
+            self.cls = self.add_weight(
+                name="cls_token", shape=(1, 1, self.embed_dim),
+                initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            )
+        if self.position_embedding:
+            self.pos = self.add_weight(
+                name="position_embedding",
+                shape=(1, num_patches + int(self.cls_token), self.embed_dim),
+                initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            )
+
+    def _add_extras(self, tokens):
+        if self.cls_token:
+            batch = ops.shape(tokens)[0]
+            cls = ops.broadcast_to(ops.cast(self.cls, tokens.dtype), (batch, 1, self.embed_dim))
+            tokens = ops.concatenate([cls, tokens], axis=1)
+        if self.position_embedding:
+            tokens = tokens + ops.cast(self.pos, tokens.dtype)
+        return tokens
+
+    def compute_output_shape(self, input_shape):
+        n = (input_shape[1] // self.patch_size) * (input_shape[2] // self.patch_size)
+        return (input_shape[0], n + int(self.cls_token), self.embed_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(patch_size=self.patch_size, embed_dim=self.embed_dim,
+                      cls_token=self.cls_token, position_embedding=self.position_embedding)
+        return config
+
+
+def extract_patches(images, patch_size: int):
+    """Non-overlapping patches, row-major.
+
+    Args:
+      images: ``(batch, height, width, channels)``; height and width divisible by ``patch_size``.
+
+    Returns:
+      ``(batch, (height // p) * (width // p), p * p * channels)``.
+    """
+    _, h, w, c = images.shape
+    p = patch_size
+    x = ops.reshape(images, (-1, h // p, p, w // p, p, c))
+    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(x, (-1, (h // p) * (w // p), p * p * c))
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class PatchEmbedding(_TokenizerBase):
+    """ViT patch embedding: linear projection of non-overlapping patches (a strided conv),
+    optional class token, learned position embeddings.
+
+    Args:
+      patch_size: patch side in pixels; image sizes must be divisible by it.
+      embed_dim: token dimension D.
+      cls_token: prepend a learned class token.
+      position_embedding: add learned position embeddings.
+
+    Call:
+      images ``(batch, height, width, channels)`` -> tokens ``(batch, N [+1], D)`` with
+      ``N = (height / p) * (width / p)``.
+    """
+
+    def __init__(self, patch_size: int, embed_dim: int, **kwargs):
+        super().__init__(patch_size, embed_dim, **kwargs)
+        self.projection = layers.Conv2D(embed_dim, patch_size, strides=patch_size, padding="valid",
+                                        name="projection")
+
+    def build(self, input_shape):
+        _check_patch_size("PatchEmbedding", input_shape[1:3], self.patch_size)
+        self.projection.build(input_shape)
+        n = (input_shape[1] // self.patch_size) * (input_shape[2] // self.patch_size)
+        self._build_extras(n)
+
+    def call(self, images):
+        x = self.projection(images)
+        tokens = ops.reshape(x, (-1, self.num_patches, self.embed_dim))
+        return self._add_extras(tokens)
+
+
+_SHIFTS = {
+    "diagonal": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "rectangular": ((-1, 0), (1, 0), (0, -1), (0, 1)),
+}
+
+
+def shift_image(images, dy: int, dx: int):
+    """Translate images by (dy, dx) pixels with zero fill. ``images``: (batch, H, W, C)."""
+    h, w = images.shape[1], images.shape[2]
+    pad = ((0, 0), (max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0)), (0, 0))
+    x = ops.pad(images, pad)
+    y0, x0 = max(-dy, 0), max(-dx, 0)
+    return x[:, y0:y0 + h, x0:x0 + w, :]
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class ShiftedPatchTokenization(_TokenizerBase):
+    """Shifted Patch Tokenization (ViTSD; Lee et al. 2021), as used by Lensformer and LensPINN.
+
+    The image and four copies shifted by half a patch (diagonally or along the axes) are
+    stacked on the channel axis, cut into patches, (optionally) layer-normalised and
+    projected to ``embed_dim``. Gives small-data transformers a wider receptive field per token.
+
+    Args:
+      patch_size: patch side in pixels; image sizes must be divisible by it.
+      embed_dim: token dimension D.
+      shift: "diagonal" or "rectangular".
+      layer_norm: LayerNorm on the flattened patches before the projection (ViTSD does;
+        LensPINN's encoder does not).
+      cls_token, position_embedding: as PatchEmbedding.
+
+    Call:
+      images ``(batch, height, width, C)`` -> tokens ``(batch, N [+1], D)``.
+    """
+
+    def __init__(self, patch_size: int, embed_dim: int, shift: str = "diagonal",
+                 layer_norm: bool = True, **kwargs):
+        super().__init__(patch_size, embed_dim, **kwargs)
+        if shift not in _SHIFTS:
+            raise ValueError(f"shift={shift!r}: expected one of {sorted(_SHIFTS)}")
+        self.shift = shift
+        self.layer_norm = bool(layer_norm)
+        self.norm = layers.LayerNormalization(epsilon=1e-6, name="norm") if self.layer_norm else None
+        self.projection = layers.Dense(embed_dim, name="projection")
+
+    def build(self, input_shape):
+        _check_patch_size("ShiftedPatchTokenization", input_shape[1:3], self.patch_size)
+        features = self.patch_size ** 2 * input_shape[-1] * 5
+        if self.norm is not None:
+            self.norm.build((None, None, features))
+        self.projection.build((None, None, features))
+        n = (input_shape[1] // self.patch_size) * (input_shape[2] // self.patch_size)
+        self._build_extras(n)
+
+    def call(self, images):
+        s = max(self.patch_size // 2, 1)
+        shifted = [shift_image(images, dy * s, dx * s) for dy, dx in _SHIFTS[self.shift]]
+        x = ops.concatenate([images] + shifted, axis=-1)
+        x = extract_patches(x, self.patch_size)
+        if self.norm is not None:
+            x = self.norm(x)
+        return self._add_extras(self.projection(x))
+
+    def get_config(self):
+        return {**super().get_config(), "shift": self.shift, "layer_norm": self.layer_norm}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class ConvTokenEmbedding(keras.layers.Layer):
+    """CvT convolutional token embedding: overlapping strided conv + LayerNorm.
+
+    Args:
+      embed_dim: output channels D.
+      kernel_size, strides: of the convolution ("same" padding).
+
+    Call:
+      maps ``(batch, H, W, C)`` -> token maps ``(batch, ceil(H / strides), ceil(W / strides), D)``
+      (kept spatial: CvT's convolutional projections need the layout).
+    """
+
+    def __init__(self, embed_dim: int, kernel_size: int = 7, strides: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.embed_dim = int(embed_dim)
+        self.kernel_size = int(kernel_size)
+        self.strides = int(strides)
+        self.conv = layers.Conv2D(self.embed_dim, self.kernel_size, strides=self.strides,
+                                  padding="same", name="conv")
+        self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm")
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        self.norm.build(self.conv.compute_output_shape(input_shape))
+
+    def call(self, inputs):
+        return self.norm(self.conv(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "embed_dim": self.embed_dim,
+                "kernel_size": self.kernel_size, "strides": self.strides}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class ClassToken(keras.layers.Layer):
+    """A learned class token broadcast over the batch (CaiT inserts it after the patch blocks).
+
+    Call: tokens ``(B, N, D)`` -> class token ``(B, 1, D)``.
+    """
+
+    def build(self, input_shape):
+        self.token = self.add_weight(name="token", shape=(1, 1, input_shape[-1]),
+                                     initializer=keras.initializers.TruncatedNormal(stddev=0.02))
+
+    def call(self, tokens):
+        batch = ops.shape(tokens)[0]
+        return ops.broadcast_to(ops.cast(self.token, tokens.dtype), (batch, 1, tokens.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1, input_shape[-1])

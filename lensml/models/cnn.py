@@ -1,0 +1,103 @@
+"""CNN backbones from ``keras.applications``, single channel, from scratch (``weights=None``,
+nothing downloads): EfficientNetB0, EfficientNetV2-S, MobileNetV3 small/large.
+
+The applications' ImageNet input scaling is switched off (``include_preprocessing=False``;
+EfficientNetB0 has no such switch, so its fixed ``Rescaling(1/255)`` is set to 1): lensml
+images arrive normalised already, and a 1/255 scale would leave the stem's batch-norm
+dominated by its epsilon.
+
+``width_coefficient`` / ``depth_coefficient`` options (EfficientNets) scale the network
+through keras' generic ``EfficientNet``/``EfficientNetV2`` builders (``keras.src``, the
+functions the public constructors call); the defaults use the public constructors.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from lensml.models.registry import register
+
+
+def _disable_rescaling(model: keras.Model) -> keras.Model:
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Rescaling):
+            layer.scale = 1.0
+            layer.offset = 0.0
+    return model
+
+
+def efficientnet_b0_backbone(input_shape, *, width_coefficient: float = 1.0,
+                             depth_coefficient: float = 1.0, name: str = "efficientnetb0",
+                             pooling: str = "avg") -> keras.Model:
+    """EfficientNetB0 without top: images ``(B, H, W, C)`` -> ``(B, 1280 * width)`` features."""
+    if width_coefficient == 1.0 and depth_coefficient == 1.0:
+        model = keras.applications.EfficientNetB0(
+            include_top=False, weights=None, input_shape=tuple(input_shape), pooling=pooling, name=name)
+    else:
+        from keras.src.applications.efficientnet import EfficientNet
+
+        model = EfficientNet(width_coefficient, depth_coefficient, 224, include_top=False,
+                             weights=None, input_shape=tuple(input_shape), pooling=pooling, name=name)
+    return _disable_rescaling(model)
+
+
+def efficientnetv2_s_backbone(input_shape, *, width_coefficient: float = 1.0,
+                              depth_coefficient: float = 1.0, name: str = "efficientnetv2-s",
+                              pooling: str = "avg") -> keras.Model:
+    """EfficientNetV2-S without top: images ``(B, H, W, C)`` -> ``(B, 1280)`` features."""
+    if width_coefficient == 1.0 and depth_coefficient == 1.0:
+        return keras.applications.EfficientNetV2S(
+            include_top=False, weights=None, input_shape=tuple(input_shape), pooling=pooling,
+            include_preprocessing=False, name=name)
+    from keras.src.applications.efficientnet_v2 import EfficientNetV2
+
+    # The generic builder looks its block table up by name, so the name must stay.
+    model = EfficientNetV2(width_coefficient, depth_coefficient, 384, name="efficientnetv2-s",
+                           include_top=False, weights=None, input_shape=tuple(input_shape),
+                           pooling=pooling, include_preprocessing=False)
+    model.name = name
+    return model
+
+
+def mobilenet_v3_backbone(input_shape, *, size: str = "small", alpha: float = 1.0,
+                          minimalistic: bool = False, name: str | None = None,
+                          pooling: str = "avg") -> keras.Model:
+    """MobileNetV3 small/large without top: ``(B, H, W, C)`` -> ``(B, 576 | 960)`` (at alpha 1).
+
+    Images must be at least 32x32 pixels.
+    """
+    fn = {"small": keras.applications.MobileNetV3Small,
+          "large": keras.applications.MobileNetV3Large}.get(size)
+    if fn is None:
+        raise ValueError(f"size={size!r}: expected 'small' or 'large'")
+    return fn(input_shape=tuple(input_shape), alpha=alpha, minimalistic=minimalistic,
+              include_top=False, weights=None, pooling=pooling, include_preprocessing=False,
+              name=name or f"mobilenetv3{size}")
+
+
+@register("efficientnet_b0", description="EfficientNetB0 (keras.applications, from scratch)")
+def efficientnet_b0(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0):
+    """EfficientNetB0 features ``(batch, 1280)``."""
+    return efficientnet_b0_backbone(inputs.shape[1:], width_coefficient=width_coefficient,
+                                    depth_coefficient=depth_coefficient)(inputs)
+
+
+@register("efficientnetv2_s", description="EfficientNetV2-S (keras.applications, from scratch)")
+def efficientnetv2_s(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0):
+    """EfficientNetV2-S features ``(batch, 1280)``."""
+    return efficientnetv2_s_backbone(inputs.shape[1:], width_coefficient=width_coefficient,
+                                     depth_coefficient=depth_coefficient)(inputs)
+
+
+@register("mobilenetv3_small", description="MobileNetV3-Small (keras.applications, from scratch)")
+def mobilenetv3_small(inputs, *, alpha: float = 1.0, minimalistic: bool = False):
+    """MobileNetV3-Small features ``(batch, 576)`` at alpha 1."""
+    return mobilenet_v3_backbone(inputs.shape[1:], size="small", alpha=alpha,
+                                 minimalistic=minimalistic)(inputs)
+
+
+@register("mobilenetv3_large", description="MobileNetV3-Large (keras.applications, from scratch)")
+def mobilenetv3_large(inputs, *, alpha: float = 1.0, minimalistic: bool = False):
+    """MobileNetV3-Large features ``(batch, 960)`` at alpha 1."""
+    return mobilenet_v3_backbone(inputs.shape[1:], size="large", alpha=alpha,
+                                 minimalistic=minimalistic)(inputs)

@@ -1,0 +1,140 @@
+"""Small registered layers the model graphs need (instead of Lambda layers, which
+``safe_mode`` refuses)."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class TakeToken(keras.layers.Layer):
+    """Select one token. Call: ``(B, N, D)`` -> ``(B, D)`` (token ``index``)."""
+
+    def __init__(self, index: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.index = int(index)
+
+    def call(self, tokens):
+        return tokens[:, self.index]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class Affine(keras.layers.Layer):
+    """Fixed ``offset + scale * x`` (e.g. Lensformer's k = 0.8 + 0.4 * sigmoid(.)).
+
+    Call: any tensor -> same shape.
+    """
+
+    def __init__(self, scale: float = 1.0, offset: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+        self.offset = float(offset)
+
+    def call(self, x):
+        return self.offset + self.scale * x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class SymmetricPad2D(keras.layers.Layer):
+    """Zero-pad images so height and width become multiples of ``multiple``, equally on both
+    sides (keeps the D4 symmetry of the grid; needs an even amount of padding).
+
+    Call: ``(B, H, W, C)`` -> ``(B, H + 2 * pad_h, W + 2 * pad_w, C)``.
+    """
+
+    def __init__(self, multiple: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def padding(self, size: int) -> int:
+        extra = (-size) % self.multiple
+        if extra % 2:
+            raise ValueError(
+                f"image size {size} needs {extra} pixels of padding to reach a multiple of "
+                f"{self.multiple}: not symmetric; use an even image size"
+            )
+        return extra // 2
+
+    def call(self, x):
+        ph, pw = self.padding(x.shape[1]), self.padding(x.shape[2])
+        return ops.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h + 2 * self.padding(h), w + 2 * self.padding(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class CenterCrop2D(keras.layers.Layer):
+    """Crop ``pad`` pixels from each side (undoes ``SymmetricPad2D``).
+
+    Call: ``(B, H, W, C)`` -> ``(B, H - 2 * pad_h, W - 2 * pad_w, C)``.
+    """
+
+    def __init__(self, pad_h: int, pad_w: int, **kwargs):
+        super().__init__(**kwargs)
+        self.pad_h = int(pad_h)
+        self.pad_w = int(pad_w)
+
+    def call(self, x):
+        h, w = x.shape[1], x.shape[2]
+        return x[:, self.pad_h:h - self.pad_h, self.pad_w:w - self.pad_w, :]
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h - 2 * self.pad_h, w - 2 * self.pad_w, c)
+
+    def get_config(self):
+        return {**super().get_config(), "pad_h": self.pad_h, "pad_w": self.pad_w}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class OnesLike(keras.layers.Layer):
+    """A map of ones shaped like the input (a constant SIS scale map k = 1).
+
+    Call: any tensor -> ones of the same shape, float32.
+    """
+
+    def call(self, x):
+        return ops.ones_like(x, dtype="float32")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class PeakNormalization(keras.layers.Layer):
+    """Divide each image by its maximum (+ ``epsilon``), as Lensformer does to its source.
+
+    Call: ``(B, H, W, C)`` -> same shape.
+    """
+
+    def __init__(self, epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        peak = ops.max(x, axis=(1, 2, 3), keepdims=True)
+        return x / (peak + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

@@ -1,0 +1,59 @@
+"""D4LensPINN (REFERENCE section 3), with its physics made exact.
+
+1. ``PhysicsPreprocessing`` (|tanh(d/dx d/dy (log(I_max/I))^2)|, D4-invariant; the original's
+   signed Sobel product flips sign under reflections, which is why its D4 test-time
+   augmentation lowered accuracy).
+2. D4-equivariant U-Net on [image, preprocessed] -> softplus convergence kappa >= 0,
+   D4-invariant (``lensml.models.d4unet``).
+3. Physics engine: ``PoissonSolver`` (zero-padded FFT, arcsec, not periodic) -> psi, alpha;
+   ``InverseLens`` -> source; residual = image - source. ``PhysicsLoss`` adds the TV / L1 /
+   centre / Poisson-residual regularisers, off until ``PhysicsLossSchedule`` switches them on.
+4. Head: [image, kappa, source, residual] -> 1x1 conv to 3 channels + BN + SiLU ->
+   EfficientNetV2-S (from scratch) -> 1280 features (then dropout 0.2 + Dense in ``build``).
+"""
+
+from __future__ import annotations
+
+from keras import layers
+
+from lensml.models.cnn import efficientnetv2_s_backbone
+from lensml.models.d4unet import d4_unet
+from lensml.models.physics_loss import PhysicsLoss
+from lensml.models.registry import register
+
+
+@register("d4lenspinn", head_dropout=0.2,
+          description="D4LensPINN: D4 U-Net convergence -> Poisson solver -> inverse lensing -> "
+                      "EfficientNetV2-S")
+def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),
+               stem_kernel: int = 7, pad_factor: int = 2, tv_weight: float = 0.005,
+               l1_weight: float = 0.001, centre_weight: float = 0.002, poisson_weight: float = 0.01,
+               physics_phase: float = 0.0, head_options=None, epsilon: float = 1e-6):
+    """D4LensPINN features ``(batch, 1280)``.
+
+    Args:
+      inputs: images ``(batch, H, H, 1)``, H even.
+      pixel_scale: arcsec per pixel (0.101 = Model II; 0.05 = Model I).
+      unet_fields: D4 fields per U-Net level.
+      physics_phase: initial phase of the physics losses (0 = off until the schedule).
+      head_options: options of the EfficientNetV2-S (``width_coefficient``, ``depth_coefficient``).
+    Intermediate layers: "d4unet_output" and "kappa" (batch, H, H, 1), "poisson" (psi, alpha),
+    "source", "residual".
+    """
+    from lensml.physics import InverseLens, PhysicsPreprocessing, PoissonSolver
+
+    preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
+    x = layers.Concatenate(name="unet_input")([inputs, preproc])
+    kappa = d4_unet(x, fields=tuple(unet_fields), stem_kernel=stem_kernel)
+    psi, alpha = PoissonSolver(pixel_scale, pad_factor=pad_factor, name="poisson")(kappa)
+    kappa = PhysicsLoss(pixel_scale, tv_weight, l1_weight, centre_weight, poisson_weight,
+                        initial_phase=physics_phase, name="kappa")([kappa, psi])
+    source = InverseLens(pixel_scale, name="source")([inputs, alpha])
+    residual = layers.Subtract(name="residual")([inputs, source])
+    x = layers.Concatenate(name="head_input")([inputs, kappa, source, residual])
+    x = layers.Conv2D(3, 1, use_bias=False, name="head_stem_conv")(x)
+    x = layers.BatchNormalization(name="head_stem_bn")(x)
+    x = layers.Activation("silu", name="head_stem_act")(x)
+    backbone = efficientnetv2_s_backbone(x.shape[1:], name="head_efficientnetv2s",
+                                         **dict(head_options or {}))
+    return backbone(x)

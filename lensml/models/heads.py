@@ -1,0 +1,97 @@
+"""Task heads: classification, regression, and a super-resolution decoder."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _mlp(x, hidden, activation, dropout, prefix):
+    for i, units in enumerate(hidden):
+        x = layers.Dense(int(units), activation=activation, name=f"{prefix}_dense_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(x)
+    return x
+
+
+def classification_head(features, num_classes: int, classifier_activation="softmax", *,
+                        hidden=(), activation="relu", dropout: float = 0.0):
+    """Optional MLP, then ``Dense(num_classes)``.
+
+    Args:
+      features: ``(batch, D)``.
+      classifier_activation: "softmax" for probabilities, None for logits. The output layer
+        computes in float32 (``dtype="float32"``) so mixed precision keeps a stable softmax.
+
+    Returns:
+      ``(batch, num_classes)`` tensor (layer name "predictions").
+    """
+    if dropout and not hidden:
+        features = layers.Dropout(dropout, name="head_dropout")(features)
+    x = _mlp(features, hidden, activation, dropout, "head")
+    return layers.Dense(num_classes, activation=classifier_activation, name="predictions",
+                        dtype="float32")(x)
+
+
+def regression_head(features, num_outputs: int = 1, *, hidden=(), activation="relu",
+                    dropout: float = 0.0):
+    """Optional MLP, then a linear ``Dense(num_outputs)`` (e.g. log10 axion mass in eV).
+
+    Returns:
+      ``(batch, num_outputs)`` tensor (layer name "regression").
+    """
+    x = _mlp(features, hidden, activation, dropout, "head")
+    return layers.Dense(num_outputs, activation=None, name="regression", dtype="float32")(x)
+
+
+def super_resolution_decoder(feature_map, scale: int = 4, filters: int = 64, out_channels: int = 1,
+                             name: str = "sr_decoder"):
+    """Convolutional upsampling decoder: ``log2(scale)`` stages of (bilinear x2 upsampling,
+    3x3 conv, ReLU), then a 3x3 conv to ``out_channels``.
+
+    Args:
+      feature_map: ``(batch, h, w, C)``.
+      scale: a power of two (16 -> 64 pixels is ``scale=4``).
+
+    Returns:
+      ``(batch, h * scale, w * scale, out_channels)`` (linear output).
+    """
+    if scale < 1 or scale & (scale - 1):
+        raise ValueError(f"scale={scale!r}: expected a power of two")
+    x = feature_map
+    stage = 0
+    while scale > 1:
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_up{stage}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{stage}")(x)
+        scale //= 2
+        stage += 1
+    return layers.Conv2D(out_channels, 3, padding="same", name=f"{name}_out", dtype="float32")(x)
+
+
+def build_super_resolution(input_shape=(16, 16, 1), scale: int = 4, filters: int = 64,
+                           num_blocks: int = 4) -> keras.Model:
+    """A small residual CNN super-resolution model (features at low resolution, then
+    ``super_resolution_decoder``), plus a bilinear skip so it learns the residual.
+
+    Args:
+      input_shape: low-resolution ``(h, w, 1)``.
+      scale: upscaling factor (power of two).
+
+    Returns:
+      ``keras.Model``: ``(batch, h, w, 1)`` -> ``(batch, h * scale, w * scale, 1)``.
+    """
+    from lensml.models.registry import check_input_shape
+
+    h, w, c = (int(s) for s in input_shape)
+    if c != 1:
+        check_input_shape(input_shape)
+    inputs = keras.Input((h, w, 1), name="low_resolution")
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="sr_stem")(inputs)
+    for i in range(num_blocks):
+        y = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"sr_block{i}_a")(x)
+        y = layers.Conv2D(filters, 3, padding="same", name=f"sr_block{i}_b")(y)
+        x = layers.Add(name=f"sr_block{i}_add")([x, y])
+    residual = super_resolution_decoder(x, scale, filters)
+    upsampled = layers.UpSampling2D(scale, interpolation="bilinear", name="sr_skip")(inputs)
+    outputs = layers.Add(name="high_resolution", dtype="float32")([upsampled, residual])
+    return keras.Model(inputs, outputs, name="super_resolution")

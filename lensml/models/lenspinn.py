@@ -1,0 +1,101 @@
+"""LensPINN (DeepLense, NeurIPS 2024 ML4PS; REFERENCE section 4).
+
+1. Encoder: shifted patch tokens (no LayerNorm) -> locality self-attention block(s) ->
+   flatten -> one Einstein radius per image (arcsec; softplus keeps it positive, the
+   original is an unbounded linear output).
+2. Physics: SIS deflection with that radius (``lensml.physics.SISDeflection``) and the
+   inverse lens equation (``lensml.physics.InverseLens``) reconstruct the source.
+3. Decoders: decoder1 (one CNN, shared) on the image and on the source, decoder2 on the
+   physics-preprocessed image (``lensml.physics.PhysicsPreprocessing``); each CNN's pooled
+   features go through a 1000-unit linear layer (the original used the ImageNet logits of
+   timm models as features). Features: ``concat(image_feat - source_feat, preproc_feat)``.
+   LensPINN_small uses MobileNetV3-Small (width 0.5) decoders, LensPINN_large EfficientNetB0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from lensml.layers import ShiftedPatchTokenization, TransformerBlock
+from lensml.models.cnn import efficientnet_b0_backbone, mobilenet_v3_backbone
+from lensml.models.common import OnesLike
+from lensml.models.registry import register
+from lensml.models.vit import _square, resolve_patch_size
+
+
+def _decoder(kind, input_shape, features, name, options):
+    inp = keras.Input(tuple(input_shape), name=f"{name}_input")
+    if kind == "efficientnet_b0":
+        backbone = efficientnet_b0_backbone(input_shape, name=f"{name}_efficientnetb0", **options)
+    elif kind == "mobilenetv3_small":
+        opts = {"alpha": 0.5, **options}
+        backbone = mobilenet_v3_backbone(input_shape, size="small", name=f"{name}_mobilenetv3small",
+                                         **opts)
+    else:
+        raise ValueError(f"decoder={kind!r}: expected 'efficientnet_b0' or 'mobilenetv3_small'")
+    x = layers.Dense(features, name=f"{name}_features")(backbone(inp))
+    return keras.Model(inp, x, name=name)
+
+
+def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int = 384,
+                      num_heads: int = 16, key_dim: int = 64, mlp_dim: int = 64, depth: int = 1,
+                      dropout: float = 0.1, pixel_scale: float = 0.101, theta_E_init: float = 1.0,
+                      decoder_features: int = 1000, decoder_options=None, shift: str = "rectangular",
+                      epsilon: float = 1e-6):
+    """LensPINN features ``(batch, 2 * decoder_features)``.
+
+    Args:
+      inputs: images ``(batch, H, H, 1)``, at least 32x32.
+      decoder: "efficientnet_b0" (large) or "mobilenetv3_small" (small).
+      patch_size: None picks 2 tokens per side (64 -> 32, as the original).
+      pixel_scale: arcsec per pixel (0.101 = Model II / Euclid).
+      theta_E_init: Einstein radius (arcsec) predicted at initialisation.
+      decoder_options: extra options of the decoder CNNs (e.g. ``{"alpha": 0.25}``,
+        ``{"width_coefficient": 0.25, "depth_coefficient": 0.25}``).
+      epsilon: of the physics preprocessing (log of zero intensity).
+    Intermediate layers: "einstein_radius" (batch, 1) arcsec, "deflection", "source"
+    (batch, H, H, 1), "preprocessing".
+    """
+    from lensml.physics import InverseLens, PhysicsPreprocessing, SISDeflection
+
+    size = _square(inputs, "lenspinn")
+    p = resolve_patch_size(size, patch_size, 2)
+    x = ShiftedPatchTokenization(p, embed_dim, shift=shift, layer_norm=False, name="tokens")(inputs)
+    for i in range(depth):
+        x = TransformerBlock(num_heads, mlp_dim, attention="lsa", dropout=dropout, key_dim=key_dim,
+                             activation="elu", name=f"encoder_block{i}")(x)
+    x = layers.Flatten(name="encoder_flatten")(x)
+    bias = math.log(math.expm1(theta_E_init))  # softplus^-1
+    theta_E = layers.Dense(1, activation="softplus", name="einstein_radius",
+                           bias_initializer=keras.initializers.Constant(bias))(x)
+    ones = OnesLike(name="unit_k")(inputs)
+    alpha = SISDeflection(pixel_scale, name="deflection")([ones, theta_E])
+    source = InverseLens(pixel_scale, name="source")([inputs, alpha])
+    preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
+    opts = dict(decoder_options or {})
+    decoder1 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder1", opts)
+    decoder2 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder2", opts)
+    image_feat = decoder1(inputs)
+    source_feat = decoder1(source)
+    preproc_feat = decoder2(preproc)
+    diff = layers.Subtract(name="image_minus_source")([image_feat, source_feat])
+    return layers.Concatenate(name="lenspinn_features")([diff, preproc_feat])
+
+
+@register("lenspinn_small", head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+          description="LensPINN small: ViT encoder -> Einstein radius -> inverse lensing; "
+                      "MobileNetV3-Small decoders")
+def lenspinn_small(inputs, **options):
+    """LensPINN_small features (MobileNetV3-Small width 0.5 decoders)."""
+    return lenspinn_features(inputs, decoder="mobilenetv3_small", **options)
+
+
+@register("lenspinn_large", head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+          description="LensPINN large: ViT encoder -> Einstein radius -> inverse lensing; "
+                      "EfficientNetB0 decoders")
+def lenspinn_large(inputs, **options):
+    """LensPINN_large features (EfficientNetB0 decoders)."""
+    return lenspinn_features(inputs, decoder="efficientnet_b0", **options)

@@ -1,0 +1,162 @@
+"""The model registry: ``build(name, ...)``, ``build_encoder(name, ...)``, ``available()``.
+
+Each architecture registers a *feature function* ``features(inputs, **options) -> tensor``
+that maps an image tensor ``(batch, H, W, 1)`` to features ``(batch, D)`` inside a
+functional graph. ``build`` adds a task head to it; ``build_encoder`` stops at the features.
+Models are flat functional graphs, so intermediate layers (e.g. LensPINN's "source") can be
+reached with ``model.get_layer(name)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import keras
+
+from lensml.models.heads import classification_head, regression_head
+
+TASKS = ("classification", "regression")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    features: Callable
+    head_hidden: tuple = ()
+    head_activation: str = "relu"
+    head_dropout: float = 0.0
+    description: str = ""
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=0.0,
+             description: str = ""):
+    """Decorator registering a feature function under ``name`` (with its default head)."""
+
+    def wrap(fn):
+        if name in _REGISTRY:
+            raise ValueError(f"model name {name!r} is already registered")
+        _REGISTRY[name] = _Entry(fn, tuple(head_hidden), head_activation, float(head_dropout),
+                                 description or (fn.__doc__ or "").strip().splitlines()[0])
+        return fn
+
+    return wrap
+
+
+def available() -> list[str]:
+    """Registered model names, sorted."""
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+def describe(name: str) -> str:
+    """One-line description of a registered model."""
+    return _entry(name).description
+
+
+def _entry(name: str) -> _Entry:
+    _load_families()
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown model name {name!r}; known models: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def check_input_shape(input_shape) -> tuple[int, int, int]:
+    """Validate ``input_shape == (height, width, 1)`` and return it as a tuple of ints."""
+    try:
+        shape = tuple(int(s) for s in input_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"input_shape={input_shape!r}: expected (height, width, 1) integers") from None
+    if len(shape) != 3:
+        raise ValueError(f"input_shape={input_shape!r}: expected rank 3, (height, width, 1)")
+    if shape[-1] != 1:
+        raise ValueError(
+            f"input_shape={input_shape!r}: expected 1 channel (single-band lensing images), "
+            f"got {shape[-1]}"
+        )
+    if min(shape[:2]) < 8:
+        raise ValueError(f"input_shape={input_shape!r}: images must be at least 8x8 pixels")
+    return shape
+
+
+def build_encoder(name: str, input_shape=(64, 64, 1), **options) -> keras.Model:
+    """Build a registered backbone without its head.
+
+    Args:
+      name: a name from ``available()``.
+      input_shape: ``(height, width, 1)``.
+      **options: architecture options (see the family's feature function).
+
+    Returns:
+      ``keras.Model`` mapping images ``(batch, height, width, 1)`` float32 to features
+      ``(batch, D)``.
+    """
+    entry = _entry(name)
+    shape = check_input_shape(input_shape)
+    inputs = keras.Input(shape, name="images")
+    features = entry.features(inputs, **options)
+    return keras.Model(inputs, features, name=f"{name}_encoder")
+
+
+def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
+          task: str = "classification", classifier_activation: str | None = "softmax",
+          head_hidden=None, head_activation=None, head_dropout=None, **options) -> keras.Model:
+    """Build a registered model with a task head.
+
+    Args:
+      name: a name from ``available()`` (unknown -> ValueError listing the known names).
+      input_shape: ``(height, width, 1)``; 64x64 and 150x150 work for every model.
+      num_classes: classes of the classification head.
+      task: "classification" (``num_classes`` outputs) or "regression" (one linear output,
+        e.g. log10 of the axion mass in eV).
+      classifier_activation: "softmax" (probabilities, default, like keras.applications)
+        or None for logits. Ignored for regression.
+      head_hidden, head_activation, head_dropout: hidden Dense layers of the head
+        (defaults per model: the papers' MLP for the physics-informed models, none otherwise).
+      **options: architecture options (width, depth, patch size, ...).
+
+    Returns:
+      A ``keras.Model`` from images ``(batch, height, width, 1)`` float32 to
+      ``(batch, num_classes)`` (or ``(batch, 1)`` for regression).
+    """
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: expected one of {TASKS}")
+    if task == "classification" and (not isinstance(num_classes, int) or num_classes < 2):
+        raise ValueError(f"num_classes={num_classes!r}: expected an integer >= 2")
+    entry = _entry(name)
+    shape = check_input_shape(input_shape)
+    inputs = keras.Input(shape, name="images")
+    features = entry.features(inputs, **options)
+    hidden = entry.head_hidden if head_hidden is None else tuple(head_hidden)
+    activation = entry.head_activation if head_activation is None else head_activation
+    dropout = entry.head_dropout if head_dropout is None else float(head_dropout)
+    if task == "classification":
+        outputs = classification_head(features, num_classes, classifier_activation,
+                                      hidden=hidden, activation=activation, dropout=dropout)
+    else:
+        outputs = regression_head(features, 1, hidden=hidden, activation=activation, dropout=dropout)
+    return keras.Model(inputs, outputs, name=name)
+
+
+_LOADED = False
+
+
+def _load_families() -> None:
+    # Importing the family modules registers them; done lazily so that importing the
+    # registry (e.g. from a family module) cannot recurse.
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    from lensml.models import (  # noqa: F401
+        cait,
+        cnn,
+        cvt,
+        d4lenspinn,
+        lensformer,
+        lenspinn,
+        resnet,
+        vit,
+    )

@@ -1,0 +1,173 @@
+"""I-JEPA: predict EMA-target features of hidden blocks from a context block, in latent space."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from lensml.ssl.base import clone_network
+from lensml.ssl.losses import smooth_l1
+from lensml.ssl.masking import jepa_masks
+from lensml.ssl.schedules import linear_momentum
+from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder,
+                               sincos_position_embedding)
+from lensml.ssl.base import ema_update
+
+_PKG = "lensml"
+
+
+def _layer_norm(x, epsilon=1e-6):
+    """Parameter-free layer norm over the feature axis (I-JEPA's target normalisation)."""
+    mean = ops.mean(x, axis=-1, keepdims=True)
+    var = ops.var(x, axis=-1, keepdims=True)
+    return (x - mean) / ops.sqrt(var + epsilon)
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class IJEPA(keras.Model):
+    """Image-based joint-embedding predictive architecture.
+
+    tokenizer: layer images (B, H, W, C) -> tokens (B, N, D) with positions, N = grid_h *
+    grid_w patches of `patch_size` (default PatchTokenizer). encoder: token encoder taking
+    ``(tokens, key_mask=...)`` (default TransformerEncoder(embed_dim, depth, num_heads)).
+    The context encoder sees only the context tokens (a key mask); the target encoder
+    (EMA copy, momentum linear from base_momentum to final_momentum over total_steps, read
+    from the `step` variable) sees the whole image; its features are layer-normed. The
+    predictor (width predictor_dim, predictor_depth blocks) predicts each of the
+    `num_targets` target blocks from the context plus mask tokens at the target positions;
+    loss: smooth-L1 on the target tokens. Masks: see lensml.ssl.masking.jepa_masks.
+    call(images) -> (B, D), the mean target-encoder token of the whole image.
+    """
+
+    def __init__(self, encoder=None, tokenizer=None, image_shape=(64, 64, 1), patch_size=8,
+                 embed_dim=64, depth=4, num_heads=4, predictor_dim=32, predictor_depth=2,
+                 predictor_heads=4, num_targets=4, target_scale=(0.15, 0.2),
+                 target_aspect=(0.75, 1.5), context_scale=(0.85, 1.0), base_momentum=0.996,
+                 final_momentum=1.0, total_steps=1000, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(v) for v in image_shape)
+        h, w, _ = self.image_shape
+        self.patch_size, self.embed_dim = int(patch_size), int(embed_dim)
+        if h % self.patch_size or w % self.patch_size:
+            raise ValueError(f"image_shape={image_shape!r} is not divisible by patch_size={patch_size}")
+        self.depth, self.num_heads = int(depth), int(num_heads)
+        self.predictor_dim, self.predictor_depth = int(predictor_dim), int(predictor_depth)
+        self.predictor_heads = int(predictor_heads)
+        self.num_targets = int(num_targets)
+        if self.num_targets < 1:
+            raise ValueError(f"num_targets={num_targets!r}: expected an integer >= 1")
+        self.target_scale = tuple(float(v) for v in target_scale)
+        self.target_aspect = tuple(float(v) for v in target_aspect)
+        self.context_scale = tuple(float(v) for v in context_scale)
+        self.base_momentum, self.final_momentum = float(base_momentum), float(final_momentum)
+        self.total_steps = int(total_steps)
+        self.seed = seed
+        self.grid = (h // self.patch_size, w // self.patch_size)
+        self.num_patches = self.grid[0] * self.grid[1]
+        self.tokenizer = tokenizer or self._default_tokenizer()
+        self.encoder = encoder or self._default_encoder()
+        tokens = self.tokenizer(ops.zeros((1,) + self.image_shape))
+        if tuple(tokens.shape[1:]) != (self.num_patches, self.embed_dim):
+            raise ValueError(f"tokenizer: expected tokens (B, {self.num_patches}, {self.embed_dim}), "
+                             f"got {tuple(tokens.shape)}")
+        self.encoder(tokens)
+        self.target_tokenizer = clone_network(self.tokenizer, "target_tokenizer",
+                                              input_shape=(1,) + self.image_shape)
+        self.target_encoder = clone_network(self.encoder, "target_encoder",
+                                            input_shape=(1, self.num_patches, self.embed_dim))
+        self.predictor_embed = keras.layers.Dense(self.predictor_dim, name="predictor_embed")
+        self.predictor = TransformerEncoder(self.predictor_dim, self.predictor_depth,
+                                            self.predictor_heads, name="predictor")
+        self.predictor_out = keras.layers.Dense(self.embed_dim, name="predictor_out")
+        self.predictor_out(self.predictor(self.predictor_embed(tokens)))
+        self._predictor_pos = sincos_position_embedding(*self.grid, self.predictor_dim)
+        self.mask_token = self.add_weight(shape=(self.predictor_dim,), name="mask_token",
+                                          initializer=keras.initializers.RandomNormal(stddev=0.02))
+        self.step = self.add_weight(shape=(), initializer="zeros", trainable=False, name="step")
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
+
+    def _default_tokenizer(self):
+        return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
+
+    def _default_encoder(self):
+        return TransformerEncoder(self.embed_dim, self.depth, self.num_heads, name="encoder")
+
+    def momentum(self):
+        """Current target EMA momentum (float32 scalar tensor)."""
+        return linear_momentum(self.step, self.total_steps, self.base_momentum, self.final_momentum)
+
+    def build(self, input_shape=None):
+        # Every part is built in __init__.
+        pass
+
+    def call(self, images, training=False):
+        return ops.mean(self.target_encoder(self.target_tokenizer(images)), axis=1)
+
+    def masks(self, batch_size):
+        """(context (B, N), targets (num_targets, B, N)) float32 masks, 1 = in the block."""
+        return jepa_masks(batch_size, self.grid, self.seed_generator, self.num_targets,
+                          self.target_scale, self.target_aspect, self.context_scale)
+
+    def jepa_loss(self, images, training=True):
+        """Smooth-L1 between predicted and layer-normed target features on the target blocks."""
+        batch = ops.shape(images)[0]
+        m, n = self.num_targets, self.num_patches
+        context, targets = self.masks(batch)
+        target_feats = _layer_norm(self.target_encoder(self.target_tokenizer(images)))
+        target_feats = ops.stop_gradient(target_feats)
+        ctx = self.encoder(self.tokenizer(images), key_mask=context, training=training)
+        z = self.predictor_embed(ctx)
+        pos = ops.convert_to_tensor(self._predictor_pos, dtype=z.dtype)[None]
+        # All target blocks in one predictor pass: tile the batch num_targets times.
+        z = ops.tile(z + pos, (m, 1, 1))
+        ctx_m = ops.tile(context, (m, 1))[:, :, None]
+        tgt_m = ops.reshape(targets, (m * batch, n))[:, :, None]
+        filler = ops.cast(self.mask_token, z.dtype)[None, None, :] + pos
+        x = ctx_m * z + tgt_m * filler
+        out = self.predictor(x, key_mask=ctx_m[..., 0] + tgt_m[..., 0], training=training)
+        pred = self.predictor_out(out)
+        return smooth_l1(pred, ops.tile(target_feats, (m, 1, 1)), mask=tgt_m[..., 0])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        images = x[0] if isinstance(x, (tuple, list)) else x
+        loss = self.jepa_loss(images, training=training)
+        if training:
+            mom = self.momentum()
+            ema_update(self.target_tokenizer, self.tokenizer, mom)
+            ema_update(self.target_encoder, self.encoder, mom)
+            self.step.assign_add(1.0)
+        return loss
+
+    def image_encoder(self, pool="mean", which="target"):
+        """The pretrained encoder as a keras.Model: images -> (B, D) or tokens (pool=None).
+
+        which: "target" (the EMA encoder, as I-JEPA evaluates) or "context".
+        """
+        if which == "target":
+            return image_encoder(self.target_tokenizer, self.target_encoder, self.image_shape,
+                                 pool=pool, name="jepa_target_encoder")
+        if which == "context":
+            return image_encoder(self.tokenizer, self.encoder, self.image_shape, pool=pool,
+                                 name="jepa_context_encoder")
+        raise ValueError(f"which={which!r}: expected 'target' or 'context'")
+
+    def get_config(self):
+        return {**super().get_config(),
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+                "image_shape": list(self.image_shape), "patch_size": self.patch_size,
+                "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
+                "predictor_dim": self.predictor_dim, "predictor_depth": self.predictor_depth,
+                "predictor_heads": self.predictor_heads, "num_targets": self.num_targets,
+                "target_scale": list(self.target_scale), "target_aspect": list(self.target_aspect),
+                "context_scale": list(self.context_scale), "base_momentum": self.base_momentum,
+                "final_momentum": self.final_momentum, "total_steps": self.total_steps,
+                "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "tokenizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,207 @@
+"""Patch tokens and a transformer that takes a key mask, for MAE and JEPA.
+
+MAE and I-JEPA need a ViT split in two: a tokenizer (image -> patch tokens with positions)
+and a token encoder that can ignore some tokens. ``TransformerEncoder`` takes a key mask so
+the JEPA context encoder sees only the context tokens, on a fixed-shape tensor (in-graph,
+no ragged gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is
+locality self-attention (LSA: the diagonal masked, a learned temperature), as in ViTSD.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+_PKG = "lensml"
+
+
+def sincos_position_embedding(grid_h, grid_w, dim):
+    """Fixed 2-D sine-cosine position embedding (MAE). Returns numpy (grid_h*grid_w, dim)."""
+    if dim % 4:
+        raise ValueError(f"dim={dim}: the 2-D sin-cos position embedding needs dim divisible by 4")
+    quarter = dim // 4
+    omega = 1.0 / 10000 ** (np.arange(quarter, dtype=np.float64) / quarter)
+    rows, cols = np.meshgrid(np.arange(grid_h), np.arange(grid_w), indexing="ij")
+    parts = []
+    for pos in (rows.reshape(-1), cols.reshape(-1)):
+        angles = pos[:, None] * omega[None, :]
+        parts += [np.sin(angles), np.cos(angles)]
+    return np.concatenate(parts, axis=1).astype("float32")
+
+
+def patchify(images, patch_size):
+    """images (B, H, W, C) -> patches (B, (H/p)*(W/p), p*p*C), row-major over the patch grid."""
+    h, w, c = images.shape[1], images.shape[2], images.shape[3]
+    p = patch_size
+    if h % p or w % p:
+        raise ValueError(f"images of size {h}x{w} are not divisible by patch_size={p}")
+    x = ops.reshape(images, (-1, h // p, p, w // p, p, c))
+    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(x, (-1, (h // p) * (w // p), p * p * c))
+
+
+def unpatchify(patches, patch_size, height, width, channels=1):
+    """Inverse of :func:`patchify`: (B, N, p*p*C) -> (B, H, W, C)."""
+    p = patch_size
+    x = ops.reshape(patches, (-1, height // p, width // p, p, p, channels))
+    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(x, (-1, height, width, channels))
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class PatchTokenizer(keras.layers.Layer):
+    """images (B, H, W, C) -> tokens (B, N, dim): linear patch embedding + fixed sin-cos positions.
+
+    patch_size: pixels per patch side; H and W must be divisible by it.
+    """
+
+    def __init__(self, patch_size=8, dim=64, **kwargs):
+        super().__init__(**kwargs)
+        self.patch_size = int(patch_size)
+        self.dim = int(dim)
+        self.proj = keras.layers.Dense(self.dim, name="proj")
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"images: expected (batch, height, width, channels), got {input_shape}")
+        h, w, c = input_shape[1], input_shape[2], input_shape[3]
+        p = self.patch_size
+        if h is None or w is None or h % p or w % p:
+            raise ValueError(f"images of size {h}x{w} are not divisible by patch_size={p}")
+        self.grid = (h // p, w // p)
+        self.proj.build((None, None, p * p * c))
+        self._pos = sincos_position_embedding(self.grid[0], self.grid[1], self.dim)
+
+    def call(self, images):
+        tokens = self.proj(patchify(images, self.patch_size))
+        return tokens + ops.convert_to_tensor(self._pos, dtype=tokens.dtype)[None]
+
+    def compute_output_shape(self, input_shape):
+        p = self.patch_size
+        return (input_shape[0], (input_shape[1] // p) * (input_shape[2] // p), self.dim)
+
+    @property
+    def position_embedding(self):
+        """(N, dim) numpy array of the fixed positions (available after build)."""
+        return self._pos
+
+    def get_config(self):
+        return {**super().get_config(), "patch_size": self.patch_size, "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class TransformerEncoder(keras.layers.Layer):
+    """Pre-norm transformer blocks over tokens (B, N, dim) -> (B, N, dim), with a final LayerNorm.
+
+    call(tokens, key_mask=None): key_mask (B, N), 1 for tokens that may be attended to;
+    masked tokens contribute nothing to the others (their own outputs are meaningless and
+    ignored by the callers). locality: LSA (diagonal masked, learned temperature per block).
+    """
+
+    def __init__(self, dim=64, depth=2, num_heads=4, mlp_ratio=2.0, locality=False, **kwargs):
+        super().__init__(**kwargs)
+        if dim % num_heads:
+            raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}")
+        self.dim, self.depth, self.num_heads = int(dim), int(depth), int(num_heads)
+        self.mlp_ratio = float(mlp_ratio)
+        self.locality = bool(locality)
+        hidden = int(self.dim * self.mlp_ratio)
+        # Flat per-kind lists (Keras tracks lists of layers; nested dicts it may not).
+        mk = keras.layers
+        self.norm1 = [mk.LayerNormalization(epsilon=1e-6, name=f"b{i}_norm1") for i in range(self.depth)]
+        self.qkv = [mk.Dense(3 * self.dim, name=f"b{i}_qkv") for i in range(self.depth)]
+        self.proj = [mk.Dense(self.dim, name=f"b{i}_proj") for i in range(self.depth)]
+        self.norm2 = [mk.LayerNormalization(epsilon=1e-6, name=f"b{i}_norm2") for i in range(self.depth)]
+        self.fc1 = [mk.Dense(hidden, activation="gelu", name=f"b{i}_fc1") for i in range(self.depth)]
+        self.fc2 = [mk.Dense(self.dim, name=f"b{i}_fc2") for i in range(self.depth)]
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="norm")
+
+    def build(self, input_shape):
+        shape = (None, None, self.dim)
+        hidden = int(self.dim * self.mlp_ratio)
+        for i in range(self.depth):
+            for layer in (self.norm1[i], self.qkv[i], self.proj[i], self.norm2[i], self.fc1[i]):
+                layer.build(shape)
+            self.fc2[i].build((None, None, hidden))
+        self.norm.build(shape)
+        head_dim = self.dim // self.num_heads
+        if self.locality:
+            self.log_temperature = [
+                self.add_weight(shape=(), name=f"b{i}_log_temperature",
+                                initializer=keras.initializers.Constant(math.log(math.sqrt(head_dim))))
+                for i in range(self.depth)]
+
+    def _attention(self, x, index, key_mask):
+        b = ops.shape(x)[0]
+        n = ops.shape(x)[1]
+        h, dh = self.num_heads, self.dim // self.num_heads
+        qkv = ops.reshape(self.qkv[index](x), (b, n, 3, h, dh))
+        qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # (3, B, H, N, dh)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        if self.locality:
+            scale = ops.exp(-self.log_temperature[index])
+        else:
+            scale = 1.0 / math.sqrt(dh)
+        logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) * scale
+        # Finite large negatives, not -inf: a row with every key masked must stay finite.
+        if key_mask is not None:
+            keep = ops.cast(key_mask, logits.dtype)[:, None, None, :]
+            logits = logits - 1e9 * (1.0 - keep)
+        if self.locality:
+            logits = logits - 1e9 * ops.eye(n, dtype=logits.dtype)
+        attn = ops.softmax(logits, axis=-1)
+        out = ops.transpose(ops.matmul(attn, v), (0, 2, 1, 3))
+        return self.proj[index](ops.reshape(out, (b, n, self.dim)))
+
+    def call(self, tokens, key_mask=None):
+        if tokens.shape[-1] is not None and tokens.shape[-1] != self.dim:
+            raise ValueError(f"tokens: expected last axis {self.dim}, got shape {tokens.shape}")
+        x = tokens
+        for i in range(self.depth):
+            x = x + self._attention(self.norm1[i](x), i, key_mask)
+            x = x + self.fc2[i](self.fc1[i](self.norm2[i](x)))
+        return self.norm(x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "depth": self.depth,
+                "num_heads": self.num_heads, "mlp_ratio": self.mlp_ratio,
+                "locality": self.locality}
+
+
+@keras.saving.register_keras_serializable(package=_PKG)
+class MeanTokens(keras.layers.Layer):
+    """tokens (B, N, D) -> (B, D), the mean over tokens."""
+
+    def call(self, tokens):
+        return ops.mean(tokens, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+
+def image_encoder(tokenizer, encoder, image_shape, pool="mean", name="image_encoder"):
+    """Wrap a tokenizer and a token encoder as a keras.Model on images.
+
+    image_shape: (H, W, C). pool: "mean" -> features (B, D); None -> tokens (B, N, D).
+    Shares weights with the given layers (the pretrained encoder of MAE / JEPA).
+    """
+    inputs = keras.Input(shape=tuple(image_shape), name="images")
+    tokens = encoder(tokenizer(inputs))
+    outputs = MeanTokens(name="pool")(tokens) if pool == "mean" else tokens
+    if pool not in ("mean", None):
+        raise ValueError(f"pool={pool!r}: expected 'mean' or None")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, num_heads=4,
+                      mlp_ratio=2.0, pool="mean", name="vit_encoder"):
+    """A small ViT image encoder: images (B, H, W, C) -> (B, dim) (or tokens with pool=None)."""
+    return image_encoder(PatchTokenizer(patch_size, dim, name="tokenizer"),
+                         TransformerEncoder(dim, depth, num_heads, mlp_ratio, name="transformer"),
+                         image_shape, pool=pool, name=name)

@@ -1,0 +1,134 @@
+"""Optuna storages for lensml studies.
+
+- ``None`` / ``""``: a SQLite file (``default_path``), e.g. next to the results. A killed
+  study resumes from it; several processes on one machine can share it.
+- ``sqlite:///path.db``, ``postgresql://user:pass@host/db``, ``mysql+pymysql://...``: an
+  ``optuna.storages.RDBStorage`` with a heartbeat, so the trial of a killed worker is marked
+  failed after ``grace_period`` seconds and retried (``RetryHeartbeatStaleTrialCallback``).
+  PostgreSQL is the choice for many workers on many machines.
+- ``journal:/shared/path/study.log`` (or a path ending in ``.log`` / ``.journal``): Optuna's
+  ``JournalStorage`` on a ``JournalFileBackend`` - a file on a shared file system, no
+  database server. Journal storage has no heartbeat: a killed worker's trial stays RUNNING.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+_JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (safe to print)."""
+    if "://" not in url or "@" not in url:
+        return url
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+def resolve_storage_url(url: str | None, default_path: str | os.PathLike | None = None) -> str:
+    """The storage URL lensml will use: ``url``, or ``sqlite:///<default_path>``."""
+    if url:
+        return str(url)
+    if default_path is None:
+        raise ValueError("storage: no URL given and no default SQLite path to fall back to")
+    path = Path(default_path).absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def is_journal(url: str) -> bool:
+    return url.startswith("journal:") or ("://" not in url and url.endswith(_JOURNAL_SUFFIXES))
+
+
+def make_storage(
+    url: str | None = None,
+    *,
+    default_path: str | os.PathLike | None = None,
+    heartbeat_interval: int | None = 60,
+    grace_period: int | None = None,
+    max_retry: int | None = 2,
+) -> Any:
+    """Open (creating if needed) an Optuna storage, connecting right away so that an
+    unreachable database fails here, before any training, with a ``ValueError``.
+
+    Args:
+        url: storage URL (see the module docstring) or None for the default SQLite file.
+        default_path: the SQLite file used when ``url`` is empty.
+        heartbeat_interval: seconds between a running trial's heartbeats (RDB storages);
+            None disables heartbeats and retries.
+        grace_period: seconds without a heartbeat after which a trial counts as dead
+            (default: 2 x heartbeat_interval).
+        max_retry: how many times a dead worker's trial is re-queued.
+    """
+    import optuna
+
+    url = resolve_storage_url(url, default_path)
+    if is_journal(url):
+        path = Path(url[len("journal:") :] if url.startswith("journal:") else url)
+        if str(path).startswith("//"):
+            path = Path(str(path)[1:])
+        if not path.parent.is_dir():
+            raise ValueError(f"storage {url!r}: the folder {str(path.parent)!r} does not exist")
+        from optuna.storages.journal import JournalFileBackend
+
+        try:
+            return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+        except OSError as e:
+            raise ValueError(f"storage {url!r}: cannot open the journal file ({e})") from e
+
+    if "://" not in url:
+        raise ValueError(
+            f"storage: {url!r} is not a storage URL; expected e.g. 'sqlite:///study.db', "
+            "'postgresql://user:pass@host/db' or 'journal:/path/study.log'"
+        )
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # Several worker processes share one file: wait for locks instead of failing.
+        engine_kwargs["connect_args"] = {"timeout": 60}
+    elif url.startswith(("postgresql", "postgres")):
+        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+    kwargs: dict[str, Any] = {}
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    if heartbeat_interval:
+        kwargs = dict(
+            heartbeat_interval=int(heartbeat_interval),
+            grace_period=int(grace_period) if grace_period else None,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry),
+        )
+    try:
+        return _open_rdb(url, engine_kwargs, kwargs)
+    except ModuleNotFoundError as e:
+        raise ValueError(
+            f"storage {redact(url)!r}: the database driver is not installed ({e}); "
+            "e.g. `pip install psycopg2-binary` for PostgreSQL"
+        ) from e
+    except Exception as e:  # sqlalchemy OperationalError / ArgumentError and the like
+        raise ValueError(f"storage {redact(url)!r} is unreachable or invalid: {type(e).__name__}: {e}") from e
+
+
+# Errors of two workers creating the same fresh database at once (the loser finds the
+# tables half made); trying again a moment later finds them complete.
+_RACE_MESSAGES = ("UNIQUE constraint", "already exists", "database is locked", "duplicate key")
+
+
+def _open_rdb(url: str, engine_kwargs: dict, kwargs: dict, attempts: int = 5):
+    import time
+
+    import optuna
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        except Exception as e:
+            if attempt == attempts - 1 or not any(m in str(e) for m in _RACE_MESSAGES):
+                raise
+            time.sleep(0.2 * (attempt + 1))

@@ -1,0 +1,186 @@
+"""Create, resume and run Optuna studies; pruners, samplers and per-trial seeds.
+
+``lensml.tuning`` knows nothing about experiments: it runs an objective callable
+``objective(trial) -> float | tuple[float, ...]``. ``lensml.experiments.tune`` wires
+``run(config)`` into one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Iterable, Sequence
+
+PRUNERS = ("median", "hyperband", "none")
+SAMPLERS = ("tpe", "random", "nsgaii")
+DIRECTIONS = ("minimize", "maximize")
+# Trials that count towards a study's ``n_trials`` (failed ones are retried or re-run).
+_FINISHED = ("COMPLETE", "PRUNED")
+
+log = logging.getLogger("lensml.tuning")
+
+
+def make_pruner(name: str = "median", *, startup_trials: int = 5, warmup_steps: int = 0, max_resource: int | str = "auto"):
+    """Optuna pruner by name: ``"median"`` (MedianPruner), ``"hyperband"`` (HyperbandPruner
+    over epochs, ``max_resource`` = epochs per trial) or ``"none"``."""
+    import optuna
+
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_steps)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"pruner: got {name!r}, expected one of {PRUNERS}")
+
+
+def make_sampler(name: str = "tpe", *, seed: int | None = 0, startup_trials: int = 5):
+    """Optuna sampler by name: ``"tpe"``, ``"random"`` or ``"nsgaii"`` (multi-objective)."""
+    import optuna
+
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "nsgaii":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    raise ValueError(f"sampler: got {name!r}, expected one of {SAMPLERS}")
+
+
+def check_directions(directions: Sequence[str]) -> list[str]:
+    """Validate ``["maximize", ...]``; raises ValueError naming the bad entry."""
+    if isinstance(directions, str):
+        directions = [directions]
+    if not directions:
+        raise ValueError("directions: expected at least one of 'minimize' / 'maximize', got []")
+    for d in directions:
+        if d not in DIRECTIONS:
+            raise ValueError(f"directions: got {d!r}, expected 'minimize' or 'maximize'")
+    return list(directions)
+
+
+def count_finished(study) -> int:
+    """Trials that are COMPLETE or PRUNED."""
+    import optuna
+
+    states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def pruning_callback(trial, monitor: str, interval: int = 1):
+    """The Keras 3 pruning callback of optuna-integration: reports ``logs[monitor]`` after
+    every ``interval``-th epoch and raises ``optuna.TrialPruned`` when the pruner says so.
+    Works with ``model.fit`` on TensorFlow and JAX."""
+    from optuna_integration import KerasPruningCallback
+
+    return KerasPruningCallback(trial, monitor, interval=interval)
+
+
+def trial_seed(trial, base_seed: int = 0, policy: str = "fixed") -> int:
+    """The training seed of ``trial``, recorded as the user attribute ``"seed"``.
+
+    ``policy="fixed"``: every trial trains with ``base_seed`` (trials differ only by their
+    parameters). ``"per_trial"``: ``base_seed + trial.number``. A retried trial (worker
+    killed) inherits its user attributes and so keeps the seed it had.
+    """
+    if "seed" in trial.user_attrs:
+        return int(trial.user_attrs["seed"])
+    if policy == "fixed":
+        seed = int(base_seed)
+    elif policy == "per_trial":
+        seed = int(base_seed) + int(trial.number)
+    else:
+        raise ValueError(f"seed policy: got {policy!r}, expected 'fixed' or 'per_trial'")
+    trial.set_user_attr("seed", seed)
+    return seed
+
+
+def create_study(
+    study_name: str,
+    storage,
+    directions: Sequence[str],
+    *,
+    sampler: str = "tpe",
+    pruner: str = "median",
+    seed: int | None = 0,
+    startup_trials: int = 5,
+    warmup_steps: int = 0,
+    max_resource: int | str = "auto",
+):
+    """Create the study, or load it when it exists (resume; another worker).
+
+    Pruning is turned off for multi-objective studies (Optuna cannot prune them). Raises
+    ValueError when an existing study has other directions.
+    """
+    import optuna
+
+    directions = check_directions(directions)
+    if pruner not in PRUNERS:
+        raise ValueError(f"pruner: got {pruner!r}, expected one of {PRUNERS}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler: got {sampler!r}, expected one of {SAMPLERS}")
+    if len(directions) > 1 and pruner != "none":
+        log.info("multi-objective study: pruning disabled (Optuna prunes single-objective studies only)")
+        pruner = "none"
+    existing = None
+    try:
+        existing = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        pass
+    if existing is not None:
+        have = [d.name.lower() for d in existing.directions]
+        if have != directions:
+            raise ValueError(
+                f"study {study_name!r} already exists with directions {have}, but {directions} were requested"
+            )
+        # A worker that joins a running study draws its own random numbers, else two
+        # workers started with one seed would propose the same parameters.
+        if seed is not None and len(existing.trials) > 0:
+            seed = (int(seed) * 1_000_003 + len(existing.trials) * 7919 + os.getpid()) % (2**31)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        directions=directions,
+        sampler=make_sampler(sampler, seed=seed, startup_trials=startup_trials),
+        pruner=make_pruner(pruner, startup_trials=startup_trials, warmup_steps=warmup_steps, max_resource=max_resource),
+        load_if_exists=True,
+    )
+    return study
+
+
+def optimize(
+    study,
+    objective: Callable[[Any], float | Sequence[float]],
+    n_trials: int,
+    *,
+    timeout: float | None = None,
+    callbacks: Iterable[Callable] = (),
+    catch: tuple[type[BaseException], ...] = (),
+    show_progress_bar: bool = False,
+) -> int:
+    """Run ``objective`` until the study holds ``n_trials`` finished (complete or pruned)
+    trials, counting those from earlier runs and other workers. Returns the number of
+    trials this call ran.
+
+    A resumed study only runs what is missing; workers sharing a storage stop together.
+    """
+    import optuna
+
+    if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
+        raise ValueError(f"n_trials: got {n_trials!r}, expected a positive integer")
+    remaining = n_trials - count_finished(study)
+    if remaining <= 0:
+        log.info("study %r already has %d finished trials; nothing to do", study.study_name, n_trials)
+        return 0
+    before = len(study.trials)
+    states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
+    study.optimize(
+        objective,
+        n_trials=remaining,
+        timeout=timeout,
+        callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states), *callbacks],
+        catch=catch,
+        gc_after_trial=True,
+        show_progress_bar=show_progress_bar,
+    )
+    return len(study.trials) - before

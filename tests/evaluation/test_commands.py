@@ -1,0 +1,75 @@
+"""`lensml evaluate` and `lensml compare` end to end on a tiny saved model and .npy folder."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lensml.cli import main as cli
+from lensml.evaluation.compare import compare_runs
+from lensml.evaluation.published import normalize_dataset, published_for
+
+
+def _write_npy_folder(root, rng, per_class=3, size=16):
+    for label, name in enumerate(["no_sub", "cdm", "axion"]):
+        (root / "test" / name).mkdir(parents=True)
+        for i in range(per_class):
+            image = rng.random((size, size)) * 0.2 + label
+            payload = np.array([image, 1e-23], dtype=object) if name == "axion" else image
+            np.save(root / "test" / name / f"{i}.npy", payload)
+
+
+def test_evaluate_and_compare_commands(tmp_path, rng, tiny_cnn, capsys):
+    model_path = tmp_path / "tiny.keras"
+    tiny_cnn.save(model_path)
+    _write_npy_folder(tmp_path / "data", rng)
+    for seed in ("run_a", "run_b"):
+        rc = cli(["evaluate", "--model", str(model_path), "--data", str(tmp_path / "data"), "--split", "test",
+                  "--out", str(tmp_path / seed), "--model-name", "resnet18"] + (["--no-gradcam"] if seed == "run_b" else []))
+        assert rc == 0
+    record = json.loads((tmp_path / "run_a" / "metrics.json").read_text())
+    assert record["num_examples"] == 9 and record["model_name"] == "resnet18"
+    assert (tmp_path / "run_a" / "gradcam.png").stat().st_size > 2000
+
+    capsys.readouterr()
+    assert cli(["compare", str(tmp_path / "run_a"), str(tmp_path / "run_b"), "--out", str(tmp_path / "cmp.md")]) == 0
+    table = capsys.readouterr().out
+    assert "+-" in table and "| 2 |" in table  # two seeds aggregated into one row
+    assert (tmp_path / "cmp.md").read_text() == table
+
+
+def test_compare_published_column(tmp_path):
+    for name, acc in (("a", 0.80), ("b", 0.84)):
+        (tmp_path / name).mkdir()
+        record = {"task": "classification", "model_name": "ResNet-18", "dataset": "deeplense/model_ii_3k", "split": "test",
+                  "accuracy": acc, "micro_f1": acc, "macro_f1": acc, "macro_auc": 0.9, "ece": 0.05}
+        (tmp_path / name / "metrics.json").write_text(json.dumps(record))
+    table = compare_runs([tmp_path / "a", tmp_path / "b"])
+    assert "0.8200 +- 0.0283" in table
+    assert "accuracy 0.818" in table and "accuracy 0.8207" in table
+    separate = compare_runs([tmp_path / "a", tmp_path / "b"], aggregate=False)
+    assert separate.count("| resnet") == 0 and separate.count("ResNet-18") == 2
+
+
+def test_published_matching():
+    assert normalize_dataset("deeplense/model_ii_3k:1.0.0") == "model_ii_3k"
+    assert {p.metric for p in published_for("lens-jepa", "deeplense/model_ii_3k")} >= {"accuracy", "auc_per_class/axion"}
+    assert published_for("resnet18", "my_own_data") == []
+
+
+def test_command_errors(tmp_path, rng, tiny_cnn, capsys):
+    rc = cli(["evaluate", "--model", str(tmp_path / "missing.keras"), "--data", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert rc == 2 and "missing.keras" in capsys.readouterr().err
+    model_path = tmp_path / "tiny.keras"
+    tiny_cnn.save(model_path)
+    (tmp_path / "empty" / "test" / "cdm").mkdir(parents=True)
+    rc = cli(["evaluate", "--model", str(model_path), "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert rc == 2 and "no .npy files" in capsys.readouterr().err
+    _write_npy_folder(tmp_path / "data", rng)
+    rc = cli(["evaluate", "--model", str(model_path), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "o"),
+              "--class-names", "a,b"])
+    assert rc == 2 and "2 classes" in capsys.readouterr().err
+    assert cli(["compare", str(tmp_path / "nothing")]) == 2
+    assert "metrics.json" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["compare"])

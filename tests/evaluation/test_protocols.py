@@ -1,0 +1,77 @@
+"""Label-efficiency subsets, transfer plan, instrument matching and the protocol summary."""
+
+import json
+
+import numpy as np
+import pytest
+from keras import ops
+
+from lensml.evaluation import (
+    cross_instrument_plan,
+    label_efficiency_plan,
+    match_instrument,
+    stratified_subset,
+    write_protocol_report,
+)
+
+
+def test_stratified_subset_is_stratified_nested_and_seeded():
+    labels = np.repeat([0, 1, 2], [300, 200, 100])
+    small = stratified_subset(labels, 0.01, seed=3)
+    ten = stratified_subset(labels, 0.1, seed=3)
+    assert np.bincount(labels[small]).tolist() == [3, 2, 1]
+    assert np.bincount(labels[ten]).tolist() == [30, 20, 10]
+    assert set(small) <= set(ten)
+    np.testing.assert_array_equal(small, stratified_subset(labels, 0.01, seed=3))
+    assert not np.array_equal(ten, stratified_subset(labels, 0.1, seed=4))
+    assert stratified_subset(labels, 1.0, seed=0).size == 600
+    np.testing.assert_array_equal(stratified_subset(labels, 0.01, seed=None), [0, 1, 2, 300, 301, 500])
+    assert np.bincount(labels[stratified_subset(labels, 0.001, seed=0)]).tolist() == [1, 1, 1]
+    with pytest.raises(ValueError, match="fraction"):
+        stratified_subset(labels, 0.0, seed=0)
+
+
+def test_label_efficiency_plan():
+    plan = label_efficiency_plan(np.repeat([0, 1, 2], 100), seeds=(0, 1))
+    assert [(p["fraction"], p["seed"], p["num_labels"]) for p in plan][:3] == [(0.01, 0, 3), (0.1, 0, 30), (1.0, 0, 300)]
+    assert len(plan) == 6
+
+
+def test_cross_instrument_plan():
+    plan = cross_instrument_plan(seeds=(0,), fractions=(0.1, 1.0))
+    settings = [p["setting"] for p in plan]
+    assert settings.count("zero_shot") == 1 and settings.count("fine_tune") == 2
+    scratch = next(p for p in plan if p["setting"] == "scratch")
+    assert scratch["pretrain_on"] is None and scratch["test_on"] == "deeplense/model_ii"
+    with pytest.raises(ValueError, match="settings"):
+        cross_instrument_plan(settings=("distill",))
+
+
+def test_match_instrument_keeps_angles(rng):
+    # A point at +1 arcsec on the Model I grid (0.05"/px) lands at +1 arcsec on the Model II grid (0.101"/px).
+    size, scale = 150, 0.05
+    coords = (np.arange(size) - (size - 1) / 2) * scale
+    image = np.exp(-((coords[None, :] - 1.0) ** 2 + coords[:, None] ** 2) / (2 * 0.2**2)).astype("float32")
+    out = ops.convert_to_numpy(match_instrument(image[None, ..., None], scale, 64, 0.101))
+    assert out.shape == (1, 64, 64, 1)
+    target = (np.arange(64) - 31.5) * 0.101
+    col = np.argmax(out[0, 32, :, 0])
+    assert abs(target[col] - 1.0) < 0.101
+    padded = match_instrument(rng.random((2, 16, 16, 1)), 0.1, 32, 0.1)
+    assert tuple(padded.shape) == (2, 32, 32, 1)
+
+
+def test_write_protocol_report(tmp_path):
+    results = [
+        {"model": m, "fraction": f, "seed": s, "metrics": {"accuracy": base + f * 0.1 + s * 0.01}}
+        for m, base in (("resnet18", 0.5), ("lenspinn", 0.6)) for f in (0.01, 0.1, 1.0) for s in (0, 1, 2)
+    ]
+    summary = write_protocol_report(results, tmp_path, metric="accuracy")
+    assert summary["resnet18"][1.0]["mean"] == pytest.approx(0.61)
+    assert summary["resnet18"][1.0]["std"] == pytest.approx(0.01)
+    md = (tmp_path / "summary.md").read_text()
+    assert "0.6100 +- 0.0100 (n=3)" in md and "(label_efficiency.png)" in md
+    assert (tmp_path / "label_efficiency.png").stat().st_size > 2000
+    assert json.loads((tmp_path / "summary.json").read_text())["metric"] == "accuracy"
+    with pytest.raises(ValueError, match="metric"):
+        write_protocol_report(results, tmp_path, metric="macro_auc")

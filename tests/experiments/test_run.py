@@ -1,0 +1,139 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from lensml.experiments import load_config, run
+from lensml.experiments.runner import build_schedule, resolve_jit_compile, resolve_mixed_precision
+
+
+def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
+    config = load_config(
+        write_config(
+            tiny_toml.replace("run_eagerly = true", 'metrics = ["accuracy", "macro_auc"]'), name="tiny_run"
+        )
+    )
+    result = run(config, model_factory=model_factory)
+    r = result["runs"][0]
+    for key in ("config", "checkpoint", "history_csv", "history_json", "model", "metrics"):
+        assert Path(r["paths"][key]).exists(), key
+    # Nothing half-written, and the BackupAndRestore state is removed after a finished run.
+    out = Path(r["paths"]["dir"])
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert not (out / "backup").exists()
+    hist = json.loads((out / "history.json").read_text())
+    assert len(hist["loss"]) == 2 and len(hist["val_macro_auc"]) == 2
+    assert 0.0 <= result["metrics"]["val_accuracy"] <= 1.0
+    assert 0.0 <= result["metrics"]["test_macro_auc"] <= 1.0
+    assert result["num_params"] > 0 and r["epochs_run"] == 2
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["metrics"]["val_loss"] == pytest.approx(result["metrics"]["val_loss"])
+    # The run folder's config trains the same run again.
+    again = load_config(out / "config.toml")
+    assert again.seeds == [0] and again.model.name == "tiny"
+    import keras
+
+    model = keras.saving.load_model(r["paths"]["checkpoint"])
+    assert model.count_params() == result["num_params"]
+
+
+def test_interrupted_run_resumes_and_seeds_are_summarised(write_config, tiny_toml, model_factory):
+    import keras
+
+    text = "seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 3")
+    config = load_config(write_config(text, name="resume"))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+    out = Path(config.output.dir.format(name="resume")) / "seed_0"
+    assert (out / "backup").exists()
+    assert len(out.joinpath("history.csv").read_text().splitlines()) == 3  # header + 2 epochs
+    result = run(config, model_factory=model_factory, evaluate_test=False)
+    first, second = result["runs"]
+    # Seed 0 resumed where it stopped; seed 1 ran from scratch; both histories are whole.
+    assert len(first["history"]["loss"]) == 3 and len(second["history"]["loss"]) == 3
+    assert not (out / "backup").exists()
+    assert [r["seed"] for r in result["runs"]] == [0, 1]
+    assert len(set(result["paths"]["dirs"])) == 2
+    assert "val_accuracy" in result["metrics"] and "val_accuracy" in result["metrics_std"]
+    summary = json.loads(Path(result["paths"]["summary"]).read_text())
+    assert summary["seeds"] == [0, 1]
+
+
+def test_label_fraction_shrinks_training_split(write_config, tiny_toml):
+    from lensml.experiments.runner import default_data_factory
+
+    config = load_config(write_config(tiny_toml.replace("batch_size = 8", "batch_size = 4\nlabel_fraction = 0.34"), name="lf"))
+    train = default_data_factory(config.data, "train", training=True, seed=0)
+    val = default_data_factory(config.data, "validation", training=False, seed=0)
+    assert len(train) == 2 and len(val) == 6  # 24 * 0.34 = 8 examples in batches of 4
+    images, labels = train[0]
+    assert images.shape == (4, 12, 12, 1) and images.dtype == "float32"
+    with pytest.raises(ValueError, match="synthetic:<examples>:<size>"):
+        default_data_factory(load_config(write_config('[data]\ndataset = "synthetic:x"', name="bad")).data, "train", training=True, seed=0)
+
+
+def test_schedules():
+    from lensml.experiments import TrainingConfig
+
+    t = TrainingConfig(epochs=10, learning_rate=1e-3, schedule="warmup_cosine", warmup_epochs=2,
+                       warmup_start_factor=1 / 3, min_learning_rate=1e-7)
+    s = build_schedule(t, steps_per_epoch=5)
+    assert float(s(0)) == pytest.approx(1e-3 / 3, rel=1e-4)
+    assert float(s(10)) == pytest.approx(1e-3, rel=1e-4)
+    assert float(s(50)) == pytest.approx(1e-7, rel=1e-2)
+    c = build_schedule(TrainingConfig(epochs=4, learning_rate=1e-2, schedule="cosine"), 10)
+    assert float(c(0)) == pytest.approx(1e-2) and float(c(20)) == pytest.approx(5e-3, rel=1e-3)
+    assert build_schedule(TrainingConfig(learning_rate=1e-4), 10) == 1e-4
+
+
+def test_jit_and_precision_follow_backend_and_device(backend):
+    # This machine is CPU-only: TF runs its graph without XLA, JAX always jits.
+    assert resolve_jit_compile("auto") is (backend == "jax")
+    assert resolve_jit_compile(False) is False
+    assert resolve_mixed_precision("auto") is None
+    assert resolve_mixed_precision("bfloat16") == "mixed_bfloat16"
+
+
+def test_infinite_data_needs_steps_per_epoch(write_config, tiny_toml, model_factory):
+    config = load_config(write_config(tiny_toml, name="inf"))
+
+    class Endless:
+        def __len__(self):
+            raise TypeError("no length")
+
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        run(config, model_factory=model_factory, data_factory=lambda *a, **k: Endless())
+
+
+def test_run_rejects_non_config():
+    with pytest.raises(TypeError, match="ExperimentConfig"):
+        run({"name": "x"})
+
+
+def test_run_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
+    """The real pipeline (lensml.data) and evaluation report (lensml.evaluation)."""
+    data_dir = tmp_path_factory.mktemp("tfds")
+    text = f"""
+    [data]
+    dataset = "deeplense/model_ii_tiny"
+    batch_size = 8
+    label_fraction = 0.5
+    data_dir = "{data_dir}"
+    [model]
+    name = "tiny"
+    [training]
+    epochs = 1
+    verbose = 0
+    run_eagerly = true
+    """
+    result = run(load_config(write_config(text, name="tfds_tiny")), model_factory=model_factory)
+    r = result["runs"][0]
+    assert r["epochs_run"] == 1
+    assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and "test_macro_auc" in result["metrics"]
+    assert (Path(r["paths"]["dir"]) / "evaluation" / "report.md").exists()

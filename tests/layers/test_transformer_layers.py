@@ -1,0 +1,133 @@
+"""Tokenizers, attention layers and transformer blocks: shapes, behaviour, config, .keras."""
+
+import numpy as np
+import pytest
+import keras
+
+from lensml.layers import (
+    MLP,
+    ClassAttention,
+    ClassAttentionBlock,
+    ClassToken,
+    ConvProjection,
+    ConvTokenEmbedding,
+    ConvTransformerBlock,
+    LayerScale,
+    LocalitySelfAttention,
+    PatchEmbedding,
+    ShiftedPatchTokenization,
+    TransformerBlock,
+)
+from lensml.layers.tokens import extract_patches, shift_image
+
+
+def _np(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def test_patch_embedding_shapes(rng):
+    x = rng.random((2, 16, 16, 1)).astype("float32")
+    assert PatchEmbedding(4, 8)(x).shape == (2, 17, 8)
+    assert PatchEmbedding(4, 8, cls_token=False)(x).shape == (2, 16, 8)
+
+
+@pytest.mark.parametrize("layer", [PatchEmbedding, ShiftedPatchTokenization])
+def test_patch_size_must_divide_image(layer):
+    with pytest.raises(ValueError, match="not divisible by patch_size=5"):
+        layer(5, 8)(np.zeros((1, 16, 16, 1), "float32"))
+
+
+def test_extract_patches_order():
+    x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    p = _np(extract_patches(x, 2))
+    np.testing.assert_array_equal(p[0, 0], [0, 1, 4, 5])
+    np.testing.assert_array_equal(p[0, 1], [2, 3, 6, 7])
+
+
+def test_shift_image_zero_fill():
+    x = np.arange(9, dtype="float32").reshape(1, 3, 3, 1)
+    y = _np(shift_image(x, 1, -1))[0, :, :, 0]
+    np.testing.assert_array_equal(y, [[0, 0, 0], [1, 2, 0], [4, 5, 0]])
+
+
+@pytest.mark.parametrize("shift", ["diagonal", "rectangular"])
+def test_shifted_patch_tokenization(rng, shift):
+    x = rng.random((2, 16, 16, 1)).astype("float32")
+    spt = ShiftedPatchTokenization(8, 12, shift=shift, layer_norm=shift == "diagonal")
+    assert spt(x).shape == (2, 5, 12)
+    # 5 image copies x 8 x 8 pixels feed the projection.
+    assert spt.projection.kernel.shape == (320, 12)
+    with pytest.raises(ValueError, match="shift"):
+        ShiftedPatchTokenization(8, 12, shift="sideways")
+
+
+def test_lsa_masks_the_diagonal(rng):
+    x = rng.normal(size=(1, 3, 4)).astype("float32")
+    lsa = LocalitySelfAttention(1)
+    lsa(x)
+    # Values are the one-hot token index: the output is then the attention matrix
+    # (through an identity output projection), whose diagonal must be 0.
+    lsa.v.kernel.assign(np.eye(4, dtype="float32"))
+    lsa.out.kernel.assign(np.eye(4, dtype="float32"))
+    lsa.out.bias.assign(np.zeros(4, "float32"))
+    onehot = np.eye(3, 4, dtype="float32")[None]
+    out = _np(lsa(x, x, onehot))[0, :, :3]
+    np.testing.assert_allclose(np.diag(out), 0.0, atol=1e-7)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    assert lsa.temperature.trainable and np.allclose(_np(lsa.temperature), 0.5)
+    plain = LocalitySelfAttention(2, diagonal_mask=False, learnable_temperature=False)
+    plain(x)
+    assert not plain.temperature.trainable
+
+
+def test_lsa_cross_attention_needs_equal_tokens(rng):
+    with pytest.raises(ValueError, match="diagonal mask"):
+        LocalitySelfAttention(2)(np.zeros((1, 3, 4), "float32"), np.zeros((1, 5, 4), "float32"))
+
+
+def test_class_attention_and_layer_scale(rng):
+    tokens = rng.normal(size=(2, 5, 8)).astype("float32")
+    assert ClassAttention(2)(tokens).shape == (2, 1, 8)
+    ls = LayerScale(0.1)
+    np.testing.assert_allclose(_np(ls(tokens)), 0.1 * tokens, rtol=1e-6)
+    cls = ClassToken()(tokens)
+    assert cls.shape == (2, 1, 8)
+    assert ClassAttentionBlock(2, 16)([cls, tokens]).shape == (2, 1, 8)
+
+
+def test_transformer_block_modes(rng):
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    assert TransformerBlock(2, 16)(x).shape == (2, 5, 8)
+    assert TransformerBlock(2, 16, attention="lsa", layer_scale=0.1, key_dim=6)(x).shape == (2, 5, 8)
+    assert TransformerBlock(2, 16, attention="lsa")([x, x[::-1]]).shape == (2, 5, 8)
+    with pytest.raises(ValueError, match="num_heads"):
+        TransformerBlock(3, 16)(x)
+    with pytest.raises(ValueError, match="attention"):
+        TransformerBlock(2, 16, attention="linear")
+
+
+def test_cvt_layers(rng):
+    x = rng.normal(size=(2, 16, 16, 1)).astype("float32")
+    t = ConvTokenEmbedding(8, 7, 4)(x)
+    assert t.shape == (2, 4, 4, 8)
+    assert ConvProjection(3, 2)(t).shape == (2, 4, 8)
+    assert ConvTransformerBlock(2, kv_strides=2)(t).shape == (2, 4, 4, 8)
+
+
+def test_transformer_layers_save_roundtrip(tmp_path, rng):
+    inputs = keras.Input((16, 16, 1))
+    a = ShiftedPatchTokenization(8, 8)(inputs)
+    a = TransformerBlock(2, 16, attention="lsa")(a)
+    b = PatchEmbedding(8, 8)(inputs)
+    b = TransformerBlock(2, 16, layer_scale=0.1)([b, a])
+    c = ClassAttentionBlock(2, 16)([ClassToken()(b), b])
+    d = ConvTransformerBlock(2)(ConvTokenEmbedding(8, 3, 4)(inputs))
+    d = keras.layers.GlobalAveragePooling2D()(d)
+    out = keras.layers.Concatenate()([keras.layers.Flatten()(c), d,
+                                      keras.layers.Flatten()(MLP(4, 2)(a))])
+    model = keras.Model(inputs, out)
+    data = rng.random((2, 16, 16, 1)).astype("float32")
+    path = tmp_path / "tf.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(_np(loaded(data)), _np(model(data)), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,72 @@
+import optuna
+import pytest
+
+from lensml.tuning import create_study, make_storage, optimize, redact
+
+
+def test_default_storage_is_a_sqlite_file_next_to_results(tmp_path):
+    path = tmp_path / "results" / "study.db"
+    storage = make_storage(None, default_path=path, heartbeat_interval=5)
+    assert isinstance(storage, optuna.storages.RDBStorage)
+    assert path.exists()
+    assert storage.get_heartbeat_interval() == 5
+
+
+def test_journal_storage(tmp_path):
+    storage = make_storage(f"journal:{tmp_path / 'j.log'}")
+    assert isinstance(storage, optuna.storages.JournalStorage)
+    study = create_study("j", storage, ["minimize"], pruner="none")
+    assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 2) == 2
+
+
+@pytest.mark.parametrize(
+    "url, match",
+    [
+        ("sqlite:////nonexistent-dir/deeper/study.db", "unreachable or invalid"),
+        ("postgresql://user:secret@127.0.0.1:1/db", "unreachable|driver is not installed"),
+        ("journal:/nonexistent-dir/deeper/study.log", "does not exist"),
+        ("not a url", "not a storage URL"),
+        ("nosuchdb://x/y", "unreachable or invalid"),
+    ],
+)
+def test_unreachable_storage_is_a_clear_error(url, match):
+    with pytest.raises(ValueError, match=match) as info:
+        make_storage(url)
+    assert "secret" not in str(info.value)
+
+
+def test_redact_hides_passwords():
+    assert "secret" not in redact("postgresql://me:secret@db.example/optuna")
+
+
+def test_existing_study_with_other_directions_is_refused(tmp_path):
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
+    create_study("s", storage, ["maximize"])
+    with pytest.raises(ValueError, match="already exists with directions"):
+        create_study("s", storage, ["minimize"])
+
+
+def test_optimize_counts_trials_across_calls(tmp_path):
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
+    study = create_study("s", storage, ["minimize"], sampler="random")
+    assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 3) == 3
+    assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 3) == 0
+    assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 4) == 1
+    with pytest.raises(ValueError, match="n_trials"):
+        optimize(study, lambda t: 0.0, 0)
+
+
+def test_multi_objective_disables_pruning(tmp_path):
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
+    study = create_study("m", storage, ["maximize", "minimize"], pruner="median")
+    assert isinstance(study.pruner, optuna.pruners.NopPruner)
+
+
+def test_bad_pruner_sampler_direction_names(tmp_path):
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
+    with pytest.raises(ValueError, match="pruner"):
+        create_study("a", storage, ["maximize"], pruner="sometimes")
+    with pytest.raises(ValueError, match="sampler"):
+        create_study("a", storage, ["maximize"], sampler="grid-ish")
+    with pytest.raises(ValueError, match="directions"):
+        create_study("a", storage, ["up"])
