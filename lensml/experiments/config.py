@@ -79,7 +79,8 @@ class TrainingConfig:
     without XLA on CPU, XLA on GPU/TPU, always jit on JAX). ``mixed_precision="auto"`` uses
     bfloat16 on GPU/TPU and float32 on CPU. ``physics_phase2_epoch``: models with physics
     losses (D4LensPINN) train with cross-entropy only before this epoch (0-based), then add
-    them (``lensml.models.physics_loss.PhysicsLossSchedule``). ``distribute``: ``"none"`` or
+    them (``lensml.models.physics_loss.PhysicsLossSchedule``). ``run_eagerly``: no graph or
+    jit at all (debugging; also the fastest for tiny smoke runs). ``distribute``: ``"none"`` or
     ``"data_parallel"`` (also ``"mirrored"``, ``"multi_worker"``, ``"tpu"``): split each batch
     of ``data.batch_size`` (the global batch) over the devices, see
     ``lensml.experiments.distribute``.
@@ -103,6 +104,7 @@ class TrainingConfig:
     physics_phase2_epoch: int | None = None
     mixed_precision: str = "auto"
     jit_compile: Any = "auto"
+    run_eagerly: bool = False
     tensorboard: bool = False
     verbose: Any = "auto"
     distribute: str = "none"

@@ -85,6 +85,7 @@ class IJEPA(keras.Model):
                                           initializer=keras.initializers.RandomNormal(stddev=0.02))
         self.step = self.add_weight(shape=(), initializer="zeros", trainable=False, name="step")
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def _default_tokenizer(self):
         return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")

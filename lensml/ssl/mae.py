@@ -58,6 +58,7 @@ class MAE(keras.Model):
         self.mask_token = self.add_weight(shape=(self.decoder_dim,), name="mask_token",
                                           initializer=keras.initializers.RandomNormal(stddev=0.02))
         self._build_all()
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def _build_all(self):
         tokens = self.tokenizer(ops.zeros((1,) + self.image_shape))
