@@ -34,11 +34,11 @@ def test_classification_report(tmp_path, tiny_cnn, tiny_data):
 def test_interpretability_section(tmp_path, tiny_cnn, tiny_data):
     images, labels = tiny_data
     record = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path, NAMES, gradcam=False,
-                            interpretability=True, num_interpretability=9)
+                            interpretability=True, num_interpretability=9, interpretability_layers=["conv2", "head"])
     summary = record["interpretability"]
-    assert summary["layers"] == ["conv1", "conv2", "add", "pool", "head"]
+    assert summary["layers"] == ["conv2", "head"]
     assert summary["probe_folds"] == 3 and set(summary["probes"]) == set(summary["layers"])
-    assert summary["equivariance"]["head"] >= 0 and summary["patching"]["conv1"] > 0
+    assert summary["equivariance"]["head"] >= 0 and summary["patching"]["conv2"] > 0
     report = (tmp_path / "report.md").read_text()
     assert "## Interpretability" in report and "| conv2 |" in report
     assert _linked_pngs(report) == {p.name for p in tmp_path.glob("*.png")} >= {"patching.png", "probes.png", "equivariance.png"}
