@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from lensml.evaluation import as_arrays, evaluate_model, load_npy_folder
+from lensml.evaluation import as_arrays, evaluate_model, load_data, load_npy_folder
 
 NAMES = ["no_sub", "cdm", "axion"]
 
@@ -86,6 +86,8 @@ def test_bad_inputs(tmp_path, tiny_cnn, tiny_data):
     assert default["class_names"] == NAMES
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_npy_folder(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_data(str(tmp_path / "nowhere"))
 
 
 def test_npy_folder_in_deeplense_layout(tmp_path, rng):
