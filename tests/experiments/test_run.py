@@ -137,3 +137,16 @@ def test_run_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_fact
     assert r["epochs_run"] == 1
     assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and "test_macro_auc" in result["metrics"]
     assert (Path(r["paths"]["dir"]) / "evaluation" / "report.md").exists()
+
+
+def test_label_efficiency_curve(write_config, tiny_toml, model_factory):
+    from lensml.experiments import run_label_efficiency
+
+    text = "label_fractions = [0.5, 1.0]\n" + tiny_toml.replace("epochs = 2", "epochs = 1")
+    config = load_config(write_config(text, name="curve"))
+    result = run_label_efficiency(config, model_factory=model_factory)
+    assert [(r["fraction"], r["seed"]) for r in result["records"]] == [(0.5, 0), (1.0, 0)]
+    assert set(result["summary"]["tiny"]) == {0.5, 1.0}
+    assert Path(result["paths"]["summary"]).exists()
+    with pytest.raises(ValueError, match="label_fractions"):
+        load_config(write_config("label_fractions = [0.0]\n" + tiny_toml, name="badcurve"))
