@@ -22,6 +22,8 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 MIXED_PRECISION = ("auto", "off", "bfloat16", "float16")
 JIT_COMPILE = ("auto", True, False)
+# Names of lensml.experiments.distribute.STRATEGIES (kept here so configs load without Keras).
+DISTRIBUTE = ("none", "data_parallel", "mirrored", "multi_worker", "tpu")
 
 
 @dataclass
@@ -78,7 +80,10 @@ class TrainingConfig:
     bfloat16 on GPU/TPU and float32 on CPU. ``physics_phase2_epoch``: models with physics
     losses (D4LensPINN) train with cross-entropy only before this epoch (0-based), then add
     them (``lensml.models.physics_loss.PhysicsLossSchedule``). ``run_eagerly``: no graph or
-    jit at all (debugging; also the fastest for tiny smoke runs).
+    jit at all (debugging; also the fastest for tiny smoke runs). ``distribute``: ``"none"`` or
+    ``"data_parallel"`` (also ``"mirrored"``, ``"multi_worker"``, ``"tpu"``): split each batch
+    of ``data.batch_size`` (the global batch) over the devices, see
+    ``lensml.experiments.distribute``.
     """
 
     epochs: int = 50
@@ -102,6 +107,7 @@ class TrainingConfig:
     run_eagerly: bool = False
     tensorboard: bool = False
     verbose: Any = "auto"
+    distribute: str = "none"
 
 
 @dataclass
@@ -263,6 +269,8 @@ def _validate(config: ExperimentConfig) -> None:
         raise ValueError(f"config key 'training.jit_compile': got {t.jit_compile!r}, expected 'auto', true or false")
     if t.verbose not in ("auto", 0, 1, 2) or isinstance(t.verbose, float):
         raise ValueError(f"config key 'training.verbose': got {t.verbose!r}, expected 'auto', 0, 1 or 2")
+    if t.distribute not in DISTRIBUTE:
+        raise ValueError(f"config key 'training.distribute': got {t.distribute!r}, expected one of {DISTRIBUTE}")
     if t.epochs < 1:
         raise ValueError(f"config key 'training.epochs': got {t.epochs}, expected >= 1")
     if t.learning_rate <= 0:

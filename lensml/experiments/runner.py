@@ -18,6 +18,7 @@ previous complete version or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import inspect
 import json
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from lensml.experiments import distribute as _distribute
 from lensml.experiments.config import ExperimentConfig, DataConfig, config_to_dict
 from lensml.experiments.toml_writer import dump as dump_toml, write_text_atomic
 
@@ -342,12 +344,15 @@ def run_seed(
     jit = resolve_jit_compile(t.jit_compile)
     previous_policy = keras.config.dtype_policy()
     start = time.time()
+    distribution = contextlib.ExitStack()  # training.distribute (lensml.experiments.distribute)
     try:
         if policy:
             keras.config.set_dtype_policy(policy)
+        engine = _distribute.enter_distribution(distribution, t.distribute, d.batch_size)
         model = model_factory(
             config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
         )
+        _distribute.prepare_model(model, engine)
         num_params = int(model.count_params())
         model.compile(
             optimizer=build_optimizer(t, steps),
@@ -360,7 +365,8 @@ def run_seed(
             verbose,
             f"{config.name} seed={seed}: model={config.model.name} params={num_params:,} "
             f"input={input_shape} data={d.dataset} steps/epoch={steps} backend={keras.backend.backend()} "
-            f"jit_compile={jit} precision={policy or 'float32'} -> {out}",
+            f"jit_compile={jit} precision={policy or 'float32'} "
+            f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
         from lensml.experiments.callbacks import AtomicModelCheckpoint
 
@@ -396,11 +402,13 @@ def run_seed(
         if config.output.save_model:
             from lensml.experiments.callbacks import save_model_atomic
 
+            _distribute.release_model(model)
             save_model_atomic(model, paths["model"])
         else:
             paths.pop("model")
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        distribution.close()
 
     history = _read_history_csv(paths["history_csv"])
     _write_json(paths["history_json"], history)

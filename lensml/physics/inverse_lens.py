@@ -79,25 +79,34 @@ def inverse_lens(image, alpha, pixel_scale, source_num_pix=None, source_pixel_sc
     row0 = ops.floor(row)
     fc = (col - col0)[..., None]
     fr = (row - row0)[..., None]
-    # The four bilinear corners along a trailing axis: (row, col) offsets (0,0) (0,1) (1,0) (1,1).
-    d_row = ops.convert_to_tensor(np.array([0, 0, 1, 1], dtype=np.int32))
-    d_col = ops.convert_to_tensor(np.array([0, 1, 0, 1], dtype=np.int32))
-    d_row_f = ops.cast(d_row, "float32")
-    d_col_f = ops.cast(d_col, "float32")
-    r = ops.cast(row0, "int32")[..., None] + d_row
-    c = ops.cast(col0, "int32")[..., None] + d_col
-    w = (d_row_f * fr + (1.0 - d_row_f) * (1.0 - fr)) * (d_col_f * fc + (1.0 - d_col_f) * (1.0 - fc))
-    inside = (r >= 0) & (r < size) & (c >= 0) & (c < size)
-    w = ops.where(inside, w, ops.zeros_like(w))  # (B, H, W, 4)
-    # Off-grid corners carry zero weight; their index is clipped only to stay in range.
-    batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (size * size), (-1, 1, 1, 1))
-    ids = ops.reshape(batch_offset + ops.clip(r, 0, size - 1) * size + ops.clip(c, 0, size - 1), (-1,))
-    weighted = w[..., None] * image[:, :, :, None, :]  # (B, H, W, 4, C)
-    data = ops.concatenate([weighted, w[..., None]], axis=-1)
-    data = ops.reshape(data, (-1, channels + 1))
-    sums = ops.segment_sum(data, ids, num_segments=batch * size * size)
-    numerator = sums[:, :channels]
-    weight = sums[:, channels:]
+    # Scatter each ray once, into the cell (row0, col0) of a grid padded by one cell on the
+    # low side, carrying its four bilinear corner weights; the corners are then gathered
+    # by shifting the cell grid. One index per ray instead of four makes the scatter ~3x
+    # cheaper, and corners off the source grid fall outside the slices: dropped, not clamped.
+    d_row = ops.convert_to_tensor(np.array([0.0, 0.0, 1.0, 1.0], dtype=np.float32))
+    d_col = ops.convert_to_tensor(np.array([0.0, 1.0, 0.0, 1.0], dtype=np.float32))
+    w = (d_row * fr + (1.0 - d_row) * (1.0 - fr)) * (d_col * fc + (1.0 - d_col) * (1.0 - fc))  # (B,H,W,4)
+    cells = size + 1
+    # Clip before the integer cast: rays far off the grid must not overflow int32.
+    r = ops.cast(ops.clip(row0, -2.0, cells + 1.0), "int32") + 1
+    c = ops.cast(ops.clip(col0, -2.0, cells + 1.0), "int32") + 1
+    inside = (r >= 0) & (r < cells) & (c >= 0) & (c < cells)
+    w = ops.where(inside[..., None], w, ops.zeros_like(w))
+    batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (cells * cells), (-1, 1, 1))
+    ids = ops.reshape(batch_offset + ops.clip(r, 0, cells - 1) * cells + ops.clip(c, 0, cells - 1), (-1,))
+    values = ops.concatenate([image, ops.ones_like(image[..., :1])], axis=-1)  # (B,H,W,C+1)
+    data = ops.reshape(w[..., :, None] * values[..., None, :], (-1, 4 * (channels + 1)))
+    grid = ops.segment_sum(data, ids, num_segments=batch * cells * cells)
+    grid = ops.reshape(grid, (batch, cells, cells, 4, channels + 1))
+    # source[r, c] = sum over corners (dr, dc) of cell (r - dr, c - dc), i.e. padded index +1.
+    sums = (
+        grid[:, 1:, 1:, 0]
+        + grid[:, 1:, :-1, 1]
+        + grid[:, :-1, 1:, 2]
+        + grid[:, :-1, :-1, 3]
+    )
+    numerator = sums[..., :channels]
+    weight = sums[..., channels:]
     filled = weight > EMPTY_WEIGHT
     source = ops.where(filled, numerator / ops.where(filled, weight, ops.ones_like(weight)), 0.0)
     return ops.reshape(source, (batch, size, size, channels))

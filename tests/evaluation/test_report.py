@@ -31,6 +31,19 @@ def test_classification_report(tmp_path, tiny_cnn, tiny_data):
         assert png.stat().st_size > 2000
 
 
+def test_interpretability_section(tmp_path, tiny_cnn, tiny_data):
+    images, labels = tiny_data
+    record = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path, NAMES, gradcam=False,
+                            interpretability=True, num_interpretability=9)
+    summary = record["interpretability"]
+    assert summary["layers"] == ["conv1", "conv2", "add", "pool", "head"]
+    assert summary["probe_folds"] == 3 and set(summary["probes"]) == set(summary["layers"])
+    assert summary["equivariance"]["head"] >= 0 and summary["patching"]["conv1"] > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## Interpretability" in report and "| conv2 |" in report
+    assert _linked_pngs(report) == {p.name for p in tmp_path.glob("*.png")} >= {"patching.png", "probes.png", "equivariance.png"}
+
+
 def test_logits_are_softmaxed_and_batches_accepted(tmp_path, tiny_data, make_tiny_cnn):
     images, labels = tiny_data
     model = make_tiny_cnn(activation=None)
