@@ -11,6 +11,7 @@ TensorFlow and JAX backends; its loss lives in ``compute_loss``.
   losses (:mod:`lensml.ssl.losses`), fine-tuning heads (:mod:`lensml.ssl.finetune`).
 """
 
+from lensml.ssl import finetune
 from lensml.ssl.byol import BYOL
 from lensml.ssl.contrastive import SimCLR
 from lensml.ssl.dino import DINO
@@ -25,6 +26,6 @@ from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSF
 TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "mae": MAE,
             "ijepa": IJEPA, "lens_jepa": LensJEPA}
 
-__all__ = ["BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
+__all__ = ["finetune", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
            "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
            "TransformerEncoder", "MeanTokens", "build_vit_encoder", "image_encoder"]

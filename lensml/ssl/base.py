@@ -41,7 +41,7 @@ def clone_network(model, name=None, input_shape=None):
     else:
         copy = model.__class__.from_config(model.get_config())
         if input_shape is not None:
-            copy(ops.zeros(input_shape))
+            copy.build(input_shape)
     if not copy.built:
         raise ValueError(f"clone_network: {model.name} must be built before it is copied")
     copy.set_weights(model.get_weights())

@@ -61,9 +61,11 @@ class DINO(SSLTrainer):
         if self.num_local < 0:
             raise ValueError(f"num_local={num_local!r}: expected an integer >= 0")
         base = 0 if seed is None else int(seed)
-        self.global_views = global_views or LensViews(seed=None if seed is None else base + 1)
-        self.local_views = local_views or LensViews(zoom=self.local_zoom,
-                                                    seed=None if seed is None else base + 2)
+        self.global_views = (global_views if global_views is not None
+                             else LensViews(seed=None if seed is None else base + 1))
+        self.local_views = (local_views if local_views is not None
+                            else LensViews(zoom=self.local_zoom,
+                                           seed=None if seed is None else base + 2))
         dim = feature_dim(encoder, self.image_shape)
         self.head = dino_head(dim, self.out_dim, self.hidden_dim, self.bottleneck_dim)
         self.teacher_encoder = clone_network(encoder, name="teacher_encoder")

@@ -64,22 +64,29 @@ class IJEPA(keras.Model):
         self.seed = seed
         self.grid = (h // self.patch_size, w // self.patch_size)
         self.num_patches = self.grid[0] * self.grid[1]
-        self.tokenizer = tokenizer or self._default_tokenizer()
-        self.encoder = encoder or self._default_encoder()
-        tokens = self.tokenizer(ops.zeros((1,) + self.image_shape))
-        if tuple(tokens.shape[1:]) != (self.num_patches, self.embed_dim):
+        self.tokenizer = tokenizer if tokenizer is not None else self._default_tokenizer()
+        self.encoder = encoder if encoder is not None else self._default_encoder()
+        # Shapes only: no eager forward pass (slow on JAX, where every op compiles).
+        if not self.tokenizer.built:
+            self.tokenizer.build((None,) + self.image_shape)
+        token_shape = tuple(self.tokenizer.compute_output_shape((None,) + self.image_shape))
+        if token_shape[1:] != (self.num_patches, self.embed_dim):
             raise ValueError(f"tokenizer: expected tokens (B, {self.num_patches}, {self.embed_dim}), "
-                             f"got {tuple(tokens.shape)}")
-        self.encoder(tokens)
+                             f"got {token_shape}")
+        tokens_shape = (None, self.num_patches, self.embed_dim)
+        if not self.encoder.built:
+            self.encoder.build(tokens_shape)
         self.target_tokenizer = clone_network(self.tokenizer, "target_tokenizer",
-                                              input_shape=(1,) + self.image_shape)
+                                              input_shape=(None,) + self.image_shape)
         self.target_encoder = clone_network(self.encoder, "target_encoder",
-                                            input_shape=(1, self.num_patches, self.embed_dim))
+                                            input_shape=tokens_shape)
         self.predictor_embed = keras.layers.Dense(self.predictor_dim, name="predictor_embed")
         self.predictor = TransformerEncoder(self.predictor_dim, self.predictor_depth,
                                             self.predictor_heads, name="predictor")
         self.predictor_out = keras.layers.Dense(self.embed_dim, name="predictor_out")
-        self.predictor_out(self.predictor(self.predictor_embed(tokens)))
+        self.predictor_embed.build(tokens_shape)
+        self.predictor.build((None, self.num_patches, self.predictor_dim))
+        self.predictor_out.build((None, self.num_patches, self.predictor_dim))
         self._predictor_pos = sincos_position_embedding(*self.grid, self.predictor_dim)
         self.mask_token = self.add_weight(shape=(self.predictor_dim,), name="mask_token",
                                           initializer=keras.initializers.RandomNormal(stddev=0.02))

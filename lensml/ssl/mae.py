@@ -46,9 +46,11 @@ class MAE(keras.Model):
         self.seed = seed
         self.grid = (h // self.patch_size, w // self.patch_size)
         self.num_patches = self.grid[0] * self.grid[1]
-        self.tokenizer = tokenizer or PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
-        self.encoder = encoder or TransformerEncoder(self.embed_dim, self.depth, self.num_heads,
-                                                     name="encoder")
+        self.tokenizer = (tokenizer if tokenizer is not None
+                          else PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer"))
+        self.encoder = (encoder if encoder is not None
+                        else TransformerEncoder(self.embed_dim, self.depth, self.num_heads,
+                                                name="encoder"))
         self.decoder_embed = keras.layers.Dense(self.decoder_dim, name="decoder_embed")
         self.decoder = TransformerEncoder(self.decoder_dim, self.decoder_depth, self.decoder_heads,
                                           name="decoder")
@@ -61,9 +63,16 @@ class MAE(keras.Model):
         self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def _build_all(self):
-        tokens = self.tokenizer(ops.zeros((1,) + self.image_shape))
-        enc = self.encoder(tokens)
-        self.decoder_pred(self.decoder(self.decoder_embed(enc)))
+        # Shapes only: no eager forward pass (slow on JAX, where every op compiles).
+        h, w, c = self.image_shape
+        n, d = self.num_patches, self.embed_dim
+        if not self.tokenizer.built:
+            self.tokenizer.build((None,) + self.image_shape)
+        if not self.encoder.built:
+            self.encoder.build((None, None, d))
+        self.decoder_embed.build((None, None, d))
+        self.decoder.build((None, n, self.decoder_dim))
+        self.decoder_pred.build((None, n, self.decoder_dim))
 
     @property
     def num_visible(self):
