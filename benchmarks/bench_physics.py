@@ -9,8 +9,8 @@ Times, on a batch of 256 64x64 images (images per second):
 * the composite deflection of SIE + SHEAR + 25 POINT_MASS (different parameters per image)
   against a per-image loop over lenstronomy's LensModel.
 
-Each backend (TensorFlow graph via tf.function, JAX via jax.jit) runs in its own
-subprocess; the NumPy references run once in the parent. Usage::
+Each backend (TensorFlow graph via tf.function, TensorFlow XLA via
+tf.function(jit_compile=True), JAX via jax.jit) runs in its own subprocess; the NumPy references run once in the parent. Usage::
 
     python benchmarks/bench_physics.py                      # both backends
     python benchmarks/bench_physics.py --backends jax --batch 64
@@ -107,8 +107,12 @@ def reference_deflection_loop(lens, num_pix, pixel_scale):
 
 
 # ------------------------------------------------------------------------------ backends
-def run_backend(batch, num_pix, repeats):
-    """Time lensml.physics on the current KERAS_BACKEND; returns a dict of seconds."""
+def run_backend(batch, num_pix, repeats, xla=False):
+    """Time lensml.physics on the current KERAS_BACKEND; returns a dict of seconds.
+
+    JAX always compiles with XLA (``jax.jit``); TensorFlow runs as a ``tf.function`` graph,
+    with ``xla=True`` as ``tf.function(jit_compile=True)``.
+    """
     import keras
     from keras import ops
 
@@ -145,13 +149,13 @@ def run_backend(batch, num_pix, repeats):
     else:
         import tensorflow as tf
 
-        inverse = tf.function(lambda i, a: layer([i, a]))
-        deflect = tf.function(deflection)
+        inverse = tf.function(lambda i, a: layer([i, a]), jit_compile=xla)
+        deflect = tf.function(deflection, jit_compile=xla)
         block = lambda out: out.numpy()  # noqa: E731
         args_i = (tf.constant(images), tf.constant(alpha))
         args_d = ({k: tf.constant(v) for k, v in lens.items()},)
 
-    results = {"backend": backend}
+    results = {"backend": backend + (" XLA" if xla and backend == "tensorflow" else "")}
     results["inverse_lens_s"] = best_time(lambda: block(inverse(*args_i)), repeats)
     results["deflection_s"] = best_time(lambda: block(deflect(*args_d)), repeats)
     # correctness guard: the benchmarked deflection equals lenstronomy's on two images
@@ -169,12 +173,14 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--num-pix", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--backends", default="tensorflow,jax")
+    parser.add_argument("--backends", default="tensorflow,tensorflow-xla,jax",
+                        help="comma-separated: tensorflow (graph), tensorflow-xla (jit_compile=True), jax")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--xla", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        print("RESULT " + json.dumps(run_backend(args.batch, args.num_pix, args.repeats)), flush=True)
+        print("RESULT " + json.dumps(run_backend(args.batch, args.num_pix, args.repeats, args.xla)), flush=True)
         return 0
 
     images, alpha, lens = make_inputs(args.batch, args.num_pix)
@@ -183,9 +189,11 @@ def main(argv=None):
 
     rows = []
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        env = dict(os.environ, KERAS_BACKEND=backend.replace("-xla", ""), TF_CPP_MIN_LOG_LEVEL="3")
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--batch", str(args.batch),
                "--num-pix", str(args.num_pix), "--repeats", str(args.repeats)]
+        if backend.endswith("-xla"):
+            cmd.append("--xla")
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:

@@ -38,6 +38,7 @@ def evaluate_model(
     num_gradcam: int = 4,
     interpretability: bool = False,
     num_interpretability: int = 64,
+    interpretability_layers=None,
     ece_bins: int = 15,
     batch_size: int = 64,
     max_examples: int | None = None,
@@ -62,7 +63,8 @@ def evaluate_model(
         gradcam: draw Grad-CAM overlays (for the predicted class) for the first ``num_gradcam``
             images (conv models only; skipped with a note otherwise).
         interpretability: add per-layer D4 activation patching, linear probes and equivariance
-            error on about ``num_interpretability`` examples (a stratified subset; classification; slower).
+            error on about ``num_interpretability`` examples (a stratified subset; classification; slower)
+            for ``interpretability_layers`` (default: every top-level layer).
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
 
     Returns:
@@ -101,7 +103,7 @@ def evaluate_model(
 
             labels = _labels(targets)
             keep = stratified_subset(labels, min(1.0, num_interpretability / len(labels)), seed=0)
-            summary = interpretability_summary(model, inputs[keep], labels[keep], out)
+            summary = interpretability_summary(model, inputs[keep], labels[keep], out, layers=interpretability_layers)
             figures.update(summary.pop("figures"))
             record["notes"] += summary.pop("notes")
             record["interpretability"] = summary

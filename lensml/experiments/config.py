@@ -151,11 +151,13 @@ class TuneConfig:
 
 @dataclass
 class ExperimentConfig:
-    """A whole experiment: one training run per seed in ``seeds``."""
+    """A whole experiment: one training run per seed in ``seeds``; with ``label_fractions``
+    (e.g. ``[0.01, 0.1, 1.0]``) one per fraction and seed, plus the label-efficiency curve."""
 
     name: str = "experiment"
     description: str = ""
     seeds: list[int] = field(default_factory=lambda: [0])
+    label_fractions: list[float] | None = None
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -253,6 +255,9 @@ def _validate(config: ExperimentConfig) -> None:
     t, d = config.training, config.data
     if not config.seeds:
         raise ValueError("config key 'seeds': expected at least one seed, got []")
+    for f in config.label_fractions or []:
+        if not 0.0 < f <= 1.0:
+            raise ValueError(f"config key 'label_fractions': got {f}, expected fractions in (0, 1]")
     if t.schedule not in SCHEDULES:
         raise ValueError(f"config key 'training.schedule': got {t.schedule!r}, expected one of {SCHEDULES}")
     if t.optimizer.lower() not in OPTIMIZERS:

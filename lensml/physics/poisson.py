@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lensml.physics._checks import check_positive_int, check_positive_number, check_shape
+from lensml.physics._checks import check_positive_number, check_shape
 
 # Sub-pixel samples per axis used to pixel-average the kernels near the origin.
 _KERNEL_SUBSAMPLES = 16

@@ -149,14 +149,12 @@ def test_equivariance_error_of_d4_layers(rng):
     from lensml.layers import D4GroupConv2D, D4GroupPooling, D4LiftingConv2D
 
     keras.utils.set_random_seed(1)
-    inputs = keras.Input((9, 9, 1))
-    lifted = D4LiftingConv2D(2, 3, name="lift")(inputs)
-    group = D4GroupConv2D(2, 3, name="group")(keras.layers.ReLU(name="relu")(lifted))
+    inputs = keras.Input((7, 7, 1))
+    lifted = D4LiftingConv2D(1, 3, name="lift")(inputs)
+    group = D4GroupConv2D(1, 3, name="group")(lifted)
     pooled = D4GroupPooling("max", name="gpool")(group)
-    plain = keras.layers.Conv2D(8, 3, padding="same", name="plain")(pooled)
-    model = keras.Model(inputs, plain)
-    errors = equivariance_error(model, rng.random((2, 9, 9, 1)).astype("float32"))
-    for name in ("lift", "relu", "group"):
+    model = keras.Model(inputs, pooled)
+    errors = equivariance_error(model, rng.random((2, 7, 7, 1)).astype("float32"))
+    for name in ("lift", "group"):
         assert errors[name]["representation"] == "regular" and errors[name]["mean"] < 1e-4, (name, errors[name])
     assert errors["gpool"]["representation"] == "trivial" and errors["gpool"]["mean"] < 1e-4
-    assert errors["plain"]["mean"] > 1e-2  # an ordinary random convolution is not equivariant

@@ -116,14 +116,17 @@ def test_run_rejects_non_config():
         run({"name": "x"})
 
 
-def test_run_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
-    """The real pipeline (lensml.data) and evaluation report (lensml.evaluation)."""
+def test_label_efficiency_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
+    """The real pipeline (lensml.data, stratified label fractions) and evaluation report
+    (lensml.evaluation), through the label-efficiency protocol."""
+    from lensml.experiments import run_label_efficiency
+
     data_dir = tmp_path_factory.mktemp("tfds")
     text = f"""
+    label_fractions = [0.5, 1.0]
     [data]
     dataset = "deeplense/model_ii_tiny"
     batch_size = 8
-    label_fraction = 0.5
     data_dir = "{data_dir}"
     [model]
     name = "tiny"
@@ -132,8 +135,15 @@ def test_run_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_fact
     verbose = 0
     run_eagerly = true
     """
-    result = run(load_config(write_config(text, name="tfds_tiny")), model_factory=model_factory)
-    r = result["runs"][0]
-    assert r["epochs_run"] == 1
-    assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and "test_macro_auc" in result["metrics"]
-    assert (Path(r["paths"]["dir"]) / "evaluation" / "report.md").exists()
+    config = load_config(write_config(text, name="tfds_tiny"))
+    result = run_label_efficiency(config, model_factory=model_factory)
+    assert [(r["fraction"], r["seed"]) for r in result["records"]] == [(0.5, 0), (1.0, 0)]
+    for r in result["records"]:
+        assert 0.0 <= r["metrics"]["accuracy"] <= 1.0 and "macro_auc" in r["metrics"]
+    assert set(result["summary"]["tiny"]) == {0.5, 1.0}
+    assert Path(result["paths"]["summary"]).exists()
+    root = Path(config.output.dir.format(name="tfds_tiny"))
+    assert (root / "fraction_0.5" / "evaluation" / "report.md").exists()
+    assert "label_fraction = 0.5" in (root / "fraction_0.5" / "config.toml").read_text()
+    with pytest.raises(ValueError, match="label_fractions"):
+        load_config(write_config(text.replace("[0.5, 1.0]", "[0.0]"), name="badcurve"))

@@ -122,16 +122,18 @@ def test_cli_multi_objective_tune_then_train(write_config, tiny_toml, model_fact
         "tune", "--config", str(path), "--study", "s1", "--storage", f"journal:{journal}", "--n-trials", "1",
         "--set", "training.epochs=1", "--set", "tune.objectives=['val_accuracy', 'num_params']",
     ])
-    assert rc == 0
-    out = capsys.readouterr().out
-    assert "best config:" in out and "optuna-dashboard" in out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert rc == 0, captured.err[-3000:]
+    assert "best config:" in out and "optuna-dashboard" in out, out[-3000:]
     result = json.loads(out[out.index("\n{\n") + 1 : out.index("\nbest config:")])
     assert result["directions"] == ["maximize", "minimize"]
     assert Path(result["paths"]["pareto"]).exists()
     for p in result["paths"]["pareto_configs"]:
         assert load_config(p).tune is None
     # The exported config trains as it is.
-    assert cli.main(["train", "--config", result["paths"]["best_config"], "--set", "data.test_split=''"]) == 0
+    rc = cli.main(["train", "--config", result["paths"]["best_config"], "--set", "data.test_split=''"])
+    assert rc == 0, capsys.readouterr().err[-3000:]
     assert cli.main(["tune", "--config", str(path), "--set", "tune.objectives=['val_nope']"]) == 2
     assert "unknown metric 'val_nope'" in capsys.readouterr().err
     assert cli.main(["train", "--config", str(path), "--set", "training.lr=1"]) == 2

@@ -54,6 +54,13 @@ def main(args) -> int:
 
         print(dumps(config_to_dict(config)))
         return 0
+    if config.label_fractions:
+        from lensml.experiments.protocols import run_label_efficiency
+
+        result = run_label_efficiency(config)
+        print(json.dumps(result["summary"], indent=2, default=str))
+        print(f"label-efficiency curve: {result['paths']['summary']}")
+        return 0
     from lensml.experiments import run
 
     result = run(config)
