@@ -18,10 +18,11 @@ name                    JAX                                     TensorFlow
 ======================  ======================================  =========================================
 ``"none"``              one device                              one device (the default strategy)
 ``"data_parallel"``     ``keras.distribution.DataParallel``     the strategy the environment calls for:
-                        over every device of every process      ``TPUStrategy`` if a TPU is found,
-                        (``keras.distribution.initialize()``    ``MultiWorkerMirroredStrategy`` if
-                        first when ``JAX_COORDINATOR_ADDRESS``  ``TF_CONFIG`` names several workers,
-                        is set: multi-host)                     else ``MirroredStrategy`` (local devices)
+                        over every device of every process      ``TPUStrategy`` if ``TPU_NAME`` is set
+                        (``keras.distribution.initialize()``    and a TPU is found,
+                        first when ``KERAS_DISTRIBUTION_JOB_    ``MultiWorkerMirroredStrategy`` if
+                        ADDRESSES`` is set: multi-host)         ``TF_CONFIG`` names several workers,
+                                                                else ``MirroredStrategy`` (local devices)
 ``"mirrored"``          as ``"data_parallel"``                  ``tf.distribute.MirroredStrategy``
 ``"multi_worker"``      as ``"data_parallel"`` (multi-host)     ``tf.distribute.MultiWorkerMirroredStrategy``
 ``"tpu"``               as ``"data_parallel"``                  ``tf.distribute.TPUStrategy``
@@ -130,15 +131,19 @@ def _new_tensorflow_strategy(name: str, devices: Sequence[str] | None):
 
 def jax_distribution(name: str = "data_parallel", devices: Sequence[Any] | None = None):
     """A ``keras.distribution.DataParallel`` over ``devices`` (default: every device of every
-    process; a multi-host job calls ``keras.distribution.initialize()`` first, which reads
-    ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``)."""
+    process). Multi-host (``name="multi_worker"``, or ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` /
+    ``JAX_COORDINATOR_ADDRESS`` set): ``keras.distribution.initialize()`` first, which reads
+    ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (coordinator first), ``KERAS_DISTRIBUTION_NUM_PROCESSES``
+    and ``KERAS_DISTRIBUTION_PROCESS_ID``, or detects TPU pods and SLURM jobs."""
     import keras
 
     name = check_strategy(name)
     if name == "none":
         return None
-    if os.environ.get("JAX_COORDINATOR_ADDRESS") and not _jax_initialized():
-        keras.distribution.initialize()
+    multi_host = name == "multi_worker" or any(
+        os.environ.get(v) for v in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS"))
+    if multi_host and not _jax_initialized():
+        keras.distribution.initialize()  # reads KERAS_DISTRIBUTION_* (or detects TPU pods / SLURM)
     if devices is None:
         devices = keras.distribution.list_devices()
     return keras.distribution.DataParallel(devices=list(devices))

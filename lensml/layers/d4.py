@@ -349,16 +349,21 @@ class D4BatchNormalization(keras.layers.Layer):
         if training:
             mean, variance = ops.moments(x32, axes=reduce_axes)
             m = self.momentum
-            self.moving_mean.assign(m * self.moving_mean + (1.0 - m) * mean)
-            self.moving_variance.assign(m * self.moving_variance + (1.0 - m) * variance)
+            moving_mean = ops.cast(self.moving_mean, "float32")
+            moving_variance = ops.cast(self.moving_variance, "float32")
+            self.moving_mean.assign(m * moving_mean + (1.0 - m) * mean)
+            self.moving_variance.assign(m * moving_variance + (1.0 - m) * variance)
         else:
-            mean, variance = self.moving_mean, self.moving_variance
+            # Variables read inside call are autocast to the compute dtype (bfloat16 under
+            # mixed_bfloat16): cast back so the statistics stay float32.
+            mean = ops.cast(self.moving_mean, "float32")
+            variance = ops.cast(self.moving_variance, "float32")
         inv = ops.rsqrt(variance + self.epsilon)
         if self.scale:
-            inv = inv * self.gamma
+            inv = inv * ops.cast(self.gamma, "float32")
         offset = -mean * inv
         if self.center:
-            offset = offset + self.beta
+            offset = offset + ops.cast(self.beta, "float32")
         y = x32 * inv[:, None] + offset[:, None]
         return ops.cast(ops.reshape(y, shape), inputs.dtype)
 
