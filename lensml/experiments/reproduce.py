@@ -292,7 +292,8 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
     Args:
       table: a key of ``TABLES`` ("lenspinn", "lens_jepa", "d4lenspinn", "ssl", "mae").
       scale: "small", "paper" or "tiny" (see the module docstring).
-      rows: row labels or config stems to run (others are listed as "skipped"); None = all.
+      rows: row labels, model names or config stems to run, in the order to run them (others are
+        listed as "skipped"); None = all, in the table's order.
       root: the repository root holding ``train/``.
       max_minutes: start no new run after this many minutes (rows left get "not run").
 
@@ -300,7 +301,7 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
       {"markdown": path, "json": path, "results": {row label: {...}}}.
     """
     from lensml.experiments import run_seed
-    from lensml.experiments.quickstart import eager_callback
+    from lensml.experiments.quickstart import eager_callback, eager_is_faster
 
     log = log or (lambda msg: print(f"[reproduce] {msg}", flush=True))
     if table not in TABLES:
@@ -314,7 +315,12 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
     wanted = None if rows is None else set(rows)
     results: dict[str, dict] = {}
     plan = []
-    for row in spec.rows:
+    order = list(spec.rows)
+    if rows is not None:  # --rows also gives the order to run in (the table keeps the paper's order)
+        pos = {name: i for i, name in enumerate(rows)}
+        order.sort(key=lambda r: min(pos.get(r.label, 1e9), pos.get(r.paper_model, 1e9),
+                                     pos.get(Path(r.config).stem if r.config else "", 1e9)))
+    for row in order:
         stem = Path(row.config).stem if row.config else None
         if wanted is not None and row.label not in wanted and stem not in wanted and row.paper_model not in wanted:
             results[row.label] = {"status": "skipped (not in --rows)"}
@@ -346,7 +352,7 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
             log(f"{row.label} seed {seed}: training {config.model.name} on {config.data.dataset} "
                 f"({config.training.epochs} epochs) ...")
             try:
-                res = run_seed(config, seed, callbacks=[eager_callback()] if sc.tiny_models else [])
+                res = run_seed(config, seed, callbacks=[eager_callback()] if eager_is_faster(sc.tiny_models) else [])
             except Exception as e:  # one failing row must not lose the table
                 r["status"] = f"failed: {type(e).__name__}: {e}"[:300]
                 log(f"{row.label} seed {seed} failed: {e}")
