@@ -36,3 +36,21 @@ def normalize(images, normalization: str = "minmax"):
     mean = tf.reduce_mean(images, axis=axes, keepdims=True)
     std = tf.math.reduce_std(images, axis=axes, keepdims=True)
     return tf.math.divide_no_nan(images - mean, std)
+
+
+def normalize_ops(images, normalization: str = "minmax"):
+    """``normalize`` in keras.ops, for use inside a compiled keras/JAX function (the
+    simulated stream); same arithmetic. images: (B, H, W, C) float32."""
+    from keras import ops
+
+    normalization = check_normalization(normalization)
+    if normalization == "none":
+        return images
+    axes = (1, 2, 3)
+    if normalization == "minmax":
+        lo = ops.min(images, axis=axes, keepdims=True)
+        span = ops.max(images, axis=axes, keepdims=True) - lo
+        return ops.where(span > 0, (images - lo) / ops.where(span > 0, span, 1.0), 0.0)
+    mean = ops.mean(images, axis=axes, keepdims=True)
+    std = ops.std(images, axis=axes, keepdims=True)
+    return ops.where(std > 0, (images - mean) / ops.where(std > 0, std, 1.0), 0.0)

@@ -15,7 +15,7 @@ from lensml.evaluation.classification import (
     roc_auc,
     roc_curve,
 )
-from lensml.evaluation.equivariance import equivariance_error, spatial_feature_transform
+from lensml.evaluation.equivariance import equivariance_error, regular_action, spatial_action
 from lensml.evaluation.gradcam import grad_cam
 from lensml.evaluation.inputs import as_arrays, load_data, load_npy_folder
 from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, layer_outputs
@@ -63,7 +63,8 @@ __all__ = [
     "load_npy_folder",
     "probe_layers",
     "render_report",
-    "spatial_feature_transform",
+    "regular_action",
+    "spatial_action",
     "aggregate_seeds",
     "bicubic_upsample",
     "classification_metrics",

@@ -188,8 +188,9 @@ def load_data(spec: str, split: str = "test", target: str = "label", batch_size:
             raise ValueError(f"`target` must be 'label' or 'log10_axion_mass', got {target!r}.")
         images, targets = data["images"][:max_examples], targets[:max_examples]
         return {"images": images, "targets": targets, "class_names": data["class_names"]}
-    if "/" not in spec and not spec.startswith("deeplense"):
-        raise FileNotFoundError(f"`data`={spec!r} is neither an existing folder nor a dataset name like 'deeplense/model_ii_3k'.")
+    looks_like_path = spec.startswith(("/", ".", "~")) or ("/" in spec and not spec.startswith("deeplense/"))
+    if looks_like_path:
+        raise FileNotFoundError(f"`data` folder {spec!r} does not exist (and it is not a dataset name like 'deeplense/model_ii_3k').")
     try:
         from lensml.data import pipeline
     except ImportError as error:  # the data pipeline lives on another branch until it is merged

@@ -19,7 +19,9 @@ def activation_patching(model, images, transform, layers=None) -> dict:
     For each layer L the model is run on the clean ``images`` with L's output replaced by L's
     output on the transformed images; the change of the model output is measured as the L2 norm
     over classes, averaged over images. A layer whose patched output changes little carries
-    little of the transform's effect (or the model is invariant there).
+    little of the transform's effect (or the model is invariant there). In a plain chain of
+    layers every patch reproduces the full effect; patching tells layers apart where paths
+    merge (skip connections, or physics models whose head also sees the raw image).
 
     Args:
         model: Keras model mapping (B, H, W, C) images to outputs (B, K) (logits or probabilities).

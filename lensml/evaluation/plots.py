@@ -19,7 +19,8 @@ def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100)
+    # Constrained layout: no overlapping labels, and cheaper than tight_layout at save time.
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -27,7 +28,6 @@ def _figure(width: float, height: float):
 def _save(fig, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
     fig.savefig(path, format="png")
     return path
 
@@ -222,4 +222,25 @@ def plot_curves(x, series: dict, path, xlabel: str, ylabel: str, title: str = ""
         ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_layer_values(values: dict, path, ylabel: str, title: str = "", log_y: bool = False, reference: float | None = None) -> Path:
+    """Bar chart of one number per layer (``{layer_name: value}``, in forward order), e.g.
+    activation-patching output change, probe accuracy or equivariance error; ``reference``
+    draws a horizontal line (e.g. chance accuracy)."""
+    if not values:
+        raise ValueError("`values` is empty; expected {layer_name: value}.")
+    names = list(values)
+    heights = np.asarray([values[n] for n in names], dtype=np.float64)
+    fig = _figure(max(4.0, 0.55 * len(names) + 1.5), 3.6)
+    ax = fig.add_subplot()
+    ax.bar(range(len(names)), heights, color="tab:blue")
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle=":", label=f"reference {reference:.3g}")
+        ax.legend(fontsize=8)
+    if log_y and np.all(heights > 0):
+        ax.set_yscale("log")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+    ax.set(ylabel=ylabel, title=title)
     return _save(fig, path)

@@ -36,6 +36,9 @@ def evaluate_model(
     gradcam: bool = True,
     gradcam_layer=None,
     num_gradcam: int = 4,
+    interpretability: bool = False,
+    num_interpretability: int = 64,
+    interpretability_layers=None,
     ece_bins: int = 15,
     batch_size: int = 64,
     max_examples: int | None = None,
@@ -59,6 +62,9 @@ def evaluate_model(
             skipped with a note if unavailable), a callable images -> images, or None.
         gradcam: draw Grad-CAM overlays (for the predicted class) for the first ``num_gradcam``
             images (conv models only; skipped with a note otherwise).
+        interpretability: add per-layer D4 activation patching, linear probes and equivariance
+            error on about ``num_interpretability`` examples (a stratified subset; classification; slower)
+            for ``interpretability_layers`` (default: every top-level layer).
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
 
     Returns:
@@ -90,6 +96,17 @@ def evaluate_model(
         _classification(model, inputs, targets, outputs, class_names, out, record, figures,
                         preprocess=preprocess, gradcam=gradcam, gradcam_layer=gradcam_layer,
                         num_gradcam=num_gradcam, ece_bins=ece_bins)
+        if interpretability:
+            from lensml.evaluation.interpretability import interpretability_summary
+
+            from lensml.evaluation.label_efficiency import stratified_subset
+
+            labels = _labels(targets)
+            keep = stratified_subset(labels, min(1.0, num_interpretability / len(labels)), seed=0)
+            summary = interpretability_summary(model, inputs[keep], labels[keep], out, layers=interpretability_layers)
+            figures.update(summary.pop("figures"))
+            record["notes"] += summary.pop("notes")
+            record["interpretability"] = summary
     elif task == "regression":
         if outputs.ndim > 2 or (outputs.ndim == 2 and outputs.shape[1] != 1):
             raise ValueError(f"a regression model must output (B,) or (B, 1) values, got shape {outputs.shape}.")
@@ -125,8 +142,7 @@ def _classification(model, images, targets, outputs, class_names, out, record, f
     probs, converted = to_probabilities(outputs)
     if converted:
         record["notes"].append("model outputs are not probabilities; softmax applied before the metrics.")
-    labels = np.asarray(targets)
-    labels = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.reshape(-1)
+    labels = _labels(targets)
     metrics = classification_metrics(labels, probs, class_names, ece_bins=ece_bins)
     record.update(metrics)
     figures["roc"] = plots.plot_roc_curves(labels, probs, class_names, out / "roc.png").name
@@ -164,6 +180,12 @@ def _gradcam_figure(model, images, labels, predicted, class_names, out, record, 
     figures["gradcam"] = plots.plot_gradcam(images, heatmaps, out / "gradcam.png", preprocessed=pre, titles=titles).name
 
 
+def _labels(targets) -> np.ndarray:
+    """(N,) int labels from (N,), (N, 1) or one-hot (N, C) targets."""
+    labels = np.asarray(targets)
+    return labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.reshape(-1)
+
+
 def to_probabilities(outputs: np.ndarray) -> tuple[np.ndarray, bool]:
     """(probabilities (N, C), converted?) — softmax unless rows already are probabilities."""
     outputs = np.asarray(outputs, dtype=np.float64)
@@ -198,6 +220,8 @@ def render_report(record: dict) -> str:
                   f"| model | {m['psnr']:.2f} | {m['ssim']:.4f} |",
                   f"| bicubic (reference) | {m['bicubic_psnr']:.2f} | {m['bicubic_ssim']:.4f} |", "",
                   f"PSNR/SSIM with data range {m['data_range']:.4g} (scikit-image)."]
+    if "interpretability" in record:
+        lines += ["", "## Interpretability", "", _interpretability_table(record["interpretability"])]
     if record["notes"]:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in record["notes"]]
     if record["figures"]:
@@ -205,6 +229,19 @@ def render_report(record: dict) -> str:
         for title, file in record["figures"].items():
             lines += [f"### {title.replace('_', ' ')}", "", f"![{title}]({file})", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _interpretability_table(summary: dict) -> str:
+    probes = summary.get("probes", {})
+    eq = summary.get("equivariance", {})
+    lines = ["Per layer: output change when the activation is patched from a D4-transformed image "
+             "(mean L2 over the 7 non-identity elements), linear-probe accuracy"
+             + (f" ({summary['probe_folds']}-fold, chance {summary['probe_chance']:.3f})" if probes else "")
+             + ", relative D4 equivariance error.", "",
+             "| layer | patching delta | probe accuracy | equivariance error |", "|---|---|---|---|"]
+    for name in summary["layers"]:
+        lines.append(f"| {name} | {summary['patching'][name]:.4g} | {_fmt(probes.get(name))} | {_fmt(eq.get(name))} |")
+    return "\n".join(lines)
 
 
 def _fmt(value, digits: int = 4) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "load_config",
     "parse_set_option",
     "run",
+    "run_label_efficiency",
     "run_seed",
     "save_config",
     "tune",
@@ -53,6 +54,13 @@ def run_seed(config, seed, **kwargs):
     from lensml.experiments.runner import run_seed as _run_seed
 
     return _run_seed(config, seed, **kwargs)
+
+
+def run_label_efficiency(config, fractions=None, **kwargs):
+    """Label-efficiency curve (see :func:`lensml.experiments.protocols.run_label_efficiency`)."""
+    from lensml.experiments.protocols import run_label_efficiency as _rle
+
+    return _rle(config, fractions, **kwargs)
 
 
 def save_config(config, path):

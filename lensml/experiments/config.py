@@ -22,6 +22,8 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 MIXED_PRECISION = ("auto", "off", "bfloat16", "float16")
 JIT_COMPILE = ("auto", True, False)
+# Names of lensml.experiments.distribute.STRATEGIES (kept here so configs load without Keras).
+DISTRIBUTE = ("none", "data_parallel", "mirrored", "multi_worker", "tpu")
 
 
 @dataclass
@@ -77,7 +79,11 @@ class TrainingConfig:
     without XLA on CPU, XLA on GPU/TPU, always jit on JAX). ``mixed_precision="auto"`` uses
     bfloat16 on GPU/TPU and float32 on CPU. ``physics_phase2_epoch``: models with physics
     losses (D4LensPINN) train with cross-entropy only before this epoch (0-based), then add
-    them (``lensml.models.physics_loss.PhysicsLossSchedule``).
+    them (``lensml.models.physics_loss.PhysicsLossSchedule``). ``run_eagerly``: no graph or
+    jit at all (debugging; also the fastest for tiny smoke runs). ``distribute``: ``"none"`` or
+    ``"data_parallel"`` (also ``"mirrored"``, ``"multi_worker"``, ``"tpu"``): split each batch
+    of ``data.batch_size`` (the global batch) over the devices, see
+    ``lensml.experiments.distribute``.
     """
 
     epochs: int = 50
@@ -98,8 +104,10 @@ class TrainingConfig:
     physics_phase2_epoch: int | None = None
     mixed_precision: str = "auto"
     jit_compile: Any = "auto"
+    run_eagerly: bool = False
     tensorboard: bool = False
     verbose: Any = "auto"
+    distribute: str = "none"
 
 
 @dataclass
@@ -143,11 +151,13 @@ class TuneConfig:
 
 @dataclass
 class ExperimentConfig:
-    """A whole experiment: one training run per seed in ``seeds``."""
+    """A whole experiment: one training run per seed in ``seeds``; with ``label_fractions``
+    (e.g. ``[0.01, 0.1, 1.0]``) one per fraction and seed, plus the label-efficiency curve."""
 
     name: str = "experiment"
     description: str = ""
     seeds: list[int] = field(default_factory=lambda: [0])
+    label_fractions: list[float] | None = None
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -245,6 +255,9 @@ def _validate(config: ExperimentConfig) -> None:
     t, d = config.training, config.data
     if not config.seeds:
         raise ValueError("config key 'seeds': expected at least one seed, got []")
+    for f in config.label_fractions or []:
+        if not 0.0 < f <= 1.0:
+            raise ValueError(f"config key 'label_fractions': got {f}, expected fractions in (0, 1]")
     if t.schedule not in SCHEDULES:
         raise ValueError(f"config key 'training.schedule': got {t.schedule!r}, expected one of {SCHEDULES}")
     if t.optimizer.lower() not in OPTIMIZERS:
@@ -256,6 +269,8 @@ def _validate(config: ExperimentConfig) -> None:
         raise ValueError(f"config key 'training.jit_compile': got {t.jit_compile!r}, expected 'auto', true or false")
     if t.verbose not in ("auto", 0, 1, 2) or isinstance(t.verbose, float):
         raise ValueError(f"config key 'training.verbose': got {t.verbose!r}, expected 'auto', 0, 1 or 2")
+    if t.distribute not in DISTRIBUTE:
+        raise ValueError(f"config key 'training.distribute': got {t.distribute!r}, expected one of {DISTRIBUTE}")
     if t.epochs < 1:
         raise ValueError(f"config key 'training.epochs': got {t.epochs}, expected >= 1")
     if t.learning_rate <= 0:

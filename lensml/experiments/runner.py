@@ -18,6 +18,7 @@ previous complete version or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import inspect
 import json
@@ -29,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from lensml.experiments import distribute as _distribute
 from lensml.experiments.config import ExperimentConfig, DataConfig, config_to_dict
 from lensml.experiments.toml_writer import dump as dump_toml, write_text_atomic
 
@@ -48,13 +50,11 @@ def metric_mode(name: str) -> str:
 
 
 def _has_accelerator() -> bool:
-    import keras
-
     try:
-        devices = keras.distribution.list_devices()
-    except Exception:  # a backend without the distribution API
+        from lensml.models.compile import accelerator_available
+    except ImportError:  # models not in this checkout: assume CPU
         return False
-    return any(str(d).lower().split(":")[0] in ("gpu", "tpu", "cuda") for d in devices)
+    return accelerator_available()
 
 
 def resolve_jit_compile(setting: Any = "auto") -> bool:
@@ -66,14 +66,13 @@ def resolve_jit_compile(setting: Any = "auto") -> bool:
     """
     if setting != "auto":
         return bool(setting)
-    import keras
+    try:
+        from lensml.models.compile import default_jit_compile
+    except ImportError:
+        import keras
 
-    backend = keras.backend.backend()
-    if backend == "jax":
-        return True
-    if backend == "tensorflow":
-        return _has_accelerator()
-    return False
+        return keras.backend.backend() == "jax"
+    return default_jit_compile()
 
 
 def resolve_mixed_precision(setting: str = "auto") -> str | None:
@@ -143,6 +142,8 @@ def _num_batches(ds) -> int | None:
     """Batches per epoch of a tf.data.Dataset / PyDataset, None if unknown or infinite."""
     if hasattr(ds, "cardinality"):
         n = int(ds.cardinality())
+        if n == -2:  # unknown but finite (filtered, e.g. a stratified subset): count once
+            return sum(1 for _ in ds)
         return n if n >= 0 else None
     try:
         return len(ds)
@@ -343,24 +344,29 @@ def run_seed(
     jit = resolve_jit_compile(t.jit_compile)
     previous_policy = keras.config.dtype_policy()
     start = time.time()
+    distribution = contextlib.ExitStack()  # training.distribute (lensml.experiments.distribute)
     try:
         if policy:
             keras.config.set_dtype_policy(policy)
+        engine = _distribute.enter_distribution(distribution, t.distribute, d.batch_size)
         model = model_factory(
             config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
         )
+        _distribute.prepare_model(model, engine)
         num_params = int(model.count_params())
         model.compile(
             optimizer=build_optimizer(t, steps),
             loss=build_loss(t),
             metrics=build_metrics(t, num_classes),
-            jit_compile=jit,
+            jit_compile=jit and not t.run_eagerly,
+            run_eagerly=t.run_eagerly,
         )
         _say(
             verbose,
             f"{config.name} seed={seed}: model={config.model.name} params={num_params:,} "
             f"input={input_shape} data={d.dataset} steps/epoch={steps} backend={keras.backend.backend()} "
-            f"jit_compile={jit} precision={policy or 'float32'} -> {out}",
+            f"jit_compile={jit} precision={policy or 'float32'} "
+            f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
         from lensml.experiments.callbacks import AtomicModelCheckpoint
 
@@ -390,16 +396,19 @@ def run_seed(
             validation_steps=d.validation_steps if val_ds is not None else None,
             callbacks=cbs,
             verbose=verbose,
+            shuffle=False,  # the datasets shuffle themselves (seeded)
         )
         train_time = time.time() - start
         if config.output.save_model:
             from lensml.experiments.callbacks import save_model_atomic
 
+            _distribute.release_model(model)
             save_model_atomic(model, paths["model"])
         else:
             paths.pop("model")
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        distribution.close()
 
     history = _read_history_csv(paths["history_csv"])
     _write_json(paths["history_json"], history)
@@ -440,7 +449,7 @@ def run_seed(
 def _physics_schedule(epoch: int):
     """D4LensPINN's two-phase schedule (physics losses on from ``epoch``, 0-based)."""
     try:
-        from lensml.models.physics_loss import PhysicsLossSchedule
+        from lensml.models import PhysicsLossSchedule
     except ImportError as e:
         raise RuntimeError(f"training.physics_phase2_epoch needs lensml.models.physics_loss ({e})") from e
     return PhysicsLossSchedule(int(epoch))
@@ -472,7 +481,16 @@ def _evaluate_test(config, model, data_factory, paths, verbose) -> dict[str, Any
         evaluate_model = None
     if evaluate_model is not None:
         task = "classification" if d.target == "label" else "regression"
-        report = evaluate_model(best, test_ds, task, str(paths["dir"] / "evaluation"))
+        report = evaluate_model(
+            best,
+            test_ds,
+            task,
+            str(paths["dir"] / "evaluation"),
+            model_name=config.model.name,
+            dataset_name=d.dataset,
+            split=d.test_split,
+            history=str(paths["history_csv"]),
+        )
         paths["evaluation"] = paths["dir"] / "evaluation"
         return {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
     values = best.evaluate(test_ds, steps=d.validation_steps, verbose=0, return_dict=True)

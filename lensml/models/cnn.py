@@ -45,16 +45,18 @@ def efficientnetv2_s_backbone(input_shape, *, width_coefficient: float = 1.0,
                               depth_coefficient: float = 1.0, name: str = "efficientnetv2-s",
                               pooling: str = "avg") -> keras.Model:
     """EfficientNetV2-S without top: images ``(B, H, W, C)`` -> ``(B, 1280)`` features."""
+    # keras looks the block table up by the model name, so build under the canonical name
+    # and rename afterwards.
     if width_coefficient == 1.0 and depth_coefficient == 1.0:
-        return keras.applications.EfficientNetV2S(
+        model = keras.applications.EfficientNetV2S(
             include_top=False, weights=None, input_shape=tuple(input_shape), pooling=pooling,
-            include_preprocessing=False, name=name)
-    from keras.src.applications.efficientnet_v2 import EfficientNetV2
+            include_preprocessing=False)
+    else:
+        from keras.src.applications.efficientnet_v2 import EfficientNetV2
 
-    # The generic builder looks its block table up by name, so the name must stay.
-    model = EfficientNetV2(width_coefficient, depth_coefficient, 384, name="efficientnetv2-s",
-                           include_top=False, weights=None, input_shape=tuple(input_shape),
-                           pooling=pooling, include_preprocessing=False)
+        model = EfficientNetV2(width_coefficient, depth_coefficient, 384, name="efficientnetv2-s",
+                               include_top=False, weights=None, input_shape=tuple(input_shape),
+                               pooling=pooling, include_preprocessing=False)
     model.name = name
     return model
 

@@ -36,7 +36,12 @@ def _decoder(kind, input_shape, features, name, options):
                                          **opts)
     else:
         raise ValueError(f"decoder={kind!r}: expected 'efficientnet_b0' or 'mobilenetv3_small'")
-    x = layers.Dense(features, name=f"{name}_features")(backbone(inp))
+    x = backbone(inp)
+    if kind == "mobilenetv3_small":
+        # MobileNetV3's classifier stage (1x1 conv to 1024 + hard-swish on the pooled
+        # features), which keras' include_top=False drops and timm's model keeps.
+        x = layers.Dense(1024, activation="hard_swish", name=f"{name}_head")(x)
+    x = layers.Dense(features, name=f"{name}_features")(x)
     return keras.Model(inp, x, name=name)
 
 

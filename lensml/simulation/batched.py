@@ -6,8 +6,12 @@ parameters: SIE + SHEAR + point masses ray-traced on the (supersampled) pixel gr
 elliptical Sersic source, the supersampled pixels averaged, lenstronomy's Gaussian PSF
 with its 'nearest' border as two matrix multiplies, then noise with the same variance.
 
-Subhalo deflections are summed in a loop over subhalos (not broadcast over a subhalo
-axis): as fast, and the memory stays that of one image batch (DESIGN section 6).
+Speed (DESIGN section 6): subhalo deflections are summed in an unrolled loop over
+subhalos (not broadcast over a subhalo axis), which XLA fuses into one pass per pixel; the
+macro-lens of a family is not random, so its deflection field is computed once; the axion
+vortex (point masses on a line through the centre) is evaluated in the frame of its line;
+the truncated Gaussian PSF is a few shifted, weighted sums per axis with lenstronomy's
+'nearest' border (the same weights as ``lensml.physics.gaussian_filter_matrix``).
 
 Wrap ``render``/``simulate`` in the backend's compiler for speed (``jax.jit``, or
 ``tf.function(jit_compile=True)``); lensml.data.stream and benchmarks/bench_simulation.py do.
@@ -19,7 +23,7 @@ import numpy as np
 from keras import ops
 
 from lensml.physics import LightModel, MassModel, PointMass, pixel_grid_numpy
-from lensml.physics.psf import gaussian_filter_matrix
+from lensml.physics.mass.point_mass import R2_FLOOR
 from lensml.simulation.families import Family, get_family
 
 #: Parameters the renderer reads (see lensml.simulation.priors.sample_parameters).
@@ -28,6 +32,32 @@ PARAMETER_KEYS = (
     "source_r_sersic", "source_n_sersic", "source_e1", "source_e2", "exposure_time",
     "sub_theta_E", "sub_x", "sub_y",
 )
+_MACRO_KEYS = ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2")
+
+
+def gaussian_taps(sigma_pixels: float, truncation: float) -> np.ndarray:
+    """1-D truncated Gaussian weights as scipy.ndimage.gaussian_filter1d (and lenstronomy):
+    radius int(truncation * sigma + 0.5), normalised. float64 (2 r + 1,)."""
+    radius = int(truncation * sigma_pixels + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    w = np.exp(-0.5 * (offsets / sigma_pixels) ** 2)
+    return w / w.sum()
+
+
+def _blur_axis(image, taps, axis: int):
+    # Edge-replicating padding ('nearest'), then a weighted sum of shifted views.
+    r = (len(taps) - 1) // 2
+    if r == 0:
+        return image
+    n = image.shape[axis]
+    first = ops.take(image, [0] * r, axis=axis)
+    last = ops.take(image, [n - 1] * r, axis=axis)
+    padded = ops.concatenate([first, image, last], axis=axis)
+    out = None
+    for j, w in enumerate(taps):
+        view = padded[:, j:j + n, :] if axis == 1 else padded[:, :, j:j + n]
+        out = float(w) * view if out is None else out + float(w) * view
+    return out
 
 
 class BatchedSimulator:
@@ -52,19 +82,32 @@ class BatchedSimulator:
         self._macro = MassModel(["SIE", "SHEAR"])
         self._point = PointMass()
         self._light = LightModel(["SERSIC_ELLIPSE"])
-        if inst.psf_fwhm > 0:
-            self._psf = gaussian_filter_matrix(inst.num_pix, inst.psf_sigma_pixels, inst.psf_truncation, "nearest")
-        else:
-            self._psf = None
+        self._taps = gaussian_taps(inst.psf_sigma_pixels, inst.psf_truncation) if inst.psf_fwhm > 0 else None
+        fam = self.family
+        self._macro_values = {"theta_E": fam.theta_E, "lens_e1": fam.lens.e1, "lens_e2": fam.lens.e2,
+                              "gamma1": fam.lens.gamma1, "gamma2": fam.lens.gamma2}
+        ax, ay = self._macro.deflection(self._x, self._y, [
+            {"theta_E": fam.theta_E, "e1": fam.lens.e1, "e2": fam.lens.e2},
+            {"gamma1": fam.lens.gamma1, "gamma2": fam.lens.gamma2},
+        ])
+        self._macro_alpha = (np.asarray(ops.convert_to_numpy(ax), np.float32),
+                             np.asarray(ops.convert_to_numpy(ay), np.float32))
         self.background_sigma = float(self.family.noise.background_sigma(inst.pixel_scale))
 
-    @staticmethod
-    def tensors(params: dict) -> dict:
-        """The renderer's parameters as float32 tensors (drops what it does not read)."""
+    def tensors(self, params: dict) -> dict:
+        """The renderer's parameters as float32 tensors. Macro-lens values equal to the
+        family's are dropped (its precomputed deflection is used); ``vortex_angle`` is kept
+        for axion batches (the vortex is then evaluated in the frame of its line)."""
         missing = [k for k in PARAMETER_KEYS if k not in params]
         if missing:
             raise ValueError(f"params is missing {missing}; expected the keys of sample_parameters()")
-        return {k: ops.convert_to_tensor(np.asarray(params[k], np.float32)) for k in PARAMETER_KEYS}
+        keys = list(PARAMETER_KEYS)
+        if all(np.all(np.asarray(params[k]) == v) for k, v in self._macro_values.items()):
+            keys = [k for k in keys if k not in _MACRO_KEYS]
+        angle = np.asarray(params.get("vortex_angle", np.nan))
+        if np.asarray(params["sub_theta_E"]).shape[1] and np.all(np.isfinite(angle)):
+            keys.append("vortex_angle")
+        return {k: ops.convert_to_tensor(np.asarray(params[k], np.float32)) for k in keys}
 
     def render(self, params: dict):
         """Noise-free images (B, H, W, 1) float32 of a parameter batch (numpy or tensors,
@@ -73,17 +116,24 @@ class BatchedSimulator:
         col = lambda v: ops.reshape(ops.cast(v, "float32"), (-1, 1, 1))  # noqa: E731
         x = ops.convert_to_tensor(self._x)
         y = ops.convert_to_tensor(self._y)
-        ax, ay = self._macro.deflection(x, y, [
-            {"theta_E": col(p["theta_E"]), "e1": col(p["lens_e1"]), "e2": col(p["lens_e2"])},
-            {"gamma1": col(p["gamma1"]), "gamma2": col(p["gamma2"])},
-        ])
+        if "theta_E" in p:
+            ax, ay = self._macro.deflection(x, y, [
+                {"theta_E": col(p["theta_E"]), "e1": col(p["lens_e1"]), "e2": col(p["lens_e2"])},
+                {"gamma1": col(p["gamma1"]), "gamma2": col(p["gamma2"])},
+            ])
+        else:
+            ax, ay = (ops.convert_to_tensor(a) for a in self._macro_alpha)
         num_sub = p["sub_theta_E"].shape[1]
-        for k in range(num_sub):
-            dx, dy = self._point.deflection(
-                x, y, theta_E=col(p["sub_theta_E"][:, k]), center_x=col(p["sub_x"][:, k]),
-                center_y=col(p["sub_y"][:, k]),
-            )
+        if "vortex_angle" in p and num_sub:
+            dx, dy = self._line_deflection(x, y, p)
             ax, ay = ax + dx, ay + dy
+        else:
+            for k in range(num_sub):
+                dx, dy = self._point.deflection(
+                    x, y, theta_E=col(p["sub_theta_E"][:, k]), center_x=col(p["sub_x"][:, k]),
+                    center_y=col(p["sub_y"][:, k]),
+                )
+                ax, ay = ax + dx, ay + dy
         brightness = self._light.surface_brightness(x - ax, y - ay, [{
             "amp": col(p["source_amp"]), "R_sersic": col(p["source_r_sersic"]),
             "n_sersic": col(p["source_n_sersic"]), "e1": col(p["source_e1"]),
@@ -95,25 +145,52 @@ class BatchedSimulator:
             brightness = ops.mean(ops.reshape(brightness, (-1, n, ss, n, ss)), axis=(2, 4))
         # lenstronomy's images are surface brightness times the pixel area (flux per pixel).
         image = brightness * (inst.pixel_scale**2)
-        if self._psf is not None:
-            m = ops.convert_to_tensor(self._psf)
-            image = ops.matmul(ops.matmul(m, image), ops.transpose(m))
+        if self._taps is not None:
+            image = _blur_axis(_blur_axis(image, self._taps, 1), self._taps, 2)
         return image[..., None]
 
-    def add_noise(self, model, exposure_time, seed):
-        """model + Gaussian noise of variance max(model, 0) / T + sigma_bkg^2 (the reference's).
+    @staticmethod
+    def _line_deflection(x, y, p):
+        """Point masses on a line through the origin at angle ``vortex_angle``: the point-mass
+        deflection theta_E^2 (dx, dy) / r^2 summed in the line's frame, where each mass sits
+        at (t_k, 0), then rotated back."""
+        col = lambda v: ops.reshape(v, (-1, 1, 1))  # noqa: E731
+        c, s = col(ops.cos(p["vortex_angle"])), col(ops.sin(p["vortex_angle"]))
+        u, v = x * c + y * s, y * c - x * s
+        t = p["sub_x"] * ops.reshape(c, (-1, 1)) + p["sub_y"] * ops.reshape(s, (-1, 1))
+        v2 = v * v
+        sum_ad = sum_a = None
+        for k in range(p["sub_theta_E"].shape[1]):
+            d = u - col(t[:, k])
+            a = col(p["sub_theta_E"][:, k] ** 2) / ops.maximum(d * d + v2, R2_FLOOR)
+            sum_ad = a * d if sum_ad is None else sum_ad + a * d
+            sum_a = a if sum_a is None else sum_a + a
+        au, av = sum_ad, sum_a * v
+        return au * c - av * s, au * s + av * c
 
-        model: (B, H, W, 1); exposure_time: (B,) seconds; seed: int or (2,) int tensor."""
-        import keras
+    def add_noise(self, model, exposure_time, normal):
+        """model + noise of variance max(model, 0) / T + sigma_bkg^2 (the reference's).
 
+        model: (B, H, W, 1); exposure_time: (B,) seconds; normal: (B, H, W, 1) standard
+        normal draws (drawn by the caller from a numpy Generator, so the noise is seeded the
+        same way on every backend and inside compiled functions)."""
         t = ops.reshape(ops.cast(exposure_time, "float32"), (-1, 1, 1, 1))
         sigma = ops.sqrt(ops.maximum(model, 0.0) / t + self.background_sigma**2)
-        return model + sigma * keras.random.normal(ops.shape(model), seed=seed, dtype="float32")
+        return model + sigma * ops.cast(normal, "float32")
 
-    def simulate(self, params: dict, seed=None):
-        """(image, model): noisy and noise-free images (B, H, W, 1) float32. ``seed`` None: no noise."""
+    def standard_normal(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """(B, H, W, 1) float32 standard normal draws for ``add_noise``."""
+        n = self.family.instrument.num_pix
+        return rng.standard_normal((batch_size, n, n, 1), dtype=np.float32)
+
+    def simulate(self, params: dict, noise=None):
+        """(image, model): noisy and noise-free images (B, H, W, 1) float32.
+
+        noise: None (image = model), a numpy Generator, or (B, H, W, 1) standard normals."""
         p = self.tensors(params) if any(isinstance(v, np.ndarray) for v in params.values()) else params
         model = self.render(p)
-        if seed is None:
+        if noise is None:
             return model, model
-        return self.add_noise(model, p["exposure_time"], seed), model
+        if isinstance(noise, np.random.Generator):
+            noise = self.standard_normal(model.shape[0], noise)
+        return self.add_noise(model, p["exposure_time"], noise), model

@@ -15,6 +15,7 @@ from lensml.ssl.byol import BYOL
 from lensml.ssl.contrastive import SimCLR
 from lensml.ssl.dino import DINO
 from lensml.ssl.jepa import IJEPA
+from lensml.ssl.lens_jepa import LensJEPA, build_lens_physics_tokenizer
 from lensml.ssl.mae import MAE
 from lensml.ssl.simsiam import SimSiam
 from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TransformerEncoder, build_vit_encoder,
@@ -22,8 +23,8 @@ from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TransformerEncoder, b
 from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
 
 TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "mae": MAE,
-            "ijepa": IJEPA}
+            "ijepa": IJEPA, "lens_jepa": LensJEPA}
 
-__all__ = ["BYOL", "DINO", "IJEPA", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
+__all__ = ["BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
            "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
            "TransformerEncoder", "MeanTokens", "build_vit_encoder", "image_encoder"]

@@ -64,6 +64,20 @@ def ema_update(target, online, momentum):
         t.assign(momentum * t + (1.0 - momentum) * ops.stop_gradient(o))
 
 
+def replica_loss(loss):
+    """``loss`` (a global-batch mean) as one replica's share under ``tf.distribute``.
+
+    tf.distribute sums the replicas' gradients, and Keras divides only the losses it computes
+    itself (``keras.losses``) by the number of replicas; a trainer computing its own loss in
+    ``compute_loss`` does the same here. Identity on JAX (one global program) and on one device.
+    """
+    try:
+        from keras.src.losses.loss import scale_loss_for_distribution
+    except ImportError:  # a Keras without it has no tf.distribute support to match
+        return loss
+    return scale_loss_for_distribution(loss)
+
+
 def feature_dim(encoder, image_shape):
     """Width D of an encoder's features (B, D), from its output shape or a dummy call."""
     try:
@@ -126,7 +140,7 @@ class SSLTrainer(keras.Model):
         loss = self.ssl_loss(images)
         if training:
             self.step.assign_add(1.0)
-        return loss
+        return replica_loss(loss)
 
     def get_config(self):
         return {**super().get_config(),

@@ -41,6 +41,7 @@ class BYOL(SSLTrainer):
                                   name="predictor")
         self.target_encoder = clone_network(encoder, name="target_encoder")
         self.target_projector = clone_network(self.projector, name="target_projector")
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def momentum(self):
         """Current EMA momentum (float32 scalar tensor)."""

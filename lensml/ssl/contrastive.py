@@ -36,6 +36,7 @@ class SimCLR(SSLTrainer):
         self.views = views if views is not None else pretext_views(pretext, seed, noise_stddev)
         self.projector = mlp_head(feature_dim(encoder, self.image_shape), self.hidden_dim,
                                   self.projection_dim, name="projector")
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def ssl_loss(self, images):
         v1, v2 = self.views(images), self.views(images)

@@ -38,14 +38,15 @@ class DINO(SSLTrainer):
     Views: `num_global` = 2 lens-safe global views (D4, noise, blur; teacher and student)
     and `num_local` local views (student only): zoomed-in crops resized to the input size,
     the one place where crops are used, because DINO's local-to-global matching is built on
-    them. local_zoom: RandomZoom factor range (negative = zoom in).
+    them. local_zoom: RandomZoom factor range (negative = zoom in). global_views /
+    local_views: Keras layers replacing those defaults.
     centre: a variable (out_dim,) updated as c <- cm * c + (1 - cm) * mean(teacher outputs).
     """
 
     def __init__(self, encoder, out_dim=256, hidden_dim=256, bottleneck_dim=64,
                  student_temperature=0.1, teacher_temperature=0.04, center_momentum=0.9,
                  base_momentum=0.996, total_steps=1000, num_local=2, local_zoom=(-0.7, -0.4),
-                 image_shape=None, seed=None, **kwargs):
+                 global_views=None, local_views=None, image_shape=None, seed=None, **kwargs):
         super().__init__(encoder, image_shape=image_shape, **kwargs)
         self.out_dim, self.hidden_dim = int(out_dim), int(hidden_dim)
         self.bottleneck_dim = int(bottleneck_dim)
@@ -60,14 +61,16 @@ class DINO(SSLTrainer):
         if self.num_local < 0:
             raise ValueError(f"num_local={num_local!r}: expected an integer >= 0")
         base = 0 if seed is None else int(seed)
-        self.global_views = LensViews(seed=None if seed is None else base + 1)
-        self.local_views = LensViews(zoom=self.local_zoom, seed=None if seed is None else base + 2)
+        self.global_views = global_views or LensViews(seed=None if seed is None else base + 1)
+        self.local_views = local_views or LensViews(zoom=self.local_zoom,
+                                                    seed=None if seed is None else base + 2)
         dim = feature_dim(encoder, self.image_shape)
         self.head = dino_head(dim, self.out_dim, self.hidden_dim, self.bottleneck_dim)
         self.teacher_encoder = clone_network(encoder, name="teacher_encoder")
         self.teacher_head = clone_network(self.head, name="teacher_head")
         self.center = self.add_weight(shape=(self.out_dim,), initializer="zeros",
                                       trainable=False, name="center")
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def momentum(self):
         """Current teacher EMA momentum (float32 scalar tensor)."""
@@ -97,4 +100,13 @@ class DINO(SSLTrainer):
                 "teacher_temperature": self.teacher_temperature,
                 "center_momentum": self.center_momentum, "base_momentum": self.base_momentum,
                 "total_steps": self.total_steps, "num_local": self.num_local,
-                "local_zoom": list(self.local_zoom), "seed": self.seed}
+                "local_zoom": list(self.local_zoom), "seed": self.seed,
+                "global_views": keras.saving.serialize_keras_object(self.global_views),
+                "local_views": keras.saving.serialize_keras_object(self.local_views)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = cls._pop_encoder(config)
+        for key in ("global_views", "local_views"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

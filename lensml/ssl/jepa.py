@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import clone_network
+from lensml.ssl.base import clone_network, replica_loss
 from lensml.ssl.losses import smooth_l1
 from lensml.ssl.masking import jepa_masks
 from lensml.ssl.schedules import linear_momentum
@@ -85,6 +85,7 @@ class IJEPA(keras.Model):
                                           initializer=keras.initializers.RandomNormal(stddev=0.02))
         self.step = self.add_weight(shape=(), initializer="zeros", trainable=False, name="step")
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def _default_tokenizer(self):
         return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
@@ -136,7 +137,7 @@ class IJEPA(keras.Model):
             ema_update(self.target_tokenizer, self.tokenizer, mom)
             ema_update(self.target_encoder, self.encoder, mom)
             self.step.assign_add(1.0)
-        return loss
+        return replica_loss(loss)
 
     def image_encoder(self, pool="mean", which="target"):
         """The pretrained encoder as a keras.Model: images -> (B, D) or tokens (pool=None).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from lensml.ssl.base import replica_loss
 from lensml.ssl.losses import masked_patch_mse
 from lensml.ssl.masking import num_kept, random_masking
 from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder, patchify,
@@ -57,6 +58,7 @@ class MAE(keras.Model):
         self.mask_token = self.add_weight(shape=(self.decoder_dim,), name="mask_token",
                                           initializer=keras.initializers.RandomNormal(stddev=0.02))
         self._build_all()
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def _build_all(self):
         tokens = self.tokenizer(ops.zeros((1,) + self.image_shape))
@@ -98,7 +100,7 @@ class MAE(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images = x[0] if isinstance(x, (tuple, list)) else x
         pred, mask = self.reconstruct(images, training=training)
-        return masked_patch_mse(pred, patchify(images, self.patch_size), mask, self.norm_pix_loss)
+        return replica_loss(masked_patch_mse(pred, patchify(images, self.patch_size), mask, self.norm_pix_loss))
 
     def reconstruction_images(self, images):
         """Predicted images (B, H, W, C) (in normalised-patch units if norm_pix_loss) and mask."""

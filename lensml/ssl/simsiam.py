@@ -32,6 +32,7 @@ class SimSiam(SSLTrainer):
                                   name="projector")
         self.predictor = mlp_head(self.projection_dim, self.predictor_dim, self.projection_dim,
                                   name="predictor")
+        self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def ssl_loss(self, images):
         v1, v2 = self.views(images), self.views(images)

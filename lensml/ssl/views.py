@@ -188,6 +188,11 @@ class LensViews(keras.layers.Layer):
         self._blur = RandomPSFBlur(self.blur, seed=sub(2)) if self.blur else None
         self._noise = RandomGaussianNoise(self.noise, seed=sub(3)) if self.noise else None
 
+    def build(self, input_shape):
+        for layer in (self._zoom, self._d4, self._blur, self._noise):
+            if layer is not None:
+                layer.build(input_shape)
+
     def call(self, images, training=None):
         _check_images(images)
         x = images

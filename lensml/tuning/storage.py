@@ -105,7 +105,7 @@ def make_storage(
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry),
         )
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        return _open_rdb(url, engine_kwargs, kwargs)
     except ModuleNotFoundError as e:
         raise ValueError(
             f"storage {redact(url)!r}: the database driver is not installed ({e}); "
@@ -113,3 +113,22 @@ def make_storage(
         ) from e
     except Exception as e:  # sqlalchemy OperationalError / ArgumentError and the like
         raise ValueError(f"storage {redact(url)!r} is unreachable or invalid: {type(e).__name__}: {e}") from e
+
+
+# Errors of two workers creating the same fresh database at once (the loser finds the
+# tables half made); trying again a moment later finds them complete.
+_RACE_MESSAGES = ("UNIQUE constraint", "already exists", "database is locked", "duplicate key")
+
+
+def _open_rdb(url: str, engine_kwargs: dict, kwargs: dict, attempts: int = 5):
+    import time
+
+    import optuna
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        except Exception as e:
+            if attempt == attempts - 1 or not any(m in str(e) for m in _RACE_MESSAGES):
+                raise
+            time.sleep(0.2 * (attempt + 1))

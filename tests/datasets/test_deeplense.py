@@ -69,6 +69,7 @@ def test_tiny_build_load_interrupt_and_rerun(tmp_path, monkeypatch):
     assert any(e["image"].tobytes() == fresh["image"].tobytes() for e in examples)
 
 
+@pytest.mark.slow
 def test_beam_direct_runner_gives_the_same_dataset(tmp_path):
     beam = pytest.importorskip("apache_beam", reason="the 'beam' extra (CI installs it via 'dev')")
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -102,3 +103,21 @@ def test_dataset_folder_has_the_tfds_layout():
 def test_unknown_config_raises():
     with pytest.raises(ValueError, match="model_iv"):
         tfds.builder("deeplense/model_iv")
+
+
+@pytest.mark.slow
+def test_tfds_build_command_on_the_dataset_folder(tmp_path):
+    # `tfds build` imports apache_beam and mlcroissant (the 'beam' extra; CI installs them via 'dev')
+    pytest.importorskip("apache_beam")
+    pytest.importorskip("mlcroissant")
+    import os
+    import subprocess
+    import sys
+
+    tfds_cli = pathlib.Path(sys.executable).parent / "tfds"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    cmd = [str(tfds_cli), "build", str(FOLDER), "--config", "model_ii_tiny", "--data_dir", str(tmp_path)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    built = tfds.builder("deeplense/model_ii_tiny", data_dir=tmp_path)
+    assert built.is_prepared() and built.info.splits["train"].num_examples == 24

@@ -24,8 +24,6 @@ def test_last_conv_layer_and_unknown_layer(tiny_cnn):
 
 def test_grad_cam_matches_manual_formula(tiny_cnn, tiny_data):
     images, _ = tiny_data
-    cams = grad_cam(tiny_cnn, images[:3], class_index=1)
-    assert cams.shape == (3, 16, 16) and cams.min() >= 0 and cams.max() <= 1 + 1e-6
     # conv2 -> add -> global average pool -> dense: d score / d A[h, w, c] = W_head[c, k] / (h w) (pre-softmax),
     # so for a linear head (no softmax) the channel weights are known in closed form.
     logits_model = _with_linear_head(tiny_cnn)
@@ -36,6 +34,7 @@ def test_grad_cam_matches_manual_formula(tiny_cnn, tiny_data):
     peak = expected.reshape(3, -1).max(1)[:, None, None]
     expected = np.where(peak > 0, expected / np.where(peak > 0, peak, 1), 0)
     got = grad_cam(logits_model, images[:3], layer="conv2", class_index=1)
+    assert got.shape == (3, 16, 16) and got.min() >= 0 and got.max() <= 1 + 1e-6
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
@@ -78,7 +77,7 @@ def test_linear_probe_on_leaking_features(rng):
 def test_probe_layers_on_model(tiny_cnn, rng):
     labels = np.repeat(np.arange(3), 10)
     images = (rng.random((30, 16, 16, 1)) * 0.1 + labels[:, None, None, None] * 0.5).astype("float32")
-    feats = extract_features(tiny_cnn, images, ["conv1", "pool"], batch_size=8)
+    feats = extract_features(tiny_cnn, images, ["conv1", "pool"], batch_size=15)
     assert feats["conv1"].shape == (30, 4) and feats["pool"].shape == (30, 4)
     assert extract_features(tiny_cnn, images, ["conv1"], pool="flatten")["conv1"].shape == (30, 16 * 16 * 4)
     result = probe_layers(tiny_cnn, images, labels, ["pool"], folds=3)
@@ -93,6 +92,8 @@ def test_d4_transforms_are_a_group(rng):
     r90 = ops.convert_to_numpy(d4_transform(x, 1))[0, ..., 0]
     np.testing.assert_allclose(r90, np.rot90(ops.convert_to_numpy(x)[0, ..., 0]))
     assert len({ops.convert_to_numpy(d4_transform(x, g)).tobytes() for g in range(8)}) == 8
+    mirrored = ops.convert_to_numpy(d4_transform(x, 4))[0, ..., 0]
+    np.testing.assert_allclose(mirrored, ops.convert_to_numpy(x)[0, :, ::-1, 0])
 
 
 def test_equivariance_error(rng):
@@ -106,6 +107,7 @@ def test_equivariance_error(rng):
     x = rng.random((2, 8, 8, 1)).astype("float32")
     errors = equivariance_error(model, x, layers=["point", "full", "gap"])
     assert errors["point"]["mean"] < 1e-5 and errors["gap"]["mean"] < 1e-5
+    assert errors["point"]["representation"] == "trivial" and errors["gap"]["representation"] == "invariant"
     assert errors["full"]["mean"] > 1e-2
     assert errors["full"]["per_element"]["e"] < 1e-6
     with pytest.raises(ValueError, match="square"):
@@ -141,3 +143,18 @@ def test_nested_and_subclassed_models(tiny_data):
         patch = activation_patching(model, images[:2], lambda x: x)
         assert max(r["delta_l2"] for r in patch.values()) < 1e-5
         assert extract_features(model, images, [conv])[conv].shape == (12, 4)
+
+
+def test_equivariance_error_of_d4_layers(rng):
+    from lensml.layers import D4GroupConv2D, D4GroupPooling, D4LiftingConv2D
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((7, 7, 1))
+    lifted = D4LiftingConv2D(1, 3, name="lift")(inputs)
+    group = D4GroupConv2D(1, 3, name="group")(lifted)
+    pooled = D4GroupPooling("max", name="gpool")(group)
+    model = keras.Model(inputs, pooled)
+    errors = equivariance_error(model, rng.random((2, 7, 7, 1)).astype("float32"))
+    for name in ("lift", "group"):
+        assert errors[name]["representation"] == "regular" and errors[name]["mean"] < 1e-4, (name, errors[name])
+    assert errors["gpool"]["representation"] == "trivial" and errors["gpool"]["mean"] < 1e-4

@@ -27,6 +27,8 @@ def test_all_plots(tmp_path, rng):
         plots.plot_super_resolution(images[:3, ::4, ::4], images[:3], images[:3], tmp_path / "sr.png", bicubic=images[:3]),
         plots.plot_gradcam(images[:2], rng.random((2, 16, 16)), tmp_path / "gc.png", preprocessed=images[:2], titles=["a", "b"]),
         plots.plot_sample_grid(images, y, names, tmp_path / "grid.png", per_class=3),
+        plots.plot_layer_values({"conv1": 0.1, "conv2": 1.5, "head": 3.0}, tmp_path / "layers.png", "delta", log_y=True,
+                                reference=0.5),
         plots.plot_curves([0.01, 0.1, 1.0], {"resnet": ([0.5, 0.7, 0.9], [0.05, 0.02, 0.01])}, tmp_path / "le.png",
                           "label fraction", "accuracy", log_x=True),
     ]

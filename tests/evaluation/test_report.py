@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from lensml.evaluation import as_arrays, evaluate_model, load_npy_folder
+from lensml.evaluation import as_arrays, evaluate_model, load_data, load_npy_folder
 
 NAMES = ["no_sub", "cdm", "axion"]
 
@@ -29,6 +29,19 @@ def test_classification_report(tmp_path, tiny_cnn, tiny_data):
     assert _linked_pngs((tmp_path / "report.md").read_text()) == pngs
     for png in tmp_path.glob("*.png"):
         assert png.stat().st_size > 2000
+
+
+def test_interpretability_section(tmp_path, tiny_cnn, tiny_data):
+    images, labels = tiny_data
+    record = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path, NAMES, gradcam=False,
+                            interpretability=True, num_interpretability=9, interpretability_layers=["conv2", "head"])
+    summary = record["interpretability"]
+    assert summary["layers"] == ["conv2", "head"]
+    assert summary["probe_folds"] == 3 and set(summary["probes"]) == set(summary["layers"])
+    assert summary["equivariance"]["head"] >= 0 and summary["patching"]["conv2"] > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## Interpretability" in report and "| conv2 |" in report
+    assert _linked_pngs(report) == {p.name for p in tmp_path.glob("*.png")} >= {"patching.png", "probes.png", "equivariance.png"}
 
 
 def test_logits_are_softmaxed_and_batches_accepted(tmp_path, tiny_data, make_tiny_cnn):
@@ -73,6 +86,8 @@ def test_bad_inputs(tmp_path, tiny_cnn, tiny_data):
     assert default["class_names"] == NAMES
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_npy_folder(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_data(str(tmp_path / "nowhere"))
 
 
 def test_npy_folder_in_deeplense_layout(tmp_path, rng):

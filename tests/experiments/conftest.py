@@ -46,6 +46,7 @@ name = "tiny"
 epochs = 2
 learning_rate = 0.01
 verbose = 0
+run_eagerly = true
 """
 
 

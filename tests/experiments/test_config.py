@@ -124,11 +124,15 @@ def test_toml_round_trip(tmp_path, write_config):
 
 
 def test_every_train_config_loads():
+    from lensml.models import available
+
+    known = available()
     paths = sorted(TRAIN_DIR.glob("*.toml"))
     assert len(paths) >= 13
     for path in paths:
         c = load_config(path)
         assert c.name == path.stem
         assert c.training.optimizer == "adamw"
+        assert c.model.name in known, (path.name, c.model.name)
         if c.tune is not None:
             prepare(c)

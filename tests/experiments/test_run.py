@@ -1,5 +1,5 @@
 import json
-import math
+from pathlib import Path
 
 import pytest
 
@@ -9,14 +9,16 @@ from lensml.experiments.runner import build_schedule, resolve_jit_compile, resol
 
 def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
     config = load_config(
-        write_config(tiny_toml.replace("epochs = 2", "epochs = 2\nmetrics = [\"accuracy\", \"macro_auc\"]"), name="tiny_run")
+        write_config(
+            tiny_toml.replace("run_eagerly = true", 'metrics = ["accuracy", "macro_auc"]'), name="tiny_run"
+        )
     )
     result = run(config, model_factory=model_factory)
     r = result["runs"][0]
     for key in ("config", "checkpoint", "history_csv", "history_json", "model", "metrics"):
-        assert __import__("pathlib").Path(r["paths"][key]).exists(), key
+        assert Path(r["paths"][key]).exists(), key
     # Nothing half-written, and the BackupAndRestore state is removed after a finished run.
-    out = __import__("pathlib").Path(r["paths"]["dir"])
+    out = Path(r["paths"]["dir"])
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]
     assert not (out / "backup").exists()
     hist = json.loads((out / "history.json").read_text())
@@ -35,10 +37,11 @@ def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
     assert model.count_params() == result["num_params"]
 
 
-def test_interrupted_run_resumes(write_config, tiny_toml, model_factory):
+def test_interrupted_run_resumes_and_seeds_are_summarised(write_config, tiny_toml, model_factory):
     import keras
 
-    config = load_config(write_config(tiny_toml.replace("epochs = 2", "epochs = 3"), name="resume"))
+    text = "seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 3")
+    config = load_config(write_config(text, name="resume"))
 
     class Crash(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -47,22 +50,18 @@ def test_interrupted_run_resumes(write_config, tiny_toml, model_factory):
 
     with pytest.raises(KeyboardInterrupt):
         run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
-    out = __import__("pathlib").Path(config.output.dir.format(name="resume"))
+    out = Path(config.output.dir.format(name="resume")) / "seed_0"
     assert (out / "backup").exists()
+    assert len(out.joinpath("history.csv").read_text().splitlines()) == 3  # header + 2 epochs
     result = run(config, model_factory=model_factory, evaluate_test=False)
-    r = result["runs"][0]
-    # Epochs 1-2 were kept; the resumed run trained only epoch 3 and the history is whole.
-    assert len(r["history"]["loss"]) == 3
+    first, second = result["runs"]
+    # Seed 0 resumed where it stopped; seed 1 ran from scratch; both histories are whole.
+    assert len(first["history"]["loss"]) == 3 and len(second["history"]["loss"]) == 3
     assert not (out / "backup").exists()
-
-
-def test_multi_seed_summary(write_config, tiny_toml, model_factory):
-    config = load_config(write_config("seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 1"), name="seeds"))
-    result = run(config, model_factory=model_factory, evaluate_test=False)
     assert [r["seed"] for r in result["runs"]] == [0, 1]
     assert len(set(result["paths"]["dirs"])) == 2
     assert "val_accuracy" in result["metrics"] and "val_accuracy" in result["metrics_std"]
-    summary = json.loads(open(result["paths"]["summary"]).read())
+    summary = json.loads(Path(result["paths"]["summary"]).read_text())
     assert summary["seeds"] == [0, 1]
 
 
@@ -115,3 +114,36 @@ def test_infinite_data_needs_steps_per_epoch(write_config, tiny_toml, model_fact
 def test_run_rejects_non_config():
     with pytest.raises(TypeError, match="ExperimentConfig"):
         run({"name": "x"})
+
+
+def test_label_efficiency_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
+    """The real pipeline (lensml.data, stratified label fractions) and evaluation report
+    (lensml.evaluation), through the label-efficiency protocol."""
+    from lensml.experiments import run_label_efficiency
+
+    data_dir = tmp_path_factory.mktemp("tfds")
+    text = f"""
+    label_fractions = [0.5, 1.0]
+    [data]
+    dataset = "deeplense/model_ii_tiny"
+    batch_size = 8
+    data_dir = "{data_dir}"
+    [model]
+    name = "tiny"
+    [training]
+    epochs = 1
+    verbose = 0
+    run_eagerly = true
+    """
+    config = load_config(write_config(text, name="tfds_tiny"))
+    result = run_label_efficiency(config, model_factory=model_factory)
+    assert [(r["fraction"], r["seed"]) for r in result["records"]] == [(0.5, 0), (1.0, 0)]
+    for r in result["records"]:
+        assert 0.0 <= r["metrics"]["accuracy"] <= 1.0 and "macro_auc" in r["metrics"]
+    assert set(result["summary"]["tiny"]) == {0.5, 1.0}
+    assert Path(result["paths"]["summary"]).exists()
+    root = Path(config.output.dir.format(name="tfds_tiny"))
+    assert (root / "fraction_0.5" / "evaluation" / "report.md").exists()
+    assert "label_fraction = 0.5" in (root / "fraction_0.5" / "config.toml").read_text()
+    with pytest.raises(ValueError, match="label_fractions"):
+        load_config(write_config(text.replace("[0.5, 1.0]", "[0.0]"), name="badcurve"))

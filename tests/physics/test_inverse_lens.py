@@ -81,6 +81,7 @@ def test_weighted_mean_property(rng):
 def test_rays_off_the_grid_are_dropped():
     image = np.ones((2, 12, 12, 1), "float32")
     alpha = np.full((2, 12, 12, 2), 100.0, "float32")
+    alpha[1] = 3e9  # far beyond int32 pixel indices
     source = to_numpy(run(inverse_lens, image, alpha, pixel_scale=0.1))
     assert np.all(source == 0) and np.all(np.isfinite(source))
 

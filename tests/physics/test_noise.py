@@ -12,7 +12,7 @@ from lensml.physics import (
     poisson_noise_rms,
 )
 
-from ._helpers import to_numpy
+from ._helpers import run, to_numpy
 
 EUCLID = dict(pixel_scale=0.101, exposure_time=565.0, num_exposures=4, sky_brightness=22.35,
               magnitude_zero_point=24.0, read_noise=4.2, ccd_gain=3.1)
@@ -32,17 +32,20 @@ def test_noise_levels_match_lenstronomy(instrument, unit, rng):
 
 
 def test_instrument_noise_statistics_and_seeds(rng):
-    images = np.full((4, 32, 32, 1), 2.0, "float32")
-    noisy = to_numpy(add_instrument_noise(images, 7, **EUCLID))
-    again = to_numpy(add_instrument_noise(images, 7, **EUCLID))
-    other = to_numpy(add_instrument_noise(images, 8, **EUCLID))
+    images = np.full((2, 48, 48, 1), 2.0, "float32")
+    def draws(images):
+        return (add_instrument_noise(images, 7, **EUCLID), add_instrument_noise(images, 7, **EUCLID),
+                add_instrument_noise(images, 8, **EUCLID),
+                add_instrument_noise(images, 7, poisson_noise=False, **EUCLID))
+
+    noisy, again, other, only_background = (to_numpy(v) for v in run(draws, images))
     np.testing.assert_array_equal(noisy, again)
     assert np.abs(noisy - other).max() > 0
     expected = SingleBand(**EUCLID).estimate_noise(np.full((2, 2), 2.0))[0, 0]
     residual = noisy - images
     assert abs(residual.mean()) < 4 * expected / np.sqrt(residual.size)
     assert residual.std() == pytest.approx(expected, rel=0.05)
-    only_background = to_numpy(add_instrument_noise(images, 7, poisson_noise=False, **EUCLID)) - images
+    only_background = only_background - images
     assert only_background.std() == pytest.approx(background_noise_rms(**EUCLID), rel=0.05)
     generator = keras.random.SeedGenerator(3)
     a = to_numpy(add_instrument_noise(images, generator, **HST))
@@ -53,9 +56,9 @@ def test_instrument_noise_statistics_and_seeds(rng):
 def test_poisson_gaussian_noise_model_i(rng):
     images = rng.uniform(0, 1, (3, 32, 32, 1)).astype("float32")
     exposure = np.array([1000.0, 2000.0, 3000.0], "float32").reshape(3, 1, 1, 1)
-    noisy = to_numpy(add_poisson_gaussian_noise(images, 11, background_rms=0.01, exposure_time=exposure))
+    noisy = to_numpy(run(add_poisson_gaussian_noise, images, seed=11, background_rms=0.01, exposure_time=exposure))
     np.testing.assert_array_equal(
-        noisy, to_numpy(add_poisson_gaussian_noise(images, 11, background_rms=0.01, exposure_time=exposure)))
+        noisy, to_numpy(run(add_poisson_gaussian_noise, images, seed=11, background_rms=0.01, exposure_time=exposure)))
     z = (noisy - images) / np.sqrt(images / exposure + 0.01**2)
     assert abs(z.std() - 1) < 0.05 and abs(z.mean()) < 0.05
 

@@ -40,14 +40,14 @@ def test_redact_hides_passwords():
 
 
 def test_existing_study_with_other_directions_is_refused(tmp_path):
-    storage = make_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
     create_study("s", storage, ["maximize"])
     with pytest.raises(ValueError, match="already exists with directions"):
         create_study("s", storage, ["minimize"])
 
 
 def test_optimize_counts_trials_across_calls(tmp_path):
-    storage = make_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
     study = create_study("s", storage, ["minimize"], sampler="random")
     assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 3) == 3
     assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 3) == 0
@@ -57,13 +57,13 @@ def test_optimize_counts_trials_across_calls(tmp_path):
 
 
 def test_multi_objective_disables_pruning(tmp_path):
-    storage = make_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
     study = create_study("m", storage, ["maximize", "minimize"], pruner="median")
     assert isinstance(study.pruner, optuna.pruners.NopPruner)
 
 
 def test_bad_pruner_sampler_direction_names(tmp_path):
-    storage = make_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
+    storage = make_storage(f"journal:{tmp_path / 's.log'}")
     with pytest.raises(ValueError, match="pruner"):
         create_study("a", storage, ["maximize"], pruner="sometimes")
     with pytest.raises(ValueError, match="sampler"):

@@ -1,9 +1,10 @@
 """A tuning worker process for the storage tests (not a test module itself).
 
-    python tests/tuning/worker.py STORAGE_URL STUDY N_TRIALS SLEEP_S
+    python tests/tuning/worker.py STORAGE_URL STUDY N_TRIALS SLEEP_S [BARRIER_DIR N_WORKERS]
 
 Runs a pure-Python objective (no Keras, so the process starts fast) through
-``lensml.tuning``; every trial records the worker's pid.
+``lensml.tuning``; every trial records the worker's pid. With a barrier, the worker waits
+until N_WORKERS workers are ready before its first trial (so all of them take part).
 """
 
 import os
@@ -28,6 +29,12 @@ def main() -> int:
         time.sleep(sleep_s)
         return params["x"] ** 2
 
+    if len(sys.argv) > 6:
+        barrier, count = sys.argv[5], int(sys.argv[6])
+        open(os.path.join(barrier, f"ready_{os.getpid()}"), "w").close()
+        deadline = time.time() + 60
+        while len(os.listdir(barrier)) < count and time.time() < deadline:
+            time.sleep(0.05)
     optimize(study, objective, n_trials)
     return 0
 

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="TFDS data_dir for dataset names")
     parser.add_argument("--gradcam-layer", default=None, help="layer for Grad-CAM (default: the last convolution)")
     parser.add_argument("--no-gradcam", action="store_true", help="skip the Grad-CAM figure")
+    parser.add_argument("--interpretability", action="store_true",
+                        help="add per-layer D4 activation patching, linear probes and equivariance error (classification)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -41,6 +43,7 @@ def main(args: argparse.Namespace) -> int:
             class_names=class_names if args.task == "classification" else None,
             model_name=args.model_name, dataset_name=args.data, split=args.split, history=args.history,
             gradcam=not args.no_gradcam, gradcam_layer=args.gradcam_layer, batch_size=args.batch_size,
+            interpretability=args.interpretability,
         )
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f"lensml evaluate: error: {error}", file=sys.stderr)

@@ -16,6 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a config key, value read as TOML (repeatable): --set training.epochs=2 --set seeds=[0,1]",
     )
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
+    parser.add_argument(
+        "--distribute",
+        default=None,
+        choices=["none", "data_parallel", "mirrored", "multi_worker", "tpu"],
+        help="data-parallel training over every device (sets training.distribute): JAX "
+        "keras.distribution.DataParallel, TensorFlow tf.distribute (Mirrored / MultiWorkerMirrored "
+        "with TF_CONFIG / TPU); data.batch_size is the global batch",
+    )
     parser.add_argument("--dry-run", action="store_true", help="load and print the resolved config, do not train")
 
 
@@ -26,6 +34,8 @@ def load_from_args(args):
     overrides = dict(parse_set_option(s) for s in args.overrides)
     if getattr(args, "out", None):
         overrides["output.dir"] = args.out
+    if getattr(args, "distribute", None):
+        overrides["training.distribute"] = args.distribute
     return load_config(args.config, overrides)
 
 
@@ -43,6 +53,13 @@ def main(args) -> int:
         from lensml.experiments.toml_writer import dumps
 
         print(dumps(config_to_dict(config)))
+        return 0
+    if config.label_fractions:
+        from lensml.experiments.protocols import run_label_efficiency
+
+        result = run_label_efficiency(config)
+        print(json.dumps(result["summary"], indent=2, default=str))
+        print(f"label-efficiency curve: {result['paths']['summary']}")
         return 0
     from lensml.experiments import run
 

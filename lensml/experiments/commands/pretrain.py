@@ -1,0 +1,86 @@
+"""``lensml pretrain --config train/ssl/<run>.toml [--set key=value ...]``: self-supervised
+pretraining through ``lensml.experiments.run_seed`` with an SSL trainer as the model.
+
+The config is an ordinary experiment config (TOML) whose ``[model]`` names the method
+(``name = "simclr" | "byol" | "simsiam" | "dino" | "mae" | "ijepa" | "lens_jepa"``) and
+whose ``[model.options]`` are the trainer's arguments plus ``encoder`` /
+``encoder_options`` for the image-encoder methods. Labels in the data are ignored. Each
+seed writes, next to the runner's files, ``encoder.keras`` (images -> features, loads with
+safe_mode) for ``lensml finetune``, and for MAE / JEPA also ``token_encoder.keras``
+(images -> patch tokens, for super-resolution).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="pretraining config (TOML), e.g. train/ssl/simclr_rotation_resnet50_model_ii.toml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, value read as TOML (repeatable)")
+    parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved config, do not train")
+
+
+def load(args, command):
+    """The validated experiment config from --config / --set / --out, or (None, message)."""
+    from lensml.experiments.config import load_config, parse_set_option
+
+    try:
+        overrides = dict(parse_set_option(s) for s in args.overrides)
+        if args.out:
+            overrides["output.dir"] = args.out
+        return load_config(args.config, overrides), None
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        return None, f"lensml {command}: {e}"
+
+
+def print_config(config):
+    from lensml.experiments.config import config_to_dict
+    from lensml.experiments.toml_writer import dumps
+
+    print(dumps(config_to_dict(config)))
+
+
+def main(args) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    config, error = load(args, "pretrain")
+    if error:
+        print(error, file=sys.stderr)
+        return 2
+    from lensml.ssl.factory import METHODS
+
+    if config.model.name not in METHODS:
+        print(f"lensml pretrain: model.name={config.model.name!r}: expected one of {list(METHODS)}",
+              file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print_config(config)
+        return 0
+    from lensml.experiments import run_seed
+    from lensml.experiments.callbacks import save_model_atomic
+    from lensml.ssl.factory import build_trainer, pretrained_encoder
+
+    built = []
+
+    def factory(name, **kwargs):
+        built.append(build_trainer(name, **kwargs))
+        return built[-1]
+
+    results = []
+    for seed in config.seeds:
+        result = run_seed(config, seed, model_factory=factory, evaluate_test=False)
+        encoder_path = Path(result["paths"]["dir"]) / "encoder.keras"
+        save_model_atomic(pretrained_encoder(built[-1]), encoder_path)
+        result["paths"]["encoder"] = str(encoder_path)
+        if hasattr(built[-1], "image_encoder"):  # token trainers: tokens too (super-resolution)
+            tokens_path = encoder_path.with_name("token_encoder.keras")
+            save_model_atomic(pretrained_encoder(built[-1], pool=None), tokens_path)
+            result["paths"]["token_encoder"] = str(tokens_path)
+        results.append({k: v for k, v in result.items() if k != "history"})
+    print(json.dumps(results, indent=2, default=str))
+    return 0

@@ -1,0 +1,256 @@
+"""Data-parallel training on several devices or machines, through each backend's own engine.
+
+``distribution_scope(name)`` is a context manager: build, compile and ``fit`` a model inside
+it and every batch is split over the devices, gradients are all-reduced, and the weights stay
+identical on every device (synchronous data parallelism)::
+
+    from lensml.experiments.distribute import distribution_scope
+
+    with distribution_scope("data_parallel"):
+        model = lensml.models.build("resnet18")
+        model.compile(...)
+        model.fit(train_ds)          # batches of the GLOBAL batch size
+
+Per backend (the names accepted by ``training.distribute`` / ``lensml train --distribute``):
+
+======================  ======================================  =========================================
+name                    JAX                                     TensorFlow
+======================  ======================================  =========================================
+``"none"``              one device                              one device (the default strategy)
+``"data_parallel"``     ``keras.distribution.DataParallel``     the strategy the environment calls for:
+                        over every device of every process      ``TPUStrategy`` if a TPU is found,
+                        (``keras.distribution.initialize()``    ``MultiWorkerMirroredStrategy`` if
+                        first when ``JAX_COORDINATOR_ADDRESS``  ``TF_CONFIG`` names several workers,
+                        is set: multi-host)                     else ``MirroredStrategy`` (local devices)
+``"mirrored"``          as ``"data_parallel"``                  ``tf.distribute.MirroredStrategy``
+``"multi_worker"``      as ``"data_parallel"`` (multi-host)     ``tf.distribute.MultiWorkerMirroredStrategy``
+``"tpu"``               as ``"data_parallel"``                  ``tf.distribute.TPUStrategy``
+======================  ======================================  =========================================
+
+The global batch (``data.batch_size``) is split evenly: it must be a multiple of the number
+of devices. Results match a one-device run with the same global batch up to float
+round-off, with two caveats that are properties of the engines, not of lensml:
+
+- On TensorFlow each replica normalises with its own batch statistics unless the layer is
+  ``BatchNormalization(synchronized=True)``; JAX's DataParallel is one global program, so
+  statistics are global.
+- Random ops (augmentation, SSL views, dropout) draw per replica on TensorFlow, so the
+  random numbers differ from a one-device run (the distribution is the same).
+
+TensorFlow is imported here only for ``tf.distribute``, and only on the TensorFlow backend
+(the rest of lensml outside ``data/`` and ``datasets/`` stays backend-neutral).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any, Iterator, Sequence
+
+from lensml.experiments.config import DISTRIBUTE as STRATEGIES
+
+
+def check_strategy(name: Any) -> str:
+    """``name`` normalised (``None``/``"off"`` -> ``"none"``); ValueError if unknown."""
+    if name is None or name is False:
+        return "none"
+    if not isinstance(name, str):
+        raise TypeError(f"distribute: expected a string, one of {STRATEGIES}, got {name!r}")
+    key = name.strip().lower().replace("-", "_")
+    key = {"off": "none", "": "none", "multi_worker_mirrored": "multi_worker"}.get(key, key)
+    if key not in STRATEGIES:
+        raise ValueError(f"distribute: got {name!r}, expected one of {STRATEGIES}")
+    return key
+
+
+def _tf_config_workers() -> int:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 0
+    try:
+        cluster = json.loads(raw).get("cluster", {})
+    except (ValueError, AttributeError) as e:
+        raise ValueError(f"TF_CONFIG: not valid JSON ({e}): {raw[:200]!r}") from None
+    return sum(len(cluster.get(k, [])) for k in ("chief", "worker"))
+
+
+def _find_tpu():
+    """A TPU cluster resolver, or None where there is no TPU."""
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return resolver
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        return None
+
+
+# One strategy object per kind and device list for the whole process: TF's collectives
+# (all-reduce instance keys) get confused when several Mirrored strategies run one after another.
+_TF_STRATEGIES: dict[tuple, Any] = {}
+
+
+def tensorflow_strategy(name: str = "data_parallel", devices: Sequence[str] | None = None):
+    """The ``tf.distribute.Strategy`` for ``name`` (see the module table); the same object for
+    the same arguments within a process.
+
+    devices: for ``"mirrored"`` (and ``"data_parallel"`` on one machine), device names such as
+    ``["/cpu:0", "/cpu:1"]``; default: every GPU, else every logical CPU device.
+    """
+    import tensorflow as tf
+
+    name = check_strategy(name)
+    if name == "none":
+        return tf.distribute.get_strategy()
+    key = (name, tuple(devices) if devices is not None else None, os.environ.get("TF_CONFIG"))
+    if key not in _TF_STRATEGIES:
+        _TF_STRATEGIES[key] = _new_tensorflow_strategy(name, devices)
+    return _TF_STRATEGIES[key]
+
+
+def _new_tensorflow_strategy(name: str, devices: Sequence[str] | None):
+    import tensorflow as tf
+    if name == "tpu" or (name == "data_parallel" and devices is None and os.environ.get("TPU_NAME")):
+        resolver = _find_tpu()
+        if resolver is None:
+            if name == "tpu":
+                raise ValueError("distribute: 'tpu' asked for, but no TPU was found (TPUClusterResolver failed)")
+        else:
+            return tf.distribute.TPUStrategy(resolver)
+    if name == "multi_worker" or (name == "data_parallel" and _tf_config_workers() > 1):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if devices is None:
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    return tf.distribute.MirroredStrategy(devices=list(devices))
+
+
+def jax_distribution(name: str = "data_parallel", devices: Sequence[Any] | None = None):
+    """A ``keras.distribution.DataParallel`` over ``devices`` (default: every device of every
+    process; a multi-host job calls ``keras.distribution.initialize()`` first, which reads
+    ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``)."""
+    import keras
+
+    name = check_strategy(name)
+    if name == "none":
+        return None
+    if os.environ.get("JAX_COORDINATOR_ADDRESS") and not _jax_initialized():
+        keras.distribution.initialize()
+    if devices is None:
+        devices = keras.distribution.list_devices()
+    return keras.distribution.DataParallel(devices=list(devices))
+
+
+def _jax_initialized() -> bool:
+    try:
+        import jax
+
+        return jax.distributed.is_initialized()
+    except AttributeError:  # older jax: no query function; initialize() raises if repeated
+        return False
+
+
+def num_replicas(name: str = "data_parallel", devices: Sequence[Any] | None = None) -> int:
+    """How many devices a global batch is split over under ``name`` (1 for ``"none"``)."""
+    import keras
+
+    if check_strategy(name) == "none":
+        return 1
+    if keras.backend.backend() == "tensorflow":
+        return int(tensorflow_strategy(name, devices).num_replicas_in_sync)
+    if devices is not None:
+        return len(devices)
+    return len(keras.distribution.list_devices())
+
+
+def check_batch_size(batch_size: int, replicas: int) -> None:
+    """ValueError unless the global batch splits evenly over ``replicas`` devices."""
+    if replicas > 1 and batch_size % replicas:
+        raise ValueError(
+            f"data.batch_size: got {batch_size}, expected a multiple of the {replicas} devices "
+            "that data-parallel training splits each global batch over"
+        )
+
+
+@contextlib.contextmanager
+def distribution_scope(name: str | None = "data_parallel", devices: Sequence[Any] | None = None) -> Iterator[Any]:
+    """Context manager: models built, compiled and fitted inside train data-parallel.
+
+    Yields the engine object (``tf.distribute.Strategy`` on TensorFlow,
+    ``keras.distribution.DataParallel`` on JAX, ``None`` for ``"none"``). The previous global
+    distribution is restored on exit. Other backends (torch, numpy) accept only ``"none"``.
+    """
+    import keras
+
+    name = check_strategy(name)
+    if name == "none":
+        yield None
+        return
+    backend = keras.backend.backend()
+    if backend == "jax":
+        dist = jax_distribution(name, devices)
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(dist)
+        try:
+            yield dist
+        finally:
+            keras.distribution.set_distribution(previous)
+    elif backend == "tensorflow":
+        strategy = tensorflow_strategy(name, devices)
+        with strategy.scope():
+            yield strategy
+    else:
+        raise ValueError(f"distribute: {name!r} is supported on the jax and tensorflow backends, not {backend!r}")
+
+
+def replicas_of(engine: Any) -> int:
+    """Devices one global batch is split over by ``engine`` (what ``distribution_scope`` yields)."""
+    if engine is None:
+        return 1
+    if hasattr(engine, "num_replicas_in_sync"):  # tf.distribute.Strategy
+        return int(engine.num_replicas_in_sync)
+    mesh = getattr(engine, "device_mesh", None)  # keras.distribution.DataParallel
+    return int(mesh.devices.size) if mesh is not None else 1
+
+
+def synchronize_batch_norm(model: Any, synchronized: bool = True) -> int:
+    """Make every ``keras.layers.BatchNormalization`` in ``model`` use global-batch statistics
+    under ``tf.distribute`` (``synchronized=True``), so a multi-replica run matches a one-device
+    run. No-op (returns 0) on other backends, where Keras allows only ``synchronized=False`` and
+    JAX's DataParallel is global anyway. Call with ``synchronized=False`` before saving a model
+    that must load on JAX. Returns the number of layers changed.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    count = 0
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = bool(synchronized)
+            count += 1
+    return count
+
+
+def enter_distribution(stack: contextlib.ExitStack, name: str | None, batch_size: int | None = None) -> Any:
+    """Enter ``distribution_scope(name)`` on ``stack`` (closed by the caller) and check that
+    ``batch_size`` splits over its devices. Returns the engine (None for ``"none"``)."""
+    engine = stack.enter_context(distribution_scope(name))
+    if batch_size is not None:
+        check_batch_size(batch_size, replicas_of(engine))
+    return engine
+
+
+def prepare_model(model: Any, engine: Any) -> None:
+    """Per-model settings for data-parallel training under ``engine``: global BatchNorm
+    statistics on TensorFlow (see :func:`synchronize_batch_norm`)."""
+    if replicas_of(engine) > 1:
+        synchronize_batch_norm(model, True)
+
+
+def release_model(model: Any) -> None:
+    """Undo :func:`prepare_model` so the saved model loads on every backend."""
+    synchronize_batch_norm(model, False)

@@ -1,0 +1,97 @@
+"""Build SSL trainers and downstream models by name (what configs and commands call).
+
+``build_trainer("simclr", input_shape, encoder="resnet50", encoder_options={...}, **options)``
+and ``build_downstream("pretrained", input_shape, num_classes, encoder_path=..., ...)`` have
+the ``model_factory(name, input_shape=..., num_classes=..., **options)`` signature of
+``lensml.experiments.run_seed``, so pretraining and fine-tuning reuse its fit loop,
+callbacks, checkpoints and metrics.
+"""
+
+from __future__ import annotations
+
+import keras
+
+IMAGE_ENCODER_METHODS = ("simclr", "byol", "simsiam", "dino")
+TOKEN_METHODS = ("mae", "ijepa", "lens_jepa")
+METHODS = IMAGE_ENCODER_METHODS + TOKEN_METHODS
+TASKS = ("classification", "regression", "super_resolution")
+
+
+def _trainer_class(method):
+    from lensml import ssl
+
+    classes = {"simclr": ssl.SimCLR, "byol": ssl.BYOL, "simsiam": ssl.SimSiam, "dino": ssl.DINO,
+               "mae": ssl.MAE, "ijepa": ssl.IJEPA, "lens_jepa": ssl.LensJEPA}
+    if method not in classes:
+        raise ValueError(f"method={method!r}: expected one of {list(classes)}")
+    return classes[method]
+
+
+def build_image_encoder(name, input_shape=(64, 64, 1), **options):
+    """An encoder images -> (B, D) by name: ``lensml.models.build_encoder`` names (e.g.
+    "resnet50", "vit"), or "ssl_vit" (the small ViT of :func:`lensml.ssl.build_vit_encoder`)."""
+    if name == "ssl_vit":
+        from lensml.ssl.tokens import build_vit_encoder
+
+        return build_vit_encoder(tuple(input_shape), **options)
+    from lensml.models import build_encoder
+
+    return build_encoder(name, tuple(input_shape), **options)
+
+
+def build_trainer(method, input_shape=(64, 64, 1), num_classes=None, encoder="resnet50",
+                  encoder_options=None, **options):
+    """A compiled-ready SSL trainer.
+
+    method: "simclr", "byol", "simsiam", "dino" (on an image encoder named `encoder`, built
+    with `encoder_options`), or "mae", "ijepa", "lens_jepa" (ViT tokens; `encoder` ignored).
+    options: the trainer's keyword arguments. num_classes is accepted and ignored (SSL).
+    """
+    cls = _trainer_class(method)
+    if method in IMAGE_ENCODER_METHODS:
+        enc = build_image_encoder(encoder, input_shape, **(encoder_options or {}))
+        return cls(enc, image_shape=tuple(input_shape), **options)
+    return cls(image_shape=tuple(input_shape), **options)
+
+
+def pretrained_encoder(trainer, pool="mean"):
+    """The encoder to keep after pretraining: images -> (B, D) (pool=None: tokens, for
+    the token trainers)."""
+    if hasattr(trainer, "image_encoder"):
+        return trainer.image_encoder(pool=pool)
+    return trainer.encoder
+
+
+def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, *,
+                     encoder_path=None, task="classification", mode="finetune", hidden=(),
+                     dropout=0.0, encoder_options=None, sr_filters=64, lr_shape=(16, 16, 1)):
+    """A downstream model on a pretrained (or, for baselines, fresh) encoder.
+
+    name: "pretrained" (load `encoder_path`, a .keras file, with safe_mode) or an encoder
+    name for :func:`build_image_encoder` (from scratch, same head: the fair baseline).
+    task: "classification" (num_classes probabilities), "regression" (one output, e.g.
+    log10 axion mass) or "super_resolution" (`lr_shape` -> the encoder's image size; needs
+    a token encoder, e.g. an MAE's ``image_encoder(pool=None)``).
+    mode: "finetune" or "linear_probe".
+    """
+    from lensml.ssl.finetune import build_classifier, build_regressor, build_sr_from_tokens
+
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: expected one of {TASKS}")
+    if name == "pretrained":
+        if not encoder_path:
+            raise ValueError("encoder_path: required when name='pretrained'")
+        encoder = keras.saving.load_model(encoder_path, safe_mode=True, compile=False)
+    else:
+        encoder = build_image_encoder(name, input_shape if task != "super_resolution"
+                                      else (64, 64, 1), **(encoder_options or {}))
+    if task == "classification":
+        return build_classifier(encoder, num_classes, mode=mode, hidden=tuple(hidden),
+                                dropout=dropout, input_shape=input_shape)
+    if task == "regression":
+        return build_regressor(encoder, mode=mode, hidden=tuple(hidden) or (64,), dropout=dropout,
+                               input_shape=input_shape)
+    if mode != "finetune":
+        raise ValueError(f"mode={mode!r}: super_resolution trains the encoder (mode='finetune')")
+    return build_sr_from_tokens(encoder, lr_shape=tuple(input_shape) if input_shape else tuple(lr_shape),
+                                filters=sr_filters)

@@ -1,0 +1,107 @@
+"""lensml.data.pipeline: TFDS -> model.fit on both backends."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lensml.data import normalize, pipeline
+from lensml.data.augment import d4_transform
+from lensml.data.normalization import normalize_ops
+
+
+def _first(ds):
+    return next(iter(ds.as_numpy_iterator()))
+
+
+def test_batches_minmax_and_labels(tiny_data_dir):
+    ds = pipeline("model_ii_tiny", "train", batch_size=24, data_dir=tiny_data_dir)
+    x, y = _first(ds)
+    assert x.shape == (24, 64, 64, 1) and x.dtype == np.float32
+    assert np.allclose(x.min(axis=(1, 2, 3)), 0) and np.allclose(x.max(axis=(1, 2, 3)), 1)
+    assert np.bincount(y).tolist() == [8, 8, 8]
+    z, _ = _first(pipeline("deeplense/model_ii_tiny", "test", batch_size=4, normalization="standardize",
+                           data_dir=tiny_data_dir))
+    assert np.allclose(z.mean(axis=(1, 2, 3)), 0, atol=1e-5) and np.allclose(z.std(axis=(1, 2, 3)), 1, atol=1e-3)
+
+
+def test_seeded_shuffle_and_augmentation_repeat(tiny_data_dir):
+    make = lambda seed: pipeline("model_ii_tiny", "train", batch_size=8, augment="d4+noise",  # noqa: E731
+                                 seed=seed, data_dir=tiny_data_dir)
+    a, b, c = _first(make(1)), _first(make(1)), _first(make(2))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_d4_moves_image_and_map_target_together(tiny_data_dir):
+    plain = pipeline("model_ii_tiny", "validation", batch_size=12, shuffle=False, target="convergence",
+                     data_dir=tiny_data_dir)
+    aug = pipeline("model_ii_tiny", "validation", batch_size=12, shuffle=False, target="convergence",
+                   augment="d4", seed=3, data_dir=tiny_data_dir)
+    (x0, k0), (x1, k1) = _first(plain), _first(aug)
+    moved = 0
+    for i in range(12):
+        matches = [e for e in range(8) if np.array_equal(d4_transform(x0[i], e).numpy(), x1[i])]
+        assert matches, i
+        assert any(np.array_equal(d4_transform(k0[i], e).numpy(), k1[i]) for e in matches)
+        moved += 0 not in matches
+    assert moved > 0
+
+
+def test_regression_target_keeps_axion_only(tiny_data_dir):
+    ys = np.concatenate([y for _, y in pipeline("model_ii_tiny", "train", batch_size=5, target="log10_axion_mass",
+                                                data_dir=tiny_data_dir).as_numpy_iterator()])
+    assert ys.shape == (8,) and np.isfinite(ys).all() and ((ys >= -24) & (ys <= -22)).all()
+
+
+def test_stratified_fraction(tiny_data_dir):
+    ys = np.concatenate([y for _, y in pipeline("model_ii_tiny", "train", batch_size=64, fraction=0.25,
+                                                data_dir=tiny_data_dir).as_numpy_iterator()])
+    assert np.bincount(ys).tolist() == [2, 2, 2]
+
+
+def test_super_resolution_pairs(tiny_data_dir):
+    lr, hr = _first(pipeline("model_ii_sr16_tiny", "train", batch_size=4, target="hr", augment="d4",
+                             data_dir=tiny_data_dir))
+    assert lr.shape == (4, 16, 16, 1) and hr.shape == (4, 64, 64, 1)
+
+
+def test_fit_on_this_backend(tiny_data_dir):
+    model = keras.Sequential([keras.Input((64, 64, 1)), keras.layers.Conv2D(2, 3, strides=4),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    history = model.fit(pipeline("model_ii_tiny", "train", batch_size=12, augment="d4", data_dir=tiny_data_dir),
+                        validation_data=pipeline("model_ii_tiny", "validation", batch_size=12, shuffle=False,
+                                                 data_dir=tiny_data_dir), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_normalisations_agree_between_tf_and_keras_ops(rng):
+    images = rng.normal(size=(3, 8, 8, 1)).astype(np.float32)
+    images[2] = 1.0  # constant image -> 0
+    for name in ("minmax", "standardize"):
+        a = normalize(images, name).numpy()
+        b = keras.ops.convert_to_numpy(normalize_ops(keras.ops.convert_to_tensor(images), name))
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        assert (a[2] == 0).all()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(name="model_iv_tiny"), "unknown deeplense config 'model_iv_tiny'"),
+    (dict(name="mnist/x"), "unknown dataset 'mnist'"),
+    (dict(target="mass"), "target must be one of"),
+    (dict(normalization="zscore"), "normalization must be one of"),
+    (dict(batch_size=0), "batch_size must be a positive int, got 0"),
+    (dict(augment="rotate"), "augment must be None or a combination"),
+    (dict(augment="d4", target="source_center"), "moves the source"),
+    (dict(target="hr"), "needs a super-resolution config"),
+    (dict(split="holdout"), "unknown split 'holdout'"),
+])
+def test_bad_input(tiny_data_dir, kwargs, match):
+    args = dict(name="model_ii_tiny", split="train", data_dir=tiny_data_dir) | kwargs
+    with pytest.raises(ValueError, match=match):
+        pipeline(args.pop("name"), args.pop("split"), **args)
+
+
+def test_tf_data_is_the_only_tensorflow_here():
+    assert isinstance(pipeline.__module__, str) and tf.data.Dataset  # the pipeline is tf.data on every backend

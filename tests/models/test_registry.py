@@ -1,0 +1,89 @@
+"""Registry behaviour, heads, encoders, bad input, compile defaults."""
+
+import numpy as np
+import pytest
+import keras
+
+import lensml.models as M
+from tests.models._configs import TINY
+
+
+def test_unknown_name_lists_known_ones():
+    with pytest.raises(ValueError, match="unknown model name 'resnet19'.*resnet18.*vit"):
+        M.build("resnet19")
+    with pytest.raises(ValueError, match="known models"):
+        M.build_encoder("nope", (64, 64, 1))
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 3), (64, 64, 2)])
+def test_wrong_channel_count(shape):
+    with pytest.raises(ValueError, match="expected 1 channel"):
+        M.build("resnet18", input_shape=shape, **TINY["resnet18"])
+
+
+def test_wrong_channels_at_call_time(rng):
+    model = M.build("vit", input_shape=(16, 16, 1), patch_size=4, **TINY["vit"])
+    with pytest.raises(ValueError):
+        model(rng.random((1, 16, 16, 3)).astype("float32"))
+
+
+def test_bad_shapes_and_options():
+    with pytest.raises(ValueError, match="rank 3"):
+        M.build("resnet18", input_shape=(64, 64))
+    with pytest.raises(ValueError, match="not divisible by patch_size=10"):
+        M.build("vit", input_shape=(64, 64, 1), patch_size=10, **TINY["vit"])
+    with pytest.raises(ValueError, match="not divisible by patch_size=7"):
+        M.build("lensformer", input_shape=(64, 64, 1), patch_size=7, **TINY["lensformer"])
+    with pytest.raises(ValueError, match="even image size"):
+        M.build("d4lenspinn", input_shape=(63, 63, 1), **TINY["d4lenspinn"])
+    with pytest.raises(ValueError, match="task"):
+        M.build("resnet18", task="segmentation")
+    with pytest.raises(ValueError, match="num_classes"):
+        M.build("resnet18", num_classes=1)
+    with pytest.raises(TypeError):
+        M.build("resnet18", **TINY["resnet18"], not_an_option=3)
+
+
+def test_auto_patch_size():
+    from lensml.models.vit import resolve_patch_size
+
+    assert resolve_patch_size(64, None, 8) == 8
+    assert resolve_patch_size(150, None, 8) == 15
+    assert resolve_patch_size(64, None, 2) == 32
+    assert resolve_patch_size(150, None, 2) == 75
+
+
+def test_logits_regression_and_encoder(rng):
+    x = rng.random((2, 32, 32, 1)).astype("float32")
+    logits = M.build("resnet18", (32, 32, 1), 3, classifier_activation=None, **TINY["resnet18"])
+    assert logits.get_layer("predictions").activation is keras.activations.linear
+    reg = M.build("resnet18", (32, 32, 1), task="regression", head_hidden=(8,), **TINY["resnet18"])
+    assert reg.output_shape == (None, 1)
+    assert reg.get_layer("regression").activation is keras.activations.linear
+    enc = M.build_encoder("resnet18", (32, 32, 1), **TINY["resnet18"])
+    assert enc.output_shape == (None, 32)
+    assert np.asarray(enc(x)).shape == (2, 32)
+
+
+def test_super_resolution(rng, tmp_path):
+    model = M.build_super_resolution((16, 16, 1), scale=4, filters=4, num_blocks=1)
+    assert model.output_shape == (None, 64, 64, 1)
+    model.compile("adam", "mse", jit_compile=M.default_jit_compile())
+    lo = rng.random((4, 16, 16, 1)).astype("float32")
+    hi = rng.random((4, 64, 64, 1)).astype("float32")
+    model.fit(lo, hi, batch_size=2, epochs=1, verbose=0)
+    path = tmp_path / "sr.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(lo, verbose=0), model.predict(lo, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="power of two"):
+        M.build_super_resolution(scale=3)
+
+
+def test_default_jit_compile():
+    from lensml.models.compile import accelerator_available
+
+    backend = keras.backend.backend()
+    expected = True if backend == "jax" else accelerator_available()
+    assert M.default_jit_compile() is expected

@@ -1,0 +1,130 @@
+"""Fine-tuning heads on pretrained encoders, the factory, and the pretrain/finetune commands."""
+
+import argparse
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from lensml import ssl
+from lensml.ssl import factory, finetune
+from tests.ssl._helpers import tiny_cnn
+
+
+def test_linear_probe_trains_only_the_head(images):
+    encoder = tiny_cnn(name="probe_cnn")
+    before = [ops.convert_to_numpy(w) for w in encoder.weights]
+    model = finetune.build_classifier(encoder, num_classes=3, mode="linear_probe")
+    assert len(model.trainable_weights) == 2  # one Dense: kernel + bias
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
+    model.fit(images, np.arange(8) % 3, epochs=2, verbose=0)
+    for b, w in zip(before, encoder.weights):
+        np.testing.assert_array_equal(b, ops.convert_to_numpy(w))
+    probs = ops.convert_to_numpy(model(images))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_full_finetune_regression_and_resize():
+    encoder = tiny_cnn(name="ft_cnn")
+    model = finetune.build_regressor(encoder, mode="finetune", input_shape=(16, 16, 1))
+    assert model.output_shape == (None, 1)
+    assert len(model.trainable_weights) > 4  # encoder included
+    out = model(np.zeros((2, 16, 16, 1), "float32"))
+    assert out.shape == (2, 1)
+    with pytest.raises(ValueError, match="mode"):
+        finetune.build_classifier(tiny_cnn(), mode="frozen")
+
+
+def test_super_resolution_from_mae_tokens(tmp_path):
+    mae = ssl.MAE(image_shape=(32, 32, 1), patch_size=8, embed_dim=16, depth=1, num_heads=2,
+                  decoder_dim=8, seed=0)
+    tokens = mae.image_encoder(pool=None)
+    path = tmp_path / "tokens.keras"
+    tokens.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    sr = finetune.build_sr_from_tokens(loaded, lr_shape=(8, 8, 1), filters=8)
+    lr = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    out = ops.convert_to_numpy(sr(lr))
+    assert out.shape == (2, 32, 32, 1) and np.all(np.isfinite(out))
+    with pytest.raises(ValueError, match="tokens"):
+        finetune.build_sr_from_tokens(tiny_cnn())
+
+
+def test_factory_wires_registry_and_small_vit():
+    trainer = factory.build_trainer("simsiam", (32, 32, 1), encoder="ssl_vit",
+                                    encoder_options={"patch_size": 8, "dim": 16, "depth": 1,
+                                                     "num_heads": 2},
+                                    projection_dim=8, predictor_dim=4)
+    assert isinstance(trainer, ssl.SimSiam) and trainer.encoder.output_shape == (None, 16)
+    with pytest.raises(ValueError, match="method"):
+        factory.build_trainer("moco")
+    with pytest.raises(ValueError, match="task"):
+        factory.build_downstream("ssl_vit", (32, 32, 1), task="detection")
+    with pytest.raises(ValueError, match="encoder_path"):
+        factory.build_downstream("pretrained", (32, 32, 1))
+
+
+def _args(config, out, **extra):
+    ns = argparse.Namespace(config=str(config), overrides=[], out=str(out), dry_run=False)
+    ns.__dict__.update(extra)
+    return ns
+
+
+def test_pretrain_then_linear_probe_commands(tmp_path, capsys):
+    from lensml.experiments.commands import finetune as finetune_cmd
+    from lensml.experiments.commands import pretrain as pretrain_cmd
+
+    pre = tmp_path / "pre.toml"
+    pre.write_text('''name = "pre"
+[data]
+dataset = "synthetic:16:32"
+batch_size = 8
+val_split = ""
+test_split = ""
+[model]
+name = "mae"
+options = { patch_size = 8, embed_dim = 16, depth = 1, num_heads = 2, decoder_dim = 8, seed = 0 }
+[training]
+epochs = 1
+learning_rate = 1e-3
+metrics = []
+monitor = "loss"
+jit_compile = "auto"
+verbose = 0
+''')
+    assert pretrain_cmd.main(_args(pre, tmp_path / "pre")) == 0
+    encoder_path = tmp_path / "pre" / "encoder.keras"
+    assert encoder_path.exists() and (tmp_path / "pre" / "token_encoder.keras").exists()
+    fin = tmp_path / "fin.toml"
+    fin.write_text(f'''name = "fin"
+[data]
+dataset = "synthetic:16:32"
+batch_size = 8
+test_split = ""
+label_fraction = 0.5
+[model]
+name = "pretrained"
+options = {{ encoder_path = "{encoder_path}", task = "classification", mode = "linear_probe" }}
+[training]
+epochs = 1
+learning_rate = 1e-3
+verbose = 0
+''')
+    capsys.readouterr()
+    assert finetune_cmd.main(_args(fin, tmp_path / "fin")) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert np.isfinite(result[0]["metrics"]["loss"])
+
+
+def test_commands_reject_bad_configs(tmp_path, capsys):
+    from lensml.experiments.commands import pretrain as pretrain_cmd
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\nname = "moco"\n')
+    assert pretrain_cmd.main(_args(bad, tmp_path / "x")) == 2
+    assert "moco" in capsys.readouterr().err
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[model]\nname = "mae"\nsize = 3\n')
+    assert pretrain_cmd.main(_args(typo, tmp_path / "y")) == 2
