@@ -15,8 +15,9 @@ Scales:
   paper's; the ranking is what to compare.
 - ``tiny``: a few images, one epoch, narrow models: the test suite's smoke run.
 
-Rows that need a piece lensml lacks (an SSL pretraining runner, a config) are listed with
-the reason instead of a number. Seeds run in the outer loop, so a time budget that runs
+Rows that need a piece lensml lacks (a config) or that this harness does not run yet (SSL
+pretraining chained with ``lensml finetune``) are listed with the reason and the commands
+that run them, instead of a number. Seeds run in the outer loop, so a time budget that runs
 out still leaves every row with its first seeds.
 """
 
@@ -40,7 +41,9 @@ class Row:
     ``config``: the experiment config under ``train/`` (None: lensml has none).
     ``paper_model`` / ``paper_dataset`` / ``source``: which ``Published`` entries hold the
     paper's numbers (``source`` is a substring of ``Published.source``).
-    ``needs``: "pretrain" for rows that need a self-supervised pretraining stage.
+    ``needs``: "pretrain" for rows that need a self-supervised pretraining stage
+    (``pretrain``: its config; ``config`` is then the fine-tuning config), "finetune" for rows
+    trained by ``lensml finetune`` (the SSL papers' from-scratch baselines).
     """
 
     label: str
@@ -50,6 +53,7 @@ class Row:
     source: str
     needs: str | None = None
     note: str = ""
+    pretrain: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +85,10 @@ TABLES: dict[str, Table] = {
         tuple(Row(label, f"train/{cfg}_model_ii_3k_lensjepa.toml", cfg, "model_ii_3k", _JEPA) for label, cfg in (
             ("ResNet18", "resnet18"), ("CaiT", "cait"), ("ViTSD", "vitsd"), ("ViT", "vit"), ("Lensformer", "lensformer"),
         )) + (
-            Row("I-JEPA", None, "ijepa", "model_ii_3k", _JEPA, "pretrain", "pretrained on Model A (~ model_i)"),
-            Row("Lens-JEPA", None, "lens_jepa", "model_ii_3k", _JEPA, "pretrain", "pretrained on Model A (~ model_i)"),
+            Row("I-JEPA", "train/ssl/finetune_ijepa_model_ii_3k.toml", "ijepa", "model_ii_3k", _JEPA, "pretrain",
+                "pretrained on Model A (~ model_i)", "train/ssl/pretrain_ijepa_model_i.toml"),
+            Row("Lens-JEPA", "train/ssl/finetune_lens_jepa_model_ii_3k.toml", "lens_jepa", "model_ii_3k", _JEPA,
+                "pretrain", "pretrained on Model A (~ model_i)", "train/ssl/pretrain_lens_jepa_model_i.toml"),
         ),
     ),
     "d4lenspinn": Table(
@@ -100,18 +106,22 @@ TABLES: dict[str, Table] = {
     "ssl": Table(
         "ssl", "Self-supervised DeepLense (Deshmukh): per-class AUC axion/cdm/no_sub on Models I/II/III",
         ("auc_per_class/axion", "auc_per_class/cdm", "auc_per_class/no_sub"),
-        tuple(Row(f"{label} ({fam})", None, model, fam, _DESH, needs, note)
-              for label, model, needs, note in (
-                  ("SimCLR (rotation)", "simclr", "pretrain", ""), ("BYOL", "byol", "pretrain", ""),
-                  ("ResNet50 (supervised)", "resnet50", None, ""))
+        tuple(Row(f"{label} ({fam})", None if fam == "model_i" else f"train/ssl/{prefix}_{stem}_{fam}.toml", model, fam,
+                  _DESH, needs, "", None if needs != "pretrain" or fam == "model_i" else f"train/ssl/pretrain_{stem}_{fam}.toml")
+              for label, model, needs, prefix, stem in (
+                  ("SimCLR (rotation)", "simclr", "pretrain", "finetune", "simclr_rotation_resnet50"),
+                  ("BYOL", "byol", "pretrain", "finetune", "byol_resnet50"),
+                  ("ResNet50 (supervised)", "resnet50", "finetune", "scratch", "resnet50"))
               for fam in ("model_i", "model_ii", "model_iii")),
     ),
     "mae": Table(
         "mae", "Masked autoencoders for DeepLense (arXiv:2512.06642): classification",
         ("macro_auc", "accuracy"),
         (
-            Row("MAE ViT (mask 0.90)", None, "mae_vit", "mae_benchmark", _MAE, "pretrain"),
-            Row("ViT (scratch)", None, "vit", "mae_benchmark", _MAE),
+            Row("MAE ViT (mask 0.90)", "train/ssl/finetune_mae_vit_mask90_model_ii.toml", "mae_vit", "mae_benchmark",
+                _MAE, "pretrain", "lensml: Model II", "train/ssl/pretrain_mae_vit_mask90_model_ii.toml"),
+            Row("ViT (scratch)", "train/ssl/scratch_vit_model_ii.toml", "vit", "mae_benchmark", _MAE, "finetune",
+                "lensml: Model II"),
         ),
     ),
 }
@@ -169,16 +179,16 @@ def paper_values(table: Table, row: Row) -> dict[str, float]:
 
 def unavailable_reason(row: Row, root: Path) -> str | None:
     """Why ``row`` cannot run in this checkout (None: it can)."""
-    if row.needs == "pretrain":
-        import lensml.experiments as experiments
-
-        if not hasattr(experiments, "pretrain"):
-            return ("not available: needs self-supervised pretraining + fine-tuning; lensml.ssl has the trainers "
-                    "but lensml.experiments has no pretrain/fine-tune runner and train/ no config for it yet")
     if row.config is None:
         return "not available: lensml has no config for this row in train/"
-    if not (root / row.config).is_file():
-        return f"not available: {row.config} does not exist"
+    for path in (row.pretrain, row.config):
+        if path and not (root / path).is_file():
+            return f"not available: {path} does not exist"
+    if row.needs == "pretrain":
+        return (f"not run: reproduce does not chain SSL pretraining and fine-tuning yet; run `lensml pretrain "
+                f"--config {row.pretrain}` then `lensml finetune --config {row.config}`")
+    if row.needs == "finetune":
+        return f"not run: reproduce does not run lensml finetune configs yet; run `lensml finetune --config {row.config}`"
     return None
 
 
