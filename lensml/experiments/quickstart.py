@@ -131,12 +131,19 @@ def experiment_config(model: str, dataset: str, *, epochs: int, batch_size: int,
     return config_from_dict(raw)
 
 
+def eager_is_faster(tiny: bool) -> bool:
+    """Whether to run ``fit`` eagerly: for a handful of tiny batches on TensorFlow, tracing the
+    train step of a model with hundreds of layers costs far more than running it. Not on JAX,
+    whose eager mode compiles every primitive separately (slower than one jit)."""
+    import keras
+
+    return bool(tiny) and keras.backend.backend() == "tensorflow"
+
+
 def eager_callback():
     """A callback that makes ``fit`` run eagerly (no tf.function tracing / jax.jit).
 
-    For a handful of tiny batches, tracing and compiling the train step of a model with
-    hundreds of layers costs far more than running it: ``--tiny`` trains this way. Keras
-    calls ``set_model`` before it builds the train function, so the flag is seen in time.
+    Keras calls ``set_model`` before it builds the train function, so the flag is seen in time.
     """
     import keras
 
@@ -319,6 +326,7 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     pixel_scale = get_family(family).instrument.pixel_scale
+    eager = eager_is_faster(tiny)
 
     log(f"step 1/4: dataset ({family}, {per_class} per class; backend {keras.backend.backend()})")
     name = register_dataset(family, per_class)
@@ -332,14 +340,14 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
         config = experiment_config(model_name, name, epochs=epochs, batch_size=batch_size, seed=seed,
                                    out_dir=out / "runs" / model_name, data_dir=data_dir,
                                    learning_rate=learning_rate, options=options, pixel_scale=pixel_scale)
-        result = run(config, evaluate_test=False, callbacks=[eager_callback()] if tiny else [])["runs"][0]
+        result = run(config, evaluate_test=False, callbacks=[eager_callback()] if eager else [])["runs"][0]
         results[model_name] = result
         log(f"step 3/4: evaluating {model_name} on the test split ...")
         from lensml.data import pipeline
 
         test_ds = pipeline(name, "test", batch_size=batch_size, normalization="minmax", shuffle=False,
                            data_dir=data_dir)
-        report = evaluate_model(_best_model(result, eager=tiny), test_ds, "classification", out / model_name,
+        report = evaluate_model(_best_model(result, eager=eager), test_ds, "classification", out / model_name,
                                 list(CLASS_NAMES), model_name=model_name, dataset_name=name, split="test",
                                 history=result["paths"]["history_csv"])
         eval_dirs.append(out / model_name)
@@ -363,7 +371,7 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     pinn = next((m for m in models if m.startswith("lenspinn")), None)
     theta_pred = src_pred = None
     if pinn is not None:
-        theta_pred = predicted_einstein_radius(_best_model(results[pinn], eager=tiny), images)
+        theta_pred = predicted_einstein_radius(_best_model(results[pinn], eager=eager), images)
         src_pred = reconstruct_sources(images, theta_pred, pixel_scale)
         caption = (f"Each row: a test image, the source reconstructed by inverse lensing "
                    f"(lensml.physics.InverseLens, SIS deflection) with the Einstein radius {pinn} predicts, "

@@ -15,8 +15,9 @@ Scales:
   paper's; the ranking is what to compare.
 - ``tiny``: a few images, one epoch, narrow models: the test suite's smoke run.
 
-Rows that need a piece lensml lacks (an SSL pretraining runner, a config) are listed with
-the reason instead of a number. Seeds run in the outer loop, so a time budget that runs
+Rows that need a piece lensml lacks (a config) or that this harness does not run yet (SSL
+pretraining chained with ``lensml finetune``) are listed with the reason and the commands
+that run them, instead of a number. Seeds run in the outer loop, so a time budget that runs
 out still leaves every row with its first seeds.
 """
 
@@ -40,7 +41,9 @@ class Row:
     ``config``: the experiment config under ``train/`` (None: lensml has none).
     ``paper_model`` / ``paper_dataset`` / ``source``: which ``Published`` entries hold the
     paper's numbers (``source`` is a substring of ``Published.source``).
-    ``needs``: "pretrain" for rows that need a self-supervised pretraining stage.
+    ``needs``: "pretrain" for rows that need a self-supervised pretraining stage
+    (``pretrain``: its config; ``config`` is then the fine-tuning config), "finetune" for rows
+    trained by ``lensml finetune`` (the SSL papers' from-scratch baselines).
     """
 
     label: str
@@ -50,6 +53,7 @@ class Row:
     source: str
     needs: str | None = None
     note: str = ""
+    pretrain: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +85,10 @@ TABLES: dict[str, Table] = {
         tuple(Row(label, f"train/{cfg}_model_ii_3k_lensjepa.toml", cfg, "model_ii_3k", _JEPA) for label, cfg in (
             ("ResNet18", "resnet18"), ("CaiT", "cait"), ("ViTSD", "vitsd"), ("ViT", "vit"), ("Lensformer", "lensformer"),
         )) + (
-            Row("I-JEPA", None, "ijepa", "model_ii_3k", _JEPA, "pretrain", "pretrained on Model A (~ model_i)"),
-            Row("Lens-JEPA", None, "lens_jepa", "model_ii_3k", _JEPA, "pretrain", "pretrained on Model A (~ model_i)"),
+            Row("I-JEPA", "train/ssl/finetune_ijepa_model_ii_3k.toml", "ijepa", "model_ii_3k", _JEPA, "pretrain",
+                "pretrained on Model A (~ model_i)", "train/ssl/pretrain_ijepa_model_i.toml"),
+            Row("Lens-JEPA", "train/ssl/finetune_lens_jepa_model_ii_3k.toml", "lens_jepa", "model_ii_3k", _JEPA,
+                "pretrain", "pretrained on Model A (~ model_i)", "train/ssl/pretrain_lens_jepa_model_i.toml"),
         ),
     ),
     "d4lenspinn": Table(
@@ -100,18 +106,22 @@ TABLES: dict[str, Table] = {
     "ssl": Table(
         "ssl", "Self-supervised DeepLense (Deshmukh): per-class AUC axion/cdm/no_sub on Models I/II/III",
         ("auc_per_class/axion", "auc_per_class/cdm", "auc_per_class/no_sub"),
-        tuple(Row(f"{label} ({fam})", None, model, fam, _DESH, needs, note)
-              for label, model, needs, note in (
-                  ("SimCLR (rotation)", "simclr", "pretrain", ""), ("BYOL", "byol", "pretrain", ""),
-                  ("ResNet50 (supervised)", "resnet50", None, ""))
+        tuple(Row(f"{label} ({fam})", None if fam == "model_i" else f"train/ssl/{prefix}_{stem}_{fam}.toml", model, fam,
+                  _DESH, needs, "", None if needs != "pretrain" or fam == "model_i" else f"train/ssl/pretrain_{stem}_{fam}.toml")
+              for label, model, needs, prefix, stem in (
+                  ("SimCLR (rotation)", "simclr", "pretrain", "finetune", "simclr_rotation_resnet50"),
+                  ("BYOL", "byol", "pretrain", "finetune", "byol_resnet50"),
+                  ("ResNet50 (supervised)", "resnet50", "finetune", "scratch", "resnet50"))
               for fam in ("model_i", "model_ii", "model_iii")),
     ),
     "mae": Table(
         "mae", "Masked autoencoders for DeepLense (arXiv:2512.06642): classification",
         ("macro_auc", "accuracy"),
         (
-            Row("MAE ViT (mask 0.90)", None, "mae_vit", "mae_benchmark", _MAE, "pretrain"),
-            Row("ViT (scratch)", None, "vit", "mae_benchmark", _MAE),
+            Row("MAE ViT (mask 0.90)", "train/ssl/finetune_mae_vit_mask90_model_ii.toml", "mae_vit", "mae_benchmark",
+                _MAE, "pretrain", "lensml: Model II", "train/ssl/pretrain_mae_vit_mask90_model_ii.toml"),
+            Row("ViT (scratch)", "train/ssl/scratch_vit_model_ii.toml", "vit", "mae_benchmark", _MAE, "finetune",
+                "lensml: Model II"),
         ),
     ),
 }
@@ -169,16 +179,16 @@ def paper_values(table: Table, row: Row) -> dict[str, float]:
 
 def unavailable_reason(row: Row, root: Path) -> str | None:
     """Why ``row`` cannot run in this checkout (None: it can)."""
-    if row.needs == "pretrain":
-        import lensml.experiments as experiments
-
-        if not hasattr(experiments, "pretrain"):
-            return ("not available: needs self-supervised pretraining + fine-tuning; lensml.ssl has the trainers "
-                    "but lensml.experiments has no pretrain/fine-tune runner and train/ no config for it yet")
     if row.config is None:
         return "not available: lensml has no config for this row in train/"
-    if not (root / row.config).is_file():
-        return f"not available: {row.config} does not exist"
+    for path in (row.pretrain, row.config):
+        if path and not (root / path).is_file():
+            return f"not available: {path} does not exist"
+    if row.needs == "pretrain":
+        return (f"not run: reproduce does not chain SSL pretraining and fine-tuning yet; run `lensml pretrain "
+                f"--config {row.pretrain}` then `lensml finetune --config {row.config}`")
+    if row.needs == "finetune":
+        return f"not run: reproduce does not run lensml finetune configs yet; run `lensml finetune --config {row.config}`"
     return None
 
 
@@ -292,7 +302,8 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
     Args:
       table: a key of ``TABLES`` ("lenspinn", "lens_jepa", "d4lenspinn", "ssl", "mae").
       scale: "small", "paper" or "tiny" (see the module docstring).
-      rows: row labels or config stems to run (others are listed as "skipped"); None = all.
+      rows: row labels, model names or config stems to run, in the order to run them (others are
+        listed as "skipped"); None = all, in the table's order.
       root: the repository root holding ``train/``.
       max_minutes: start no new run after this many minutes (rows left get "not run").
 
@@ -300,7 +311,7 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
       {"markdown": path, "json": path, "results": {row label: {...}}}.
     """
     from lensml.experiments import run_seed
-    from lensml.experiments.quickstart import eager_callback
+    from lensml.experiments.quickstart import eager_callback, eager_is_faster
 
     log = log or (lambda msg: print(f"[reproduce] {msg}", flush=True))
     if table not in TABLES:
@@ -314,7 +325,12 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
     wanted = None if rows is None else set(rows)
     results: dict[str, dict] = {}
     plan = []
-    for row in spec.rows:
+    order = list(spec.rows)
+    if rows is not None:  # --rows also gives the order to run in (the table keeps the paper's order)
+        pos = {name: i for i, name in enumerate(rows)}
+        order.sort(key=lambda r: min(pos.get(r.label, 1e9), pos.get(r.paper_model, 1e9),
+                                     pos.get(Path(r.config).stem if r.config else "", 1e9)))
+    for row in order:
         stem = Path(row.config).stem if row.config else None
         if wanted is not None and row.label not in wanted and stem not in wanted and row.paper_model not in wanted:
             results[row.label] = {"status": "skipped (not in --rows)"}
@@ -346,7 +362,7 @@ def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, r
             log(f"{row.label} seed {seed}: training {config.model.name} on {config.data.dataset} "
                 f"({config.training.epochs} epochs) ...")
             try:
-                res = run_seed(config, seed, callbacks=[eager_callback()] if sc.tiny_models else [])
+                res = run_seed(config, seed, callbacks=[eager_callback()] if eager_is_faster(sc.tiny_models) else [])
             except Exception as e:  # one failing row must not lose the table
                 r["status"] = f"failed: {type(e).__name__}: {e}"[:300]
                 log(f"{row.label} seed {seed} failed: {e}")

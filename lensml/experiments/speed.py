@@ -21,8 +21,10 @@ QUICK_ARGS = {
     "bench_physics.py": ["--batch", "64", "--repeats", "3"],
     "bench_simulation.py": ["--families", "model_ii", "--supersampling", "1", "--seconds", "1"],
     "bench_models.py": ["--models", "resnet18,lenspinn_small", "--steps", "3", "--warmup", "1", "--batch", "32"],
-    "bench_ssl.py": [],
+    "bench_ssl.py": ["speed", "--steps", "3", "--trainers", "simclr", "byol", "mae", "ijepa"],
 }
+#: script -> arguments of the full run, where the script's defaults are not it.
+FULL_ARGS = {"bench_ssl.py": ["speed"]}
 #: The order of the sections (other bench_*.py scripts follow, sorted).
 ORDER = ("bench_physics.py", "bench_simulation.py", "bench_models.py", "bench_ssl.py")
 VERSIONED = ("keras", "tensorflow", "jax", "jaxlib", "tensorflow-datasets", "lenstronomy", "numpy", "optuna")
@@ -78,7 +80,7 @@ def find_scripts(bench_dir) -> list[Path]:
 
 def run_script(script: Path, *, full: bool = False, timeout: float = 3600, root=None) -> dict:
     """Run one benchmark script; returns {"script", "args", "returncode", "seconds", "stdout", "stderr"}."""
-    args = [] if full else QUICK_ARGS.get(script.name, [])
+    args = FULL_ARGS.get(script.name, []) if full else QUICK_ARGS.get(script.name, [])
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     root = Path(root) if root is not None else script.resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
@@ -136,7 +138,7 @@ def speed(out="benchmarks-speed.md", *, bench_dir="benchmarks", only=None, full:
     machine = machine_description()
     runs = []
     for script in scripts:
-        log(f"running {script.name} {' '.join([] if full else QUICK_ARGS.get(script.name, []))} ...")
+        log(f"running {script.name} ...")
         r = run_script(script, full=full, timeout=timeout)
         log(f"{script.name}: exit {r['returncode']} in {r['seconds']:.0f} s")
         runs.append(r)

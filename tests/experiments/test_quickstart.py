@@ -105,7 +105,7 @@ def test_reproduce_rows_without_trainers_say_so(tmp_path):
     result = reproduce("lens_jepa", "small", tmp_path, rows=["I-JEPA", "Lens-JEPA"], root=ROOT, log=lambda m: None)
     table = Path(result["markdown"]).read_text()
     jepa = next(line for line in table.splitlines() if line.startswith("| Lens-JEPA"))
-    assert "0.912" in jepa and "not available" in jepa and "+-" not in jepa
+    assert "0.912" in jepa and "not run" in jepa and "lensml pretrain" in jepa and "+-" not in jepa
     assert set(TABLES) == {"lenspinn", "lens_jepa", "ssl", "mae", "d4lenspinn"}
     with pytest.raises(ValueError, match="table"):
         reproduce("nope", "small", tmp_path)
@@ -114,8 +114,9 @@ def test_reproduce_rows_without_trainers_say_so(tmp_path):
 
     for spec in TABLES.values():
         for row in spec.rows:
-            if row.config:
-                load_config(ROOT / row.config)
+            for path in (row.config, row.pretrain):
+                if path:
+                    load_config(ROOT / path)
 
 
 def test_speed_collects_present_scripts(tmp_path):
