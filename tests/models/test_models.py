@@ -20,7 +20,13 @@ def test_registry_names():
     assert all(M.describe(n) for n in NAMES)
 
 
-@pytest.mark.parametrize("name", NAMES)
+# Models with keras.applications backbones take longest (many layers to trace and compile).
+HEAVY = {"efficientnet_b0", "efficientnetv2_s", "mobilenetv3_small", "mobilenetv3_large",
+         "lenspinn_small", "lenspinn_large", "d4lenspinn"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in NAMES])
 def test_build_fit_save(name, tmp_path, rng):
     model = M.build(name, input_shape=(64, 64, 1), num_classes=3, **TINY[name])
     assert model.output_shape == (None, 3)
