@@ -22,7 +22,7 @@ def resolve_patch_size(image_size: int, patch_size, tokens_per_side: int) -> int
             raise ValueError(f"patch_size={patch_size!r}: expected a positive integer or None")
         return patch_size
     divisors = [d for d in range(1, image_size + 1) if image_size % d == 0]
-    return min(divisors, key=lambda d: (abs(image_size // d - tokens_per_side), -d))
+    return min(divisors, key=lambda d: (abs(image_size // d - tokens_per_side), d))
 
 
 def _square(inputs, name):
