@@ -83,7 +83,8 @@ def test_lenspinn_source_is_inverse_lens_with_predicted_radius(rng):
     assert theta_E.shape == (3, 1) and (theta_E > 0).all()
     alpha = SISDeflection(0.1)([np.ones_like(x), theta_E])
     expected = InverseLens(0.1)([x, alpha])
-    np.testing.assert_allclose(source, _np(expected), rtol=1e-5, atol=1e-6)
+    # Compiled vs eager summation order in the splat: float32 rounding only.
+    np.testing.assert_allclose(source, _np(expected), rtol=1e-4, atol=1e-5)
 
 
 def test_lensformer_k_map_range(rng):
@@ -111,9 +112,10 @@ def test_physics_loss_terms():
 
 
 def test_physics_schedule_switches_inside_fit(d4lenspinn, rng):
-    model = M.build("d4lenspinn", input_shape=(16, 16, 1), pixel_scale=0.2, **TINY["d4lenspinn"])
+    # EfficientNetV2 needs at least 32x32 images.
+    model = M.build("d4lenspinn", input_shape=(32, 32, 1), pixel_scale=0.2, **TINY["d4lenspinn"])
     model.compile("adam", "sparse_categorical_crossentropy", jit_compile=M.default_jit_compile())
-    x = rng.random((2, 16, 16, 1)).astype("float32")
+    x = rng.random((2, 32, 32, 1)).astype("float32")
     y = np.array([0, 2])
     phases = []
 
