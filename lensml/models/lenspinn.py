@@ -1,8 +1,9 @@
 """LensPINN (DeepLense, NeurIPS 2024 ML4PS; REFERENCE section 4).
 
 1. Encoder: shifted patch tokens (no LayerNorm) -> locality self-attention block(s) ->
-   flatten -> one Einstein radius per image (arcsec; softplus keeps it positive, the
-   original is an unbounded linear output).
+   flatten -> one Einstein radius per image (arcsec), bounded to ``theta_E_range`` by a
+   sigmoid. The original is an unbounded linear output; unbounded (or softplus) radii were
+   seen to run away to ~100" at learning rate 1e-3, sending every ray off the source grid.
 2. Physics: SIS deflection with that radius (``lensml.physics.SISDeflection``) and the
    inverse lens equation (``lensml.physics.InverseLens``) reconstruct the source.
 3. Decoders: decoder1 (one CNN, shared) on the image and on the source, decoder2 on the
@@ -21,7 +22,7 @@ from keras import layers
 
 from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.cnn import efficientnet_b0_backbone, mobilenet_v3_backbone
-from lensml.models.common import OnesLike
+from lensml.models.common import Affine, OnesLike
 from lensml.models.registry import register
 from lensml.models.vit import _square, resolve_patch_size
 
@@ -48,7 +49,7 @@ def _decoder(kind, input_shape, features, name, options):
 def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int = 384,
                       num_heads: int = 16, key_dim: int = 64, mlp_dim: int = 64, depth: int = 1,
                       dropout: float = 0.1, pixel_scale: float = 0.101, theta_E_init: float = 1.0,
-                      decoder_features: int = 1000, decoder_options=None, shift: str = "rectangular",
+                      theta_E_range=None, decoder_features: int = 1000, decoder_options=None, shift: str = "rectangular",
                       epsilon: float = 1e-6):
     """LensPINN features ``(batch, 2 * decoder_features)``.
 
@@ -58,6 +59,8 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
       patch_size: None picks 2 tokens per side (64 -> 32, as the original).
       pixel_scale: arcsec per pixel (0.101 = Model II / Euclid).
       theta_E_init: Einstein radius (arcsec) predicted at initialisation.
+      theta_E_range: (min, max) Einstein radius in arcsec; None = (0.05", half the field
+        of view), the largest radius whose ring still lies inside the image.
       decoder_options: extra options of the decoder CNNs (e.g. ``{"alpha": 0.25}``,
         ``{"width_coefficient": 0.25, "depth_coefficient": 0.25}``).
       epsilon: of the physics preprocessing (log of zero intensity).
@@ -73,9 +76,14 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
         x = TransformerBlock(num_heads, mlp_dim, attention="lsa", dropout=dropout, key_dim=key_dim,
                              activation="elu", name=f"encoder_block{i}")(x)
     x = layers.Flatten(name="encoder_flatten")(x)
-    bias = math.log(math.expm1(theta_E_init))  # softplus^-1
-    theta_E = layers.Dense(1, activation="softplus", name="einstein_radius",
-                           bias_initializer=keras.initializers.Constant(bias))(x)
+    lo, hi = theta_E_range if theta_E_range is not None else (0.05, 0.5 * size * pixel_scale)
+    if not 0 <= lo < theta_E_init < hi:
+        raise ValueError(f"theta_E_init={theta_E_init} must lie inside theta_E_range=({lo}, {hi}) "
+                         "with 0 <= min < max (arcsec)")
+    u = (theta_E_init - lo) / (hi - lo)
+    logit = layers.Dense(1, activation="sigmoid", name="einstein_radius_unit",
+                         bias_initializer=keras.initializers.Constant(math.log(u / (1 - u))))(x)
+    theta_E = Affine(hi - lo, lo, name="einstein_radius")(logit)
     ones = OnesLike(name="unit_k")(inputs)
     alpha = SISDeflection(pixel_scale, name="deflection")([ones, theta_E])
     source = InverseLens(pixel_scale, name="source")([inputs, alpha])

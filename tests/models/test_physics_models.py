@@ -80,11 +80,18 @@ def test_lenspinn_source_is_inverse_lens_with_predicted_radius(rng):
                                        model.get_layer("source").output])
     x = rng.random((3, 32, 32, 1)).astype("float32")
     theta_E, source = (_np(t) for t in probe.predict(x, verbose=0))
-    assert theta_E.shape == (3, 1) and (theta_E > 0).all()
+    # Bounded to (0.05", half the 3.2" field of view): a runaway radius empties the source.
+    assert theta_E.shape == (3, 1) and (theta_E > 0.05).all() and (theta_E < 1.6).all()
     alpha = SISDeflection(0.1)([np.ones_like(x), theta_E])
     expected = InverseLens(0.1)([x, alpha])
     # Compiled vs eager summation order in the splat: float32 rounding only.
     np.testing.assert_allclose(source, _np(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_lenspinn_einstein_radius_range_is_checked():
+    with pytest.raises(ValueError, match="theta_E_range"):
+        M.build("lenspinn_small", input_shape=(32, 32, 1), theta_E_init=2.0,
+                theta_E_range=(0.1, 1.0), **TINY["lenspinn_small"])
 
 
 def test_lensformer_k_map_range(rng):
