@@ -122,29 +122,35 @@ def create_study(
     if len(directions) > 1 and pruner != "none":
         log.info("multi-objective study: pruning disabled (Optuna prunes single-objective studies only)")
         pruner = "none"
-    existing = None
-    try:
-        existing = optuna.load_study(study_name=study_name, storage=storage)
-    except KeyError:
-        pass
-    if existing is not None:
-        have = [d.name.lower() for d in existing.directions]
+    def check_existing(study):
+        have = [d.name.lower() for d in study.directions]
         if have != directions:
             raise ValueError(
                 f"study {study_name!r} already exists with directions {have}, but {directions} were requested"
             )
-        # A worker that joins a running study draws its own random numbers, else two
-        # workers started with one seed would propose the same parameters.
-        if seed is not None and len(existing.trials) > 0:
-            seed = (int(seed) * 1_000_003 + len(existing.trials) * 7919 + os.getpid()) % (2**31)
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        directions=directions,
-        sampler=make_sampler(sampler, seed=seed, startup_trials=startup_trials),
-        pruner=make_pruner(pruner, startup_trials=startup_trials, warmup_steps=warmup_steps, max_resource=max_resource),
-        load_if_exists=True,
-    )
+
+    def build(seed):
+        return dict(
+            sampler=make_sampler(sampler, seed=seed, startup_trials=startup_trials),
+            pruner=make_pruner(pruner, startup_trials=startup_trials, warmup_steps=warmup_steps,
+                               max_resource=max_resource),
+        )
+
+    try:
+        check_existing(optuna.load_study(study_name=study_name, storage=storage))
+    except KeyError:
+        try:
+            # Only one process can create the study (the storage refuses a duplicate name);
+            # it keeps the configured seed, so a single-worker study is reproducible.
+            return optuna.create_study(study_name=study_name, storage=storage, directions=directions,
+                                       load_if_exists=False, **build(seed))
+        except optuna.exceptions.DuplicatedStudyError:
+            check_existing(optuna.load_study(study_name=study_name, storage=storage))
+    # A worker that joins (or resumes) a study draws its own random numbers, else workers
+    # started with one seed would propose the same parameters.
+    if seed is not None:
+        seed = (int(seed) * 1_000_003 + os.getpid()) % (2**31)
+    study = optuna.load_study(study_name=study_name, storage=storage, **build(seed))
     return study
 
 
