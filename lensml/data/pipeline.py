@@ -37,9 +37,10 @@ def builder_name(name: str) -> str:
     dataset, _, config = name.rpartition("/")
     if dataset not in ("", "deeplense"):
         raise ValueError(f"unknown dataset {dataset!r} in name {name!r}; expected 'deeplense/<config>'")
-    if config not in Deeplense.builder_configs:
+    if Deeplense.get_builder_config(config) is None:  # also makes "<family>_n<N>" on demand
         raise ValueError(
-            f"unknown deeplense config {config!r}; known configs: {sorted(Deeplense.builder_configs)}"
+            f"unknown deeplense config {config!r}; known configs: {sorted(Deeplense.builder_configs)} "
+            "and <family>_n<N> (N examples per class)"
         )
     return f"deeplense/{config}"
 

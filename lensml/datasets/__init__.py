@@ -4,6 +4,6 @@
 Importing it imports tensorflow_datasets (not TensorFlow, not lenstronomy).
 """
 
-from lensml.datasets.deeplense import Deeplense, DeeplenseConfig
+from lensml.datasets.deeplense import Deeplense, DeeplenseConfig, sized_config, split_sizes
 
-__all__ = ["Deeplense", "DeeplenseConfig"]
+__all__ = ["Deeplense", "DeeplenseConfig", "sized_config", "split_sizes"]

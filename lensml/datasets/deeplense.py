@@ -10,6 +10,9 @@ Configs (per class; the class of example i of a split is i % 3, so splits are ba
 - ``*_3k``: 3,000 in all, 80:20 train/test (2,400 / 600), with 10 % of the train part
   as validation (train 2,160, validation 240, test 600).
 - ``*_tiny``: 8 train, 4 validation, 4 test (tests and demos; builds in seconds).
+- ``<family>_n<N>`` for any registered family and N >= 5: N examples per class in the
+  ``*_3k`` proportions (``split_sizes``), made on demand when the name is first asked for
+  (``tfds.load("deeplense/model_ii_n300")``; quickstart and the reproduction harness use them).
 - ``model_ii_sr16``, ``model_ii_sr32``, ``model_iii_sr16``, ``model_iii_sr32`` (and
   ``model_ii_sr16_tiny``): super-resolution pairs, 64x64 high resolution with 16x16 or
   32x32 low resolution of the same lens, the ``*_3k`` sizes.
@@ -21,6 +24,7 @@ byte for byte, for any number of worker processes or Beam workers.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -65,6 +69,20 @@ CITATION = """\
 """
 
 SPLITS = ("train", "validation", "test")
+#: Fractions of a sized config's examples per class that go to (train, validation, test):
+#: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
+SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
+_SIZED = re.compile(r"^(?P<family>\w+?)_n(?P<per_class>\d+)$")
+
+
+def split_sizes(per_class: int) -> tuple[int, int, int]:
+    """(train, validation, test) examples per class for ``per_class`` in all (>= 5), in the
+    ``*_3k`` proportions; validation and test get at least one example each."""
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 5:
+        raise ValueError(f"per_class: expected an integer >= 5 (examples per class), got {per_class!r}")
+    test = max(1, round(SPLIT_FRACTIONS[2] * per_class))
+    val = max(1, round(SPLIT_FRACTIONS[1] * per_class))
+    return per_class - val - test, val, test
 
 
 @dataclasses.dataclass
@@ -114,6 +132,26 @@ def _configs() -> list[DeeplenseConfig]:
     return out
 
 
+def sized_config(family: str, per_class: int) -> str:
+    """Register (once per process) the config ``<family>_n<per_class>`` and return its TFDS
+    name, e.g. ``"deeplense/model_ii_n300"``: the family's simulator with
+    ``split_sizes(per_class)`` examples per class. The same seed and sizes give the same
+    examples in any process; ``tfds.load`` of such a name registers it by itself.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family: unknown dataset family {family!r}; expected one of {sorted(FAMILIES)}")
+    train, val, test = split_sizes(per_class)
+    name = f"{family}_n{per_class}"
+    configs = Deeplense.builder_configs  # TFDS memoises this dict: adding to it registers the config
+    if name not in configs:
+        configs[name] = DeeplenseConfig(
+            name=name, version=VERSION, family=family, train_per_class=train,
+            validation_per_class=val, test_per_class=test,
+            description=f"{FAMILIES[family].description} {train}/{val}/{test} per class.",
+        )
+    return f"deeplense/{name}"
+
+
 def make_example(index: int, *, family: str, split: str, seed: int, sr_factor: int):
     """(key, features) of example ``index``; module-level so worker processes can run it."""
     from lensml.simulation.examples import simulate_example, simulate_sr_example
@@ -132,6 +170,14 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {"1.0.0": "First release: Models I-III, 3k, tiny and super-resolution configs."}
     BUILDER_CONFIGS = _configs()
     BUILDER_CONFIG_CLS = DeeplenseConfig
+
+    @classmethod
+    def get_builder_config(cls, name, version=None):
+        """TFDS' lookup, plus ``<family>_n<N>`` configs made (once per process) on demand."""
+        match = _SIZED.match(name)
+        if match and name not in cls.builder_configs and match["family"] in FAMILIES:
+            sized_config(match["family"], int(match["per_class"]))
+        return super().get_builder_config(name, version)
 
     def _info(self) -> tfds.core.DatasetInfo:
         cfg = self.builder_config

@@ -80,15 +80,25 @@ def layer_outputs(model: keras.Model, inputs, layers) -> tuple[object, dict]:
     """Run ``model(inputs, training=False)`` once, recording the outputs of ``layers``.
 
     Returns ``(model_output, {layer_name: output})`` (the first call's output for shared layers).
+    On JAX the pass is one jitted program (un-jitted, JAX compiles every primitive apart).
     """
     targets = [find_layer(model, layer) for layer in layers]
-    with contextlib.ExitStack() as stack:
-        records = [stack.enter_context(intercept(layer)) for layer in targets]
-        output = model(inputs, training=False)
-    missing = [t.name for t, r in zip(targets, records) if not r]
-    if missing:
-        raise ValueError(f"layers {missing} were not called in model {model.name!r}'s forward pass.")
-    return output, {t.name: r[0] for t, r in zip(targets, records)}
+
+    def forward(x):
+        with contextlib.ExitStack() as stack:
+            records = [stack.enter_context(intercept(layer)) for layer in targets]
+            output = model(x, training=False)
+        missing = [t.name for t, r in zip(targets, records) if not r]
+        if missing:
+            raise ValueError(f"layers {missing} were not called in model {model.name!r}'s forward pass.")
+        return output, [r[0] for r in records]
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        forward = jax.jit(forward)
+    output, recorded = forward(inputs)
+    return output, {t.name: r for t, r in zip(targets, recorded)}
 
 
 def call_with_replacement(model: keras.Model, inputs, layer, replacement):

@@ -21,6 +21,7 @@ from lensml.experiments.config import (
     load_config,
     parse_set_option,
 )
+from lensml.experiments.warm_start import warm_start
 
 __all__ = [
     "DataConfig",
@@ -39,6 +40,7 @@ __all__ = [
     "run_seed",
     "save_config",
     "tune",
+    "warm_start",
 ]
 
 

@@ -22,6 +22,8 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 MIXED_PRECISION = ("auto", "off", "bfloat16", "float16")
 JIT_COMPILE = ("auto", True, False)
+# model.trainable: every layer, or only the task head (lensml.experiments.warm_start).
+TRAINABLE = ("all", "head")
 # Names of lensml.experiments.distribute.STRATEGIES (kept here so configs load without Keras).
 DISTRIBUTE = ("none", "data_parallel", "mirrored", "multi_worker", "tpu")
 
@@ -58,13 +60,19 @@ class DataConfig:
 class ModelConfig:
     """Which model ``lensml.models.build(name, input_shape, num_classes, **options)`` makes.
 
-    ``input_shape`` is read from the dataset when left out.
+    ``input_shape`` is read from the dataset when left out. ``init_from``: a ``.keras`` file
+    (``{seed}`` is filled in) whose weights initialise the model, layer by layer by name
+    (``lensml.experiments.warm_start``: transfer from another dataset or instrument);
+    ``trainable``: ``"all"`` (fine-tune) or ``"head"`` (a linear probe: only the task head
+    trains).
     """
 
     name: str = "resnet18"
     num_classes: int = 3
     input_shape: list[int] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    init_from: str | None = None
+    trainable: str = "all"
 
 
 @dataclass
@@ -285,6 +293,10 @@ def _validate(config: ExperimentConfig) -> None:
         v = getattr(d, key)
         if v is not None and v < 1:
             raise ValueError(f"config key 'data.{key}': got {v}, expected >= 1")
+    if config.model.trainable not in TRAINABLE:
+        raise ValueError(f"config key 'model.trainable': got {config.model.trainable!r}, expected one of {TRAINABLE}")
+    if config.model.trainable != "all" and not config.model.init_from:
+        raise ValueError("config key 'model.trainable': 'head' freezes the features, so it needs model.init_from")
     if config.model.input_shape is not None and len(config.model.input_shape) != 3:
         raise ValueError(
             f"config key 'model.input_shape': got {config.model.input_shape}, expected [height, width, channels]"

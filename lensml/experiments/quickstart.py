@@ -1,8 +1,8 @@
 """``lensml quickstart``: build a small dataset, train a baseline and LensPINN, write one report.
 
 What a new user runs first. Everything goes through the library's own entry points:
-the TFDS builder ``deeplense`` (a size config registered here, cached in the TFDS data
-dir), ``lensml.experiments.run`` (training, one seed, the same split for every model) and
+the TFDS builder ``deeplense`` (its ``<family>_n<N>`` size config, cached in the TFDS
+data dir), ``lensml.experiments.run`` (training, one seed, the same split for every model) and
 ``lensml.evaluation.evaluate_model`` (the protocol: metrics, ROC, confusion matrix).
 The report folder::
 
@@ -27,12 +27,10 @@ from typing import Callable
 #: The models trained by default: the baseline and the physics-informed model.
 DEFAULT_MODELS = ("resnet18", "lenspinn_small")
 
-#: Fractions of a size config's examples per class that go to (train, validation, test):
-#: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
-SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
-
-#: --tiny: a few images, one epoch, narrow models (the test suite runs this end to end).
-TINY = {"per_class": 8, "epochs": 1, "batch_size": 8}
+#: --tiny: a few images, one epoch, narrow models (the test suite runs this end to end). One
+#: batch holds the whole 15-image training split: a ragged last batch is a second shape for
+#: XLA to compile (~40 s for LensPINN on JAX on 2 cores).
+TINY = {"per_class": 8, "epochs": 1, "batch_size": 16}
 TINY_MODEL_OPTIONS = {
     "resnet18": {"width": 8, "stage_blocks": [1, 1, 1, 1]},
     "lenspinn_small": {"embed_dim": 32, "num_heads": 2, "key_dim": 8, "mlp_dim": 16,
@@ -50,41 +48,6 @@ def _print(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- dataset
-
-
-def split_sizes(per_class: int) -> tuple[int, int, int]:
-    """(train, validation, test) examples per class for ``per_class`` in all (>= 5), in the
-    ``*_3k`` proportions; validation and test get at least one example each."""
-    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 5:
-        raise ValueError(f"per_class: expected an integer >= 5 (examples per class), got {per_class!r}")
-    test = max(1, round(SPLIT_FRACTIONS[2] * per_class))
-    val = max(1, round(SPLIT_FRACTIONS[1] * per_class))
-    return per_class - val - test, val, test
-
-
-def register_dataset(family: str, per_class: int) -> str:
-    """Register (once per process) the ``deeplense`` config ``<family>_n<per_class>`` and
-    return its TFDS name, e.g. ``"deeplense/model_ii_n300"``.
-
-    The config is the family's simulator with ``split_sizes(per_class)`` examples per class;
-    TFDS caches it under ``<data_dir>/deeplense/<family>_n<per_class>/``. The same seed and
-    sizes give the same examples as any other process that registers the same name.
-    """
-    from lensml.datasets.deeplense import VERSION, Deeplense, DeeplenseConfig
-    from lensml.simulation import FAMILIES
-
-    if family not in FAMILIES:
-        raise ValueError(f"family: unknown dataset family {family!r}; expected one of {sorted(FAMILIES)}")
-    train, val, test = split_sizes(per_class)
-    name = f"{family}_n{per_class}"
-    configs = Deeplense.builder_configs  # TFDS memoises this dict: adding to it registers the config
-    if name not in configs:
-        configs[name] = DeeplenseConfig(
-            name=name, version=VERSION, family=family, train_per_class=train,
-            validation_per_class=val, test_per_class=test,
-            description=f"{FAMILIES[family].description} {train}/{val}/{test} per class (lensml quickstart size).",
-        )
-    return f"deeplense/{name}"
 
 
 def prepare_dataset(name: str, data_dir: str | None = None, log: Log = _print) -> dict:
@@ -304,6 +267,7 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     import keras
     import numpy as np
 
+    from lensml.datasets import sized_config, split_sizes
     from lensml.evaluation import evaluate_model
     from lensml.evaluation.compare import compare_runs
     from lensml.experiments import run
@@ -329,7 +293,7 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     eager = eager_is_faster(tiny)
 
     log(f"step 1/4: dataset ({family}, {per_class} per class; backend {keras.backend.backend()})")
-    name = register_dataset(family, per_class)
+    name = sized_config(family, per_class)
     dataset = prepare_dataset(name, data_dir, log)
     dataset_s = time.time() - start
 

@@ -10,7 +10,7 @@ Scales:
 
 - ``paper``: the configs as they are (published data sizes, epochs, seeds): a GPU machine.
 - ``small``: a laptop CPU in under an hour per table: a ``<family>_n<per_class>`` dataset
-  (``lensml.experiments.quickstart.register_dataset``), fewer epochs and seeds, a larger
+  (``lensml.datasets.sized_config``), fewer epochs and seeds, a larger
   learning rate for the few steps (all stated in the table header). Numbers are not the
   paper's; the ranking is what to compare.
 - ``tiny``: a few images, one epoch, narrow models: the test suite's smoke run.
@@ -143,7 +143,7 @@ class Scale:
         if self.name == "paper":
             return "Scale paper: each config as published (data size, epochs, seeds, optimiser)."
         per_class = self.per_class or table.small_per_class
-        from lensml.experiments.quickstart import split_sizes
+        from lensml.datasets import split_sizes
 
         tr, va, te = split_sizes(per_class)
         parts = [f"{per_class} images per class ({tr}/{va}/{te} train/validation/test) instead of the config's dataset",
@@ -161,7 +161,7 @@ class Scale:
 SCALES = {
     "paper": Scale("paper"),
     "small": Scale("small", epochs=3, seeds=(0, 1), batch_size=32, learning_rate=1e-3),
-    "tiny": Scale("tiny", per_class=8, epochs=1, seeds=(0,), batch_size=8, learning_rate=1e-3, tiny_models=True),
+    "tiny": Scale("tiny", per_class=8, epochs=1, seeds=(0,), batch_size=16, learning_rate=1e-3, tiny_models=True),
 }
 
 
@@ -202,11 +202,11 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     if data_dir:
         over["data.data_dir"] = str(data_dir)
     if scale.name != "paper":
-        from lensml.datasets.deeplense import Deeplense
-        from lensml.experiments.quickstart import TINY_MODEL_OPTIONS, register_dataset
+        from lensml.datasets import Deeplense, sized_config
+        from lensml.experiments.quickstart import TINY_MODEL_OPTIONS
 
         family = Deeplense.builder_configs[config.data.dataset.split("/")[-1]].family
-        over["data.dataset"] = register_dataset(family, scale.per_class or table.small_per_class)
+        over["data.dataset"] = sized_config(family, scale.per_class or table.small_per_class)
         ratio = scale.epochs / config.training.epochs
         over["training.epochs"] = scale.epochs
         over["seeds"] = list(scale.seeds)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import inspect
 import json
 import math
 import os
@@ -49,29 +48,15 @@ def metric_mode(name: str) -> str:
 # --------------------------------------------------------------------------- device choice
 
 
-def _has_accelerator() -> bool:
-    try:
-        from lensml.models.compile import accelerator_available
-    except ImportError:  # models not in this checkout: assume CPU
-        return False
-    return accelerator_available()
-
-
 def resolve_jit_compile(setting: Any = "auto") -> bool:
-    """The ``jit_compile`` value for ``model.compile``.
-
-    ``"auto"``: JAX -> True (JAX without jit is eager and slow); TensorFlow -> XLA only on
-    GPU/TPU, because XLA's CPU convolutions are ~7x slower than TF's oneDNN graph path
-    (DESIGN section 6).
+    """The ``jit_compile`` value for ``model.compile``: ``"auto"`` is
+    ``lensml.models.default_jit_compile()`` (JAX: always; TensorFlow: XLA on GPU/TPU only,
+    because XLA's CPU convolutions are ~7x slower than TF's oneDNN graph path, DESIGN section 6).
     """
     if setting != "auto":
         return bool(setting)
-    try:
-        from lensml.models.compile import default_jit_compile
-    except ImportError:
-        import keras
+    from lensml.models.compile import default_jit_compile
 
-        return keras.backend.backend() == "jax"
     return default_jit_compile()
 
 
@@ -80,18 +65,13 @@ def resolve_mixed_precision(setting: str = "auto") -> str | None:
     if setting == "off":
         return None
     if setting == "auto":
-        return "mixed_bfloat16" if _has_accelerator() else None
+        from lensml.models.compile import accelerator_available
+
+        return "mixed_bfloat16" if accelerator_available() else None
     return {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}[setting]
 
 
 # --------------------------------------------------------------------------- data and model
-
-
-def _label_split(split: str, fraction: float) -> str:
-    if fraction >= 1.0:
-        return split
-    pct = max(1, int(round(fraction * 100)))
-    return f"{split}[:{pct}%]"
 
 
 def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: int, num_classes: int = 3):
@@ -106,27 +86,13 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
             images, labels = images[:keep], labels[:keep]
         return make_array_dataset(images, labels, data.batch_size, shuffle=training and data.shuffle, seed=seed)
 
-    try:
-        from lensml.data import pipeline
-    except ImportError as e:  # the data package is not in this checkout yet
-        raise RuntimeError(f"lensml.data.pipeline is not available ({e}); use dataset = 'synthetic:<n>:<size>'") from e
-    kwargs = dict(
-        batch_size=data.batch_size,
-        normalization=data.normalization,
-        augment=data.augment if training else None,
-        target=data.target,
-        shuffle=training and data.shuffle,
-        seed=seed,
-        data_dir=data.data_dir,
-    )
-    params = inspect.signature(pipeline).parameters
-    if training and data.label_fraction < 1.0:
-        if "fraction" in params:  # a stratified subset
-            kwargs["fraction"] = data.label_fraction
-        else:
-            split = _label_split(split, data.label_fraction)
-    kwargs = {k: v for k, v in kwargs.items() if k in params or any(p.kind == p.VAR_KEYWORD for p in params.values())}
-    return pipeline(data.dataset, split, **kwargs)
+    from lensml.data import pipeline
+
+    fraction = data.label_fraction if training and data.label_fraction < 1.0 else None
+    return pipeline(data.dataset, split, batch_size=data.batch_size, normalization=data.normalization,
+                    augment=data.augment if training else None, target=data.target,
+                    shuffle=training and data.shuffle, seed=seed, data_dir=data.data_dir,
+                    fraction=fraction)
 
 
 def default_model_factory(name: str, **kwargs):
@@ -352,6 +318,14 @@ def run_seed(
         model = model_factory(
             config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
         )
+        if config.model.init_from:
+            from lensml.experiments.warm_start import warm_start
+
+            init = config.model.init_from.format(seed=seed)
+            moved = warm_start(model, init, trainable=config.model.trainable)
+            _say(verbose, f"warm start from {init}: {len(moved['copied'])} layers copied, "
+                          f"{len(moved['kept'])} kept at initialisation ({', '.join(moved['kept']) or 'none'}); "
+                          f"trainable={config.model.trainable}")
         _distribute.prepare_model(model, engine)
         num_params = int(model.count_params())
         model.compile(

@@ -6,21 +6,14 @@ import keras
 
 
 def accelerator_available() -> bool:
-    """True when the current backend sees a GPU or TPU."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return any(d.platform != "cpu" for d in jax.devices())
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return any(d.device_type != "CPU" for d in tf.config.list_physical_devices())
-    if backend == "torch":
-        import torch
-
-        return bool(torch.cuda.is_available())
-    return False
+    """True when the current backend sees a GPU or TPU (``keras.distribution.list_devices``
+    lists accelerators first and CPUs only when there is none). False on a backend without
+    a device list (e.g. NumPy)."""
+    try:
+        devices = keras.distribution.list_devices()
+    except (AttributeError, NotImplementedError):
+        return False
+    return any(not d.lower().startswith("cpu") for d in devices)
 
 
 def default_jit_compile() -> bool:

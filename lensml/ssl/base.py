@@ -107,12 +107,29 @@ def encoder_image_shape(encoder, image_shape):
     return shape
 
 
+def serialize_parts(obj, names) -> dict:
+    """``{name: serialised Keras object}`` for the attributes ``names`` of ``obj`` (the
+    encoder, view pipelines, tokenizers that a trainer's ``get_config`` stores whole)."""
+    return {name: keras.saving.serialize_keras_object(getattr(obj, name)) for name in names}
+
+
+def deserialize_parts(config, names) -> dict:
+    """A copy of ``config`` with the entries ``names`` rebuilt (``from_config``'s half)."""
+    config = dict(config)
+    for name in names:
+        config[name] = keras.saving.deserialize_keras_object(config[name])
+    return config
+
+
 class SSLTrainer(keras.Model):
     """Base of the trainers: holds `encoder`, a step counter and the image shape.
 
     call(images) returns the encoder features (B, D) (inference; the losses are in
     ``compute_loss``). Subclasses implement ``ssl_loss(images)``.
     """
+
+    #: Constructor arguments that are Keras objects, stored whole in ``get_config``.
+    keras_parts = ("encoder",)
 
     def __init__(self, encoder, image_shape=None, **kwargs):
         super().__init__(**kwargs)
@@ -143,16 +160,9 @@ class SSLTrainer(keras.Model):
         return replica_loss(loss)
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "image_shape": list(self.image_shape)}
-
-    @classmethod
-    def _pop_encoder(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return config
+        return {**super().get_config(), "image_shape": list(self.image_shape),
+                **serialize_parts(self, self.keras_parts)}
 
     @classmethod
     def from_config(cls, config):
-        return cls(**cls._pop_encoder(config))
+        return cls(**deserialize_parts(config, cls.keras_parts))

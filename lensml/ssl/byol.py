@@ -25,6 +25,8 @@ class BYOL(SSLTrainer):
     the paper 003 BYOL used flips and rotations).
     """
 
+    keras_parts = ("encoder", "views")
+
     def __init__(self, encoder, projection_dim=128, hidden_dim=512, base_momentum=0.996,
                  total_steps=1000, views=None, image_shape=None, seed=None, **kwargs):
         super().__init__(encoder, image_shape=image_shape, **kwargs)
@@ -64,11 +66,4 @@ class BYOL(SSLTrainer):
     def get_config(self):
         return {**super().get_config(), "projection_dim": self.projection_dim,
                 "hidden_dim": self.hidden_dim, "base_momentum": self.base_momentum,
-                "total_steps": self.total_steps, "seed": self.seed,
-                "views": keras.saving.serialize_keras_object(self.views)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = cls._pop_encoder(config)
-        config["views"] = keras.saving.deserialize_keras_object(config["views"])
-        return cls(**config)
+                "total_steps": self.total_steps, "seed": self.seed}

@@ -22,6 +22,8 @@ class SimCLR(SSLTrainer):
     Train with ``fit(images)``; the targets, if any, are ignored.
     """
 
+    keras_parts = ("encoder", "views")
+
     def __init__(self, encoder, pretext="rotation", temperature=0.5, projection_dim=128,
                  hidden_dim=512, noise_stddev=0.1, views=None, image_shape=None, seed=None,
                  **kwargs):
@@ -47,11 +49,4 @@ class SimCLR(SSLTrainer):
     def get_config(self):
         return {**super().get_config(), "pretext": self.pretext, "temperature": self.temperature,
                 "projection_dim": self.projection_dim, "hidden_dim": self.hidden_dim,
-                "noise_stddev": self.noise_stddev, "seed": self.seed,
-                "views": keras.saving.serialize_keras_object(self.views)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = cls._pop_encoder(config)
-        config["views"] = keras.saving.deserialize_keras_object(config["views"])
-        return cls(**config)
+                "noise_stddev": self.noise_stddev, "seed": self.seed}

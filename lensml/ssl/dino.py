@@ -43,6 +43,8 @@ class DINO(SSLTrainer):
     centre: a variable (out_dim,) updated as c <- cm * c + (1 - cm) * mean(teacher outputs).
     """
 
+    keras_parts = ("encoder", "global_views", "local_views")
+
     def __init__(self, encoder, out_dim=256, hidden_dim=256, bottleneck_dim=64,
                  student_temperature=0.1, teacher_temperature=0.04, center_momentum=0.9,
                  base_momentum=0.996, total_steps=1000, num_local=2, local_zoom=(-0.7, -0.4),
@@ -102,13 +104,4 @@ class DINO(SSLTrainer):
                 "teacher_temperature": self.teacher_temperature,
                 "center_momentum": self.center_momentum, "base_momentum": self.base_momentum,
                 "total_steps": self.total_steps, "num_local": self.num_local,
-                "local_zoom": list(self.local_zoom), "seed": self.seed,
-                "global_views": keras.saving.serialize_keras_object(self.global_views),
-                "local_views": keras.saving.serialize_keras_object(self.local_views)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = cls._pop_encoder(config)
-        for key in ("global_views", "local_views"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+                "local_zoom": list(self.local_zoom), "seed": self.seed}

@@ -5,13 +5,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import clone_network, replica_loss
+from lensml.ssl.base import clone_network, deserialize_parts, ema_update, replica_loss, serialize_parts
 from lensml.ssl.losses import smooth_l1
 from lensml.ssl.masking import jepa_masks
 from lensml.ssl.schedules import linear_momentum
 from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder,
                                sincos_position_embedding)
-from lensml.ssl.base import ema_update
 
 _PKG = "lensml"
 
@@ -160,9 +159,7 @@ class IJEPA(keras.Model):
         raise ValueError(f"which={which!r}: expected 'target' or 'context'")
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+        return {**super().get_config(), **serialize_parts(self, ("encoder", "tokenizer")),
                 "image_shape": list(self.image_shape), "patch_size": self.patch_size,
                 "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
                 "predictor_dim": self.predictor_dim, "predictor_depth": self.predictor_depth,
@@ -174,7 +171,4 @@ class IJEPA(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "tokenizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_parts(config, ("encoder", "tokenizer")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import replica_loss
+from lensml.ssl.base import deserialize_parts, replica_loss, serialize_parts
 from lensml.ssl.losses import masked_patch_mse
 from lensml.ssl.masking import num_kept, random_masking
 from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder, patchify,
@@ -123,9 +123,7 @@ class MAE(keras.Model):
                              name="mae_encoder")
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+        return {**super().get_config(), **serialize_parts(self, ("encoder", "tokenizer")),
                 "image_shape": list(self.image_shape), "patch_size": self.patch_size,
                 "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
                 "decoder_dim": self.decoder_dim, "decoder_depth": self.decoder_depth,
@@ -134,7 +132,4 @@ class MAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "tokenizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_parts(config, ("encoder", "tokenizer")))

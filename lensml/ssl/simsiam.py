@@ -21,6 +21,8 @@ class SimSiam(SSLTrainer):
     (D(p1, sg(z2)) + D(p2, sg(z1))) / 2 with D the negative cosine similarity.
     """
 
+    keras_parts = ("encoder", "views")
+
     def __init__(self, encoder, projection_dim=128, predictor_dim=32, views=None,
                  image_shape=None, seed=None, **kwargs):
         super().__init__(encoder, image_shape=image_shape, **kwargs)
@@ -44,11 +46,4 @@ class SimSiam(SSLTrainer):
 
     def get_config(self):
         return {**super().get_config(), "projection_dim": self.projection_dim,
-                "predictor_dim": self.predictor_dim, "seed": self.seed,
-                "views": keras.saving.serialize_keras_object(self.views)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = cls._pop_encoder(config)
-        config["views"] = keras.saving.deserialize_keras_object(config["views"])
-        return cls(**config)
+                "predictor_dim": self.predictor_dim, "seed": self.seed}

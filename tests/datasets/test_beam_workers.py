@@ -39,6 +39,7 @@ def _records(builder, split):
             for r in tf.data.TFRecordDataset(files)]
 
 
+@pytest.mark.slow
 def test_one_and_two_beam_workers_store_identical_examples(tmp_path):
     one = _build(tmp_path / "one", 1)
     two = _build(tmp_path / "two", 2)

@@ -36,6 +36,24 @@ def test_configs_and_sizes():
     assert configs["model_ii_sr16"].sr_factor == 4 and configs["model_ii_sr32"].sr_factor == 2
 
 
+def test_sized_configs_resolve_on_demand(tmp_path):
+    # A fresh process asking for "<family>_n<N>" (no quickstart ran before) gets the config.
+    name = "model_iii_n57"
+    assert name not in Deeplense.builder_configs
+    builder = tfds.builder(f"deeplense/{name}", data_dir=str(tmp_path))
+    cfg = builder.builder_config
+    assert (cfg.family, cfg.train_per_class, cfg.validation_per_class, cfg.test_per_class) == (
+        "model_iii", 41, 5, 11)
+    assert not builder.is_prepared()
+    from lensml.data.pipeline import builder_name
+
+    assert builder_name("model_i_n13") == "deeplense/model_i_n13"  # the data pipeline's check
+    with pytest.raises(ValueError, match="not found"):
+        tfds.builder("deeplense/model_x_n57", data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="per_class"):
+        tfds.builder("deeplense/model_ii_n3", data_dir=str(tmp_path))
+
+
 def test_tiny_build_load_interrupt_and_rerun(tmp_path, monkeypatch):
     real = deeplense_module.make_example
 
@@ -49,6 +67,9 @@ def test_tiny_build_load_interrupt_and_rerun(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated crash"):
         builder.download_and_prepare()
     assert not builder.is_prepared()
+    from lensml.data.pipeline import builder_name
+
+    assert builder_name("model_i_n13") == "deeplense/model_i_n13"  # the data pipeline's check
     config_dir = tmp_path / "deeplense" / "model_iii_tiny"
     leftovers = [p for p in config_dir.rglob("*") if p.is_file()] if config_dir.exists() else []
     assert leftovers == []  # nothing half-written (TFDS built in a temporary folder, now removed)

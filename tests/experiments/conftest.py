@@ -12,7 +12,7 @@ def tiny_model(name, input_shape, num_classes, width=4, **options):
     inputs = keras.Input(input_shape)
     x = keras.layers.Conv2D(width, 3, strides=2, activation="relu")(inputs)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

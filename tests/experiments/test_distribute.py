@@ -38,6 +38,7 @@ def two_device_runs(tmp_path_factory):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+@pytest.mark.slow
 def test_two_simulated_devices(two_device_runs):
     assert len(two_device_runs["devices"]) == 2
     assert two_device_runs["byol"]["data_parallel"]["replicas"] == 2

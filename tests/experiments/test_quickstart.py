@@ -26,6 +26,7 @@ def _assert_png(path: Path):
     assert data[:8] == PNG and len(data) > 2000, path
 
 
+@pytest.mark.slow
 def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     out = tmp_path / "report"
     assert cli(["quickstart", "--tiny", "--out", str(out), "--data-dir", str(data_dir)]) == 0
@@ -70,18 +71,19 @@ def test_examples_sources_follow_the_einstein_radius():
 
 
 def test_split_sizes_and_bad_arguments():
-    from lensml.experiments.quickstart import register_dataset, split_sizes
+    from lensml.datasets import sized_config, split_sizes
 
     assert split_sizes(3000) == (2160, 240, 600)
     assert split_sizes(8) == (5, 1, 2)
     with pytest.raises(ValueError, match="per_class"):
         split_sizes(3)
     with pytest.raises(ValueError, match="family"):
-        register_dataset("model_x", 10)
-    assert register_dataset("model_ii", 10) == "deeplense/model_ii_n10"
+        sized_config("model_x", 10)
+    assert sized_config("model_ii", 10) == "deeplense/model_ii_n10"
     assert cli(["quickstart", "--models", "resnet18,nope", "--out", "unused"]) == 2
 
 
+@pytest.mark.slow
 def test_reproduce_tiny_one_row(tmp_path, data_dir):
     from lensml.experiments.reproduce import reproduce
 

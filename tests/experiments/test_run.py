@@ -116,6 +116,7 @@ def test_run_rejects_non_config():
         run({"name": "x"})
 
 
+@pytest.mark.slow
 def test_label_efficiency_on_the_tiny_tfds_dataset(tmp_path_factory, write_config, model_factory):
     """The real pipeline (lensml.data, stratified label fractions) and evaluation report
     (lensml.evaluation), through the label-efficiency protocol."""
@@ -147,3 +148,43 @@ def test_label_efficiency_on_the_tiny_tfds_dataset(tmp_path_factory, write_confi
     assert "label_fraction = 0.5" in (root / "fraction_0.5" / "config.toml").read_text()
     with pytest.raises(ValueError, match="label_fractions"):
         load_config(write_config(text.replace("[0.5, 1.0]", "[0.0]"), name="badcurve"))
+
+
+def test_warm_start_fine_tune_and_linear_probe(write_config, tiny_toml, model_factory):
+    import keras
+    import numpy as np
+
+    from lensml.experiments.warm_start import warm_start
+
+    source = run(load_config(write_config('name = "source"\n' + tiny_toml, name="source")), model_factory=model_factory,
+                 evaluate_test=False)["runs"][0]["paths"]["model"]
+    trained = keras.saving.load_model(source)
+    # Another build in the same process gets other automatic layer names: paired in order.
+    fresh = model_factory("tiny", (12, 12, 1), 3)
+    moved = warm_start(fresh, source)
+    assert len(moved["copied"]) == 2 and moved["kept"] == []
+    for a, b in zip(fresh.weights, trained.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    # Another number of classes: the features transfer, the head starts fresh.
+    five = model_factory("tiny", (12, 12, 1), 5)
+    assert warm_start(five, source)["kept"] == ["predictions"]
+    with pytest.raises(ValueError, match="same architecture"):
+        warm_start(model_factory("tiny", (12, 12, 1), 5, width=6), source)
+
+    # Linear probe through the config: only the head trains, the features stay the source's.
+    text = 'name = "probe"\n' + tiny_toml.replace(
+        'name = "tiny"', f'name = "tiny"\ninit_from = "{source}"\ntrainable = "head"')
+    probe = run(load_config(write_config(text, name="probe")), model_factory=model_factory, evaluate_test=False)
+    probed = keras.saving.load_model(probe["runs"][0]["paths"]["model"])
+    conv = [keras.ops.convert_to_numpy(w) for w in probed.layers[1].weights]
+    for a, b in zip(conv, trained.layers[1].weights):
+        np.testing.assert_array_equal(a, keras.ops.convert_to_numpy(b))
+    head = keras.ops.convert_to_numpy(probed.get_layer("predictions").kernel)
+    assert not np.allclose(head, keras.ops.convert_to_numpy(trained.get_layer("predictions").kernel))
+
+
+def test_warm_start_config_errors(write_config, tiny_toml):
+    with pytest.raises(ValueError, match="needs model.init_from"):
+        load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ntrainable = "head"')))
+    with pytest.raises(ValueError, match="model.trainable"):
+        load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ninit_from = "x.keras"\ntrainable = "body"')))

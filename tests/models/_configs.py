@@ -20,5 +20,7 @@ TINY = {
     "lensformer": dict(embed_dim=16, num_heads=2, key_dim=8, mlp_dim=8),
     "lenspinn_small": dict(TINY_PINN, decoder_options=TINY_MNV3),
     "lenspinn_large": dict(TINY_PINN, decoder_options=TINY_EFF),
-    "d4lenspinn": dict(unet_fields=(2, 2, 2), stem_kernel=3, head_options=TINY_EFF),
+    # One block per EfficientNetV2 stage (depth 0.1): its graph is the slowest to trace.
+    "d4lenspinn": dict(unet_fields=(2, 2, 2), stem_kernel=3,
+                       head_options=dict(width_coefficient=0.25, depth_coefficient=0.1)),
 }

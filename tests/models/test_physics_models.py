@@ -50,6 +50,7 @@ def test_d4lenspinn_kappa_is_invariant(d4lenspinn, rng):
         assert _rel_err(out[g:g + 1], d4_transform(out[:1], g)) < 1e-5, g
 
 
+@pytest.mark.slow
 def test_d4tta_is_invariant(d4lenspinn, rng, tmp_path):
     tta = M.D4TTA(d4lenspinn)
     x = rng.random((2, 32, 32, 1)).astype("float32")
@@ -118,9 +119,11 @@ def test_physics_loss_terms():
     assert float(_np(layer.losses[-1])) == 0.0
 
 
+@pytest.mark.slow
 def test_physics_schedule_switches_inside_fit(d4lenspinn, rng):
-    # EfficientNetV2 needs at least 32x32 images.
-    model = M.build("d4lenspinn", input_shape=(32, 32, 1), pixel_scale=0.2, **TINY["d4lenspinn"])
+    # The compiled train and test steps (the other tests check invariance, which holds for
+    # any weights, so training the shared model is harmless).
+    model = d4lenspinn
     model.compile("adam", "sparse_categorical_crossentropy", jit_compile=M.default_jit_compile())
     x = rng.random((2, 32, 32, 1)).astype("float32")
     y = np.array([0, 2])
@@ -130,9 +133,9 @@ def test_physics_schedule_switches_inside_fit(d4lenspinn, rng):
         def on_epoch_end(self, epoch, logs=None):
             phases.append(float(_np(self.model.get_layer("kappa").phase)))
 
-    history = model.fit(x, y, batch_size=2, epochs=3, verbose=0,
+    history = model.fit(x, y, batch_size=2, epochs=2, verbose=0,
                         callbacks=[M.PhysicsLossSchedule(1), Record()])
-    assert phases == [0.0, 1.0, 1.0]
+    assert phases == [0.0, 1.0]
     assert all(np.isfinite(history.history["loss"]))
     # The compiled loss reads the phase variable: switching it changes the loss.
     M.set_physics_phase(model, 0.0)

@@ -73,6 +73,7 @@ def _args(config, out, **extra):
     return ns
 
 
+@pytest.mark.slow
 def test_pretrain_then_linear_probe_commands(tmp_path, capsys):
     from lensml.experiments.commands import finetune as finetune_cmd
     from lensml.experiments.commands import pretrain as pretrain_cmd

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import optuna
+import pytest
 
 from lensml.tuning import make_storage
 
@@ -30,7 +31,7 @@ dropout = 0.0
 [training]
 epochs = 1
 verbose = 0
-run_eagerly = true
+run_eagerly = EAGER
 [output]
 dir = "OUT/runs/{name}"
 save_model = false
@@ -47,9 +48,12 @@ log = true
 """
 
 
+@pytest.mark.slow
 def test_three_cli_workers_share_one_journal_study(tmp_path):
     config = tmp_path / "cli_workers.toml"
-    config.write_text(textwrap.dedent(CONFIG.replace("OUT", str(tmp_path))))
+    # Eager is fastest for a few tiny steps on TF; JAX's eager mode compiles every primitive apart.
+    eager = "true" if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" else "false"
+    config.write_text(textwrap.dedent(CONFIG.replace("OUT", str(tmp_path)).replace("EAGER", eager)))
     url = f"journal:{tmp_path / 'study.log'}"
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     n = 3
