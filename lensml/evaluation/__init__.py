@@ -30,7 +30,7 @@ from lensml.evaluation.patching import activation_patching
 from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.report import evaluate_model, render_report
-from lensml.evaluation.transfer import TRANSFER_SETTINGS, cross_instrument_plan, match_instrument
+from lensml.evaluation.transfer import TRANSFER_SETTINGS, cross_instrument_plan, match_dataset_images, match_instrument
 from lensml.evaluation.transforms import D4_ELEMENTS, d4_inverse, d4_transform
 from lensml.evaluation.super_resolution import bicubic_upsample, psnr_ssim, super_resolution_metrics
 
@@ -42,6 +42,7 @@ __all__ = [
     "cross_instrument_plan",
     "group_and_aggregate",
     "label_efficiency_plan",
+    "match_dataset_images",
     "match_instrument",
     "stratified_subset",
     "write_protocol_report",

@@ -75,3 +75,17 @@ def test_write_protocol_report(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["metric"] == "accuracy"
     with pytest.raises(ValueError, match="metric"):
         write_protocol_report(results, tmp_path, metric="macro_auc")
+
+
+def test_protocol_scripts_import_and_split_overrides():
+    import runpy
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "evaluate"
+    runpy.run_path(str(folder / "label_efficiency.py"), run_name="imported")
+    script = runpy.run_path(str(folder / "cross_instrument.py"), run_name="imported")
+    sides = script["_split_overrides"](["training.epochs=3", "source.data.dataset=deeplense/model_i_n60",
+                                        "target.training.epochs=5"])
+    assert sides["source"] == {"training.epochs": 3, "data.dataset": "deeplense/model_i_n60"}
+    assert sides["target"] == {"training.epochs": 5}
+    assert set(script["SETTINGS"]) | {"zero_shot"} == set(script["TRANSFER_SETTINGS"])
