@@ -19,8 +19,7 @@ fraction per setting, mean +- std over seeds).
 import sys
 from pathlib import Path
 
-from lensml.evaluation import (LABEL_FRACTIONS, TRANSFER_SETTINGS, evaluate_model, load_data, match_dataset_images,
-                               write_protocol_report)
+from lensml.evaluation import LABEL_FRACTIONS, evaluate_model, load_data, match_dataset_images, write_protocol_report
 from lensml.evaluation.inputs import load_keras_model
 from lensml.experiments import load_config, parse_set_option, run
 

@@ -61,7 +61,7 @@ class ModelConfig:
     """Which model ``lensml.models.build(name, input_shape, num_classes, **options)`` makes.
 
     ``input_shape`` is read from the dataset when left out. ``init_from``: a ``.keras`` file
-    (``{seed}`` is filled in) whose weights initialise the model, layer by layer by name
+    (``{seed}`` is filled in) whose weights initialise the model, layer by layer
     (``lensml.experiments.warm_start``: transfer from another dataset or instrument);
     ``trainable``: ``"all"`` (fine-tune) or ``"head"`` (a linear probe: only the task head
     trains).

@@ -15,15 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from lensml.experiments.config import TRAINABLE
-# Layer names of lensml.models.heads: the classifier / regressor and their optional MLP
-# (not every "head_*": D4LensPINN's EfficientNetV2 is its "head_efficientnetv2s").
-_HEAD_LAYERS = ("predictions", "regression")
-_HEAD_PREFIXES = ("head_dense_", "head_dropout")  # the MLP of lensml.models.heads
-
-
-def is_head_layer(layer) -> bool:
-    """True for the layers of ``lensml.models.heads`` (the output Dense and its MLP)."""
-    return layer.name in _HEAD_LAYERS or layer.name.startswith(_HEAD_PREFIXES)
 
 
 def warm_start(model, path, *, trainable: str = "all") -> dict[str, list[str]]:
@@ -47,9 +38,13 @@ def warm_start(model, path, *, trainable: str = "all") -> dict[str, list[str]]:
       FileNotFoundError: ``path`` does not exist.
     """
     from lensml.evaluation.inputs import load_keras_model
+    from lensml.models.heads import HEAD_OUTPUTS, is_head_layer
 
     if trainable not in TRAINABLE:
         raise ValueError(f"model.trainable={trainable!r}: expected one of {TRAINABLE}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"model.init_from={str(path)!r}: no such .keras file (a finished run's "
+                                "model.keras; '{seed}' is filled in with each run's seed)")
     saved_layers = [layer for layer in load_keras_model(Path(path)).layers if layer.weights]
     layers = [layer for layer in model.layers if layer.weights]
     if [type(a) for a in saved_layers] == [type(b) for b in layers]:
@@ -73,7 +68,7 @@ def warm_start(model, path, *, trainable: str = "all") -> dict[str, list[str]]:
         heads = [layer for layer in model.layers if is_head_layer(layer)]
         if not heads:
             raise ValueError(f"model.trainable='head': {model.name!r} has no head layer "
-                             f"(named {' or '.join(_HEAD_LAYERS)})")
+                             f"(named {' or '.join(HEAD_OUTPUTS)})")
         for layer in model.layers:
             layer.trainable = is_head_layer(layer)
     return {"copied": copied, "kept": kept}

@@ -6,6 +6,18 @@ import keras
 from keras import layers
 
 
+#: Names of the head layers made here: the output Dense layers and the prefixes of their MLP.
+#: (Not every "head_*": D4LensPINN's EfficientNetV2 is its "head_efficientnetv2s".)
+HEAD_OUTPUTS = ("predictions", "regression")
+HEAD_MLP_PREFIXES = ("head_dense_", "head_dropout")
+
+
+def is_head_layer(layer) -> bool:
+    """True for a layer made by ``classification_head`` / ``regression_head`` (the output
+    Dense and its optional MLP): what a linear probe trains."""
+    return layer.name in HEAD_OUTPUTS or layer.name.startswith(HEAD_MLP_PREFIXES)
+
+
 def _mlp(x, hidden, activation, dropout, prefix):
     for i, units in enumerate(hidden):
         x = layers.Dense(int(units), activation=activation, name=f"{prefix}_dense_{i}")(x)

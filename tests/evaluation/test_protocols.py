@@ -88,4 +88,6 @@ def test_protocol_scripts_import_and_split_overrides():
                                         "target.training.epochs=5"])
     assert sides["source"] == {"training.epochs": 3, "data.dataset": "deeplense/model_i_n60"}
     assert sides["target"] == {"training.epochs": 5}
-    assert set(script["SETTINGS"]) | {"zero_shot"} == set(script["TRANSFER_SETTINGS"])
+    from lensml.evaluation import TRANSFER_SETTINGS
+
+    assert set(script["SETTINGS"]) | {"zero_shot"} == set(TRANSFER_SETTINGS)

@@ -168,6 +168,8 @@ def test_warm_start_fine_tune_and_linear_probe(write_config, tiny_toml, model_fa
     # Another number of classes: the features transfer, the head starts fresh.
     five = model_factory("tiny", (12, 12, 1), 5)
     assert warm_start(five, source)["kept"] == ["predictions"]
+    with pytest.raises(FileNotFoundError, match="model.init_from"):
+        warm_start(fresh, source + ".missing")
     with pytest.raises(ValueError, match="same architecture"):
         warm_start(model_factory("tiny", (12, 12, 1), 5, width=6), source)
 
