@@ -4,7 +4,8 @@
   study resumes from it; several processes on one machine can share it.
 - ``sqlite:///path.db``, ``postgresql://user:pass@host/db``, ``mysql+pymysql://...``: an
   ``optuna.storages.RDBStorage`` with a heartbeat, so the trial of a killed worker is marked
-  failed after ``grace_period`` seconds and retried (``RetryHeartbeatStaleTrialCallback``).
+  failed after ``grace_period`` seconds and retried (``RetryHeartbeatStaleTrialCallback``),
+  also when it died before its first heartbeat (``lensml.tuning.heartbeat``).
   PostgreSQL is the choice for many workers on many machines.
 - ``journal:/shared/path/study.log`` (or a path ending in ``.log`` / ``.journal``): Optuna's
   ``JournalStorage`` on a ``JournalFileBackend`` - a file on a shared file system, no
@@ -127,7 +128,11 @@ def _open_rdb(url: str, engine_kwargs: dict, kwargs: dict, attempts: int = 5):
 
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+            if kwargs:
+                from lensml.tuning.heartbeat import HeartbeatRDBStorage
+
+                return HeartbeatRDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
         except Exception as e:
             if attempt == attempts - 1 or not any(m in str(e) for m in _RACE_MESSAGES):
                 raise
