@@ -258,8 +258,10 @@ class TransformerBlock(keras.layers.Layer):
         shape = tuple(input_shape[0]) if cross else tuple(input_shape)
         if self.key_dim is None:
             _check_heads(shape[-1], self.num_heads)
-        for layer in (self.norm1, self.norm_context, self.norm2, self.mlp):
+        for layer in (self.norm1, self.norm2, self.mlp):
             layer.build(shape)
+        if cross:  # the context norm has weights only where there is a context
+            self.norm_context.build(shape)
         self.attention.build(shape, shape, shape)
         if self.layer_scale is not None:
             self.scale1.build(shape)

@@ -20,10 +20,15 @@ def cosine_momentum(step, total_steps, base=0.996, final=1.0):
     return final - (final - base) * (ops.cos(math.pi * t) + 1.0) / 2.0
 
 
+def linear_ramp(step, total_steps, start, end):
+    """start + (end - start) * step / total_steps, constant at `end` from total_steps on."""
+    t = ops.clip(ops.cast(step, "float32") / float(max(total_steps, 1)), 0.0, 1.0)
+    return start + (end - start) * t
+
+
 def linear_momentum(step, total_steps, base=0.996, final=1.0):
     """I-JEPA schedule: m = base + (final - base) * step / total, clipped at total_steps."""
-    t = ops.clip(ops.cast(step, "float32") / float(max(total_steps, 1)), 0.0, 1.0)
-    return base + (final - base) * t
+    return linear_ramp(step, total_steps, base, final)
 
 
 SCHEDULES = {"cosine": cosine_momentum, "linear": linear_momentum}

@@ -32,6 +32,8 @@ def _make(name):
     if name == "dino":
         return ssl.DINO(tiny_cnn(batch_norm=False), out_dim=32, hidden_dim=32, bottleneck_dim=16,
                         num_local=1, base_momentum=0.9, total_steps=20, seed=1,
+                        warmup_teacher_temperature=0.02, teacher_temperature=0.04,
+                        teacher_warmup_steps=20,
                         global_views=_views(2),
                         local_views=ssl.LensViews(zoom=(-0.6, -0.4), seed=3, **VIEWS))
     if name == "mae":
@@ -181,6 +183,22 @@ def test_step_counter_and_dino_centre_are_updated(images):
     model, _, _ = trained("dino", images)
     assert float(ops.convert_to_numpy(model.step)) == STEPS
     assert np.abs(ops.convert_to_numpy(model.center)).sum() > 0
+
+
+def test_dino_teacher_temperature_warms_up_and_last_layer_is_weight_normalised(images):
+    model, _, _ = trained("dino", images)
+    # linear warm-up 0.02 -> 0.04 over 20 steps, read after STEPS steps
+    t = float(ops.convert_to_numpy(model.teacher_temperature_now()))
+    assert t == pytest.approx(0.02 + 0.02 * STEPS / 20, rel=1e-6)
+    model.step.assign(25.0)
+    assert float(ops.convert_to_numpy(model.teacher_temperature_now())) == pytest.approx(0.04)
+    model.step.assign(float(STEPS))
+    # the last layer maps unit inputs to cosines: its effective kernel has unit columns
+    last = model.head.layers[-1]
+    kernel = ops.convert_to_numpy(last(ops.eye(last.direction.shape[0])))
+    np.testing.assert_allclose(np.linalg.norm(kernel, axis=0), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="teacher_warmup_steps"):
+        ssl.DINO(model.encoder, teacher_warmup_steps=-1)
 
 
 @pytest.mark.parametrize("name", ["simclr", "mae", "ijepa", "lens_jepa"])
