@@ -5,7 +5,8 @@ grace period; a trial with *no* heartbeat is never stale. A worker has no heartb
 ``study.ask()`` creating its trial and the heartbeat thread's first beat, so a worker killed
 in that window (a preempted job, ``kill -9``) left its trial RUNNING forever and the study one
 trial short. Here such a trial is stale once its start is older than the grace period: a
-live worker beats within milliseconds of the start.
+live worker beats within milliseconds of the start. (Optuna stamps the start with the worker's
+local clock, so workers sharing a database should share a time zone, as cluster nodes do.)
 """
 
 from __future__ import annotations
