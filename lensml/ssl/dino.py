@@ -88,8 +88,9 @@ class DINO(SSLTrainer):
             teacher_temperature if warmup_teacher_temperature is None else warmup_teacher_temperature)
         self.teacher_warmup_steps = int(teacher_warmup_steps)
         if min(self.student_temperature, self.teacher_temperature, self.warmup_teacher_temperature) <= 0:
-            raise ValueError("student_temperature, teacher_temperature and warmup_teacher_temperature: "
-                             "expected positive floats")
+            raise ValueError(f"student_temperature={student_temperature!r}, teacher_temperature="
+                             f"{teacher_temperature!r}, warmup_teacher_temperature="
+                             f"{warmup_teacher_temperature!r}: expected positive floats")
         if self.teacher_warmup_steps < 0:
             raise ValueError(f"teacher_warmup_steps={teacher_warmup_steps!r}: expected an integer >= 0")
         self.center_momentum = float(center_momentum)
@@ -120,8 +121,6 @@ class DINO(SSLTrainer):
 
     def teacher_temperature_now(self):
         """Current teacher temperature (float32 scalar tensor): linear warm-up, then constant."""
-        if not self.teacher_warmup_steps:
-            return ops.convert_to_tensor(self.teacher_temperature, "float32")
         return linear_ramp(self.step, self.teacher_warmup_steps,
                            self.warmup_teacher_temperature, self.teacher_temperature)
 

@@ -21,8 +21,11 @@ def cosine_momentum(step, total_steps, base=0.996, final=1.0):
 
 
 def linear_ramp(step, total_steps, start, end):
-    """start + (end - start) * step / total_steps, constant at `end` from total_steps on."""
-    t = ops.clip(ops.cast(step, "float32") / float(max(total_steps, 1)), 0.0, 1.0)
+    """start + (end - start) * step / total_steps, constant at `end` from total_steps on
+    (at once when total_steps <= 0: no ramp). Returns float32."""
+    if total_steps <= 0:
+        return ops.convert_to_tensor(end, "float32")
+    t = ops.clip(ops.cast(step, "float32") / float(total_steps), 0.0, 1.0)
     return start + (end - start) * t
 
 

@@ -124,15 +124,12 @@ _RACE_MESSAGES = ("UNIQUE constraint", "already exists", "database is locked", "
 def _open_rdb(url: str, engine_kwargs: dict, kwargs: dict, attempts: int = 5):
     import time
 
-    import optuna
+    # Heartbeat off (no kwargs), it is a plain RDBStorage.
+    from lensml.tuning.heartbeat import HeartbeatRDBStorage
 
     for attempt in range(attempts):
         try:
-            if kwargs:
-                from lensml.tuning.heartbeat import HeartbeatRDBStorage
-
-                return HeartbeatRDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            return HeartbeatRDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
         except Exception as e:
             if attempt == attempts - 1 or not any(m in str(e) for m in _RACE_MESSAGES):
                 raise

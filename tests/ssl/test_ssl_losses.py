@@ -102,5 +102,6 @@ def test_momentum_schedules_follow_their_formulas(step):
     lin_expected = base + (1 - base) * k / total
     assert float(schedules.cosine_momentum(step, total, base)) == pytest.approx(cos_expected, abs=1e-7)
     assert float(schedules.linear_momentum(step, total, base)) == pytest.approx(lin_expected, abs=1e-7)
+    assert float(schedules.linear_ramp(step, 0, 0.04, 0.07)) == pytest.approx(0.07)  # no ramp
     with pytest.raises(ValueError, match="momentum_schedule"):
         schedules.get_schedule("step")
