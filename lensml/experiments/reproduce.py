@@ -78,6 +78,9 @@ TABLES: dict[str, Table] = {
             ("ResNet18", "resnet18"), ("ViT", "vit"), ("CaiT", "cait"), ("ViTSD", "vitsd"),
             ("Lensformer", "lensformer"), ("LensPINN_small", "lenspinn_small"), ("LensPINN_large", "lenspinn_large"),
         )),
+        # 7 rows x 2 seeds, four of them 14M-parameter transformers: 250 per class keeps the
+        # whole table under an hour on a 2-core CPU (300 per class took ~56 min).
+        small_per_class=250,
     ),
     "lens_jepa": Table(
         "lens_jepa", "Lens-JEPA (NeurIPS 2025 ML4PS) Table 1: fine-tuned on Model B (= Model II), 3,000 per class",

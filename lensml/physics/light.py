@@ -47,16 +47,24 @@ class SersicEllipse(LightProfile):
     positive = ("n_sersic",)
 
     def _surface_brightness(self, x, y, amp, R_sersic, n_sersic, e1, e2, center_x, center_y):
+        # Written for speed (the simulators' hot loop): the elliptical radius squared as one
+        # quadratic form with per-profile coefficients (no per-pixel sqrt or divide), and
+        # (R / R_s)^(1/n) = exp((log R^2 - 2 log R_s) / (2n)), so a pixel costs one log and two
+        # exps. Same values as lenstronomy's to float32 rounding.
         dx, dy = x - center_x, y - center_y
-        norm = ops.sqrt(ops.maximum(ops.abs(1.0 - e1 * e1 - e2 * e2), 1e-6))
-        xe = ((1.0 - e1) * dx - e2 * dy) / norm
-        ye = (-e2 * dx + (1.0 + e1) * dy) / norm
-        radius = ops.sqrt(ops.maximum(xe * xe + ye * ye, _SERSIC_SMOOTHING**2))
+        # xe = ((1 - e1) dx - e2 dy) / norm, ye = (-e2 dx + (1 + e1) dy) / norm, norm^2 = |1 - e1^2 - e2^2|.
+        inv_norm2 = 1.0 / ops.maximum(ops.abs(1.0 - e1 * e1 - e2 * e2), 1e-6)
+        cxx = ((1.0 - e1) ** 2 + e2 * e2) * inv_norm2
+        cyy = ((1.0 + e1) ** 2 + e2 * e2) * inv_norm2
+        cxy = -4.0 * e2 * inv_norm2
+        radius2 = ops.maximum(cxx * dx * dx + cxy * dx * dy + cyy * dy * dy, _SERSIC_SMOOTHING**2)
         r_sersic = ops.maximum(R_sersic, _SERSIC_SMOOTHING)
         bn = ops.maximum(1.9992 * n_sersic - 0.3271, 1e-5)
-        frac = radius / r_sersic
-        value = amp * ops.exp(-bn * (ops.power(frac, 1.0 / n_sersic) - 1.0))
-        return ops.where(frac <= _SERSIC_MAX_R_FRAC, value, ops.zeros_like(value))
+        half_inv_n = 0.5 / n_sersic
+        powered = ops.exp(half_inv_n * ops.log(radius2) - 2.0 * half_inv_n * ops.log(r_sersic))
+        value = amp * ops.exp(bn - bn * powered)
+        inside = radius2 <= (_SERSIC_MAX_R_FRAC * r_sersic) ** 2
+        return ops.where(inside, value, ops.zeros_like(value))
 
 
 class Gaussian(LightProfile):
