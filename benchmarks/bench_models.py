@@ -3,7 +3,8 @@
 
 Each (model, mode) runs in its own subprocess (a fresh backend, clean peak memory).
 Prints a markdown table: steps/s and peak memory per mode, the mode a user gets by default
-(``lensml.models.default_jit_compile()`` on each backend) and the fastest one.
+(``lensml.models.default_jit_compile(model)`` on each backend, what ``compile`` picks for a model
+from ``lensml.models.build``) and the fastest one.
 
     python benchmarks/bench_models.py --models resnet18,vit --steps 5
     python benchmarks/bench_models.py            # every registered model (slow on CPU)
@@ -73,6 +74,7 @@ def worker(args) -> None:
         "model": args.model, "mode": args.mode, "params": model.count_params(),
         "steps_per_s": args.steps / elapsed, "first_steps_s": compile_s, "peak_mb": peak,
         "memory": where, "loss": float(np.asarray(loss if np.ndim(loss) == 0 else loss[0])),
+        "default_jit": M.default_jit_compile(model),
     }), flush=True)
 
 
@@ -96,21 +98,16 @@ def run_one(model: str, mode: str, args) -> dict:
     return {"model": model, "mode": mode, "error": tail[0][:200]}
 
 
-def default_modes() -> dict[str, str]:
-    """The mode a user gets by default on each backend (``default_jit_compile``)."""
-    out = {}
-    for backend in ("tensorflow", "jax"):
-        code = "import lensml.models as M; print(M.default_jit_compile())"
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        jit = res.stdout.strip().splitlines()[-1] == "True" if res.stdout.strip() else False
-        out[backend] = "jax" if backend == "jax" else ("tf-xla" if jit else "tf-graph")
-    return out
+def default_mode(rows: dict[str, dict], backend: str) -> str:
+    """The mode a user gets by default for one model on ``backend``, as its workers reported
+    (``default_jit_compile(model)``); "?" when no worker of that backend finished."""
+    if backend == "jax":
+        return "jax"
+    reports = [r["default_jit"] for m, r in rows.items() if m.startswith("tf-") and "default_jit" in r]
+    return ("tf-xla" if reports[0] else "tf-graph") if reports else "?"
 
 
-def table(results: list[dict], defaults: dict[str, str], modes: list[str]) -> str:
+def table(results: list[dict], modes: list[str]) -> str:
     by_model: dict[str, dict[str, dict]] = {}
     for r in results:
         by_model.setdefault(r["model"], {})[r["mode"]] = r
@@ -124,15 +121,15 @@ def table(results: list[dict], defaults: dict[str, str], modes: list[str]) -> st
         speeds = {m: rows[m]["steps_per_s"] for m in modes if m in rows and "steps_per_s" in rows[m]}
         for m in modes:
             r = rows.get(m, {})
-            cells.append(f"{r['steps_per_s']:.2f}" if "steps_per_s" in r else r.get("error", "-")[:40])
+            cells.append(f"{r['steps_per_s']:.3g}" if "steps_per_s" in r else r.get("error", "-")[:40])
         for m in modes:
             r = rows.get(m, {})
             cells.append(f"{r['peak_mb']:.0f}" if "peak_mb" in r else "-")
         for backend in ("tensorflow", "jax"):
-            d = defaults[backend]
-            cells.append(f"{d} ({speeds[d]:.2f})" if d in speeds else d)
+            d = default_mode(rows, backend)
+            cells.append(f"{d} ({speeds[d]:.3g})" if d in speeds else d)
         best = max(speeds, key=speeds.get) if speeds else "-"
-        cells.append(f"{best} ({speeds[best]:.2f})" if speeds else "-")
+        cells.append(f"{best} ({speeds[best]:.3g})" if speeds else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -167,7 +164,6 @@ def main(argv=None) -> int:
         from lensml.models import available
 
         models = available()
-    defaults = default_modes()
     results = []
     for model in models:
         for mode in modes:
@@ -176,11 +172,11 @@ def main(argv=None) -> int:
             print(json.dumps(r), file=sys.stderr, flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"results": results, "defaults": defaults, "batch": args.batch,
+            json.dump({"results": results, "batch": args.batch,
                        "size": args.size, "steps": args.steps}, f, indent=1)
     print(f"\nbatch {args.batch}, {args.size}x{args.size}x1, {args.steps} timed steps after "
-          f"{args.warmup} warm-up steps; defaults: TF -> {defaults['tensorflow']}, JAX -> jax\n")
-    print(table(results, defaults, modes))
+          f"{args.warmup} warm-up steps; default = what compile(jit_compile='auto') picks for the model\n")
+    print(table(results, modes))
     return 0
 
 

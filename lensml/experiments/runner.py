@@ -48,16 +48,17 @@ def metric_mode(name: str) -> str:
 # --------------------------------------------------------------------------- device choice
 
 
-def resolve_jit_compile(setting: Any = "auto") -> bool:
+def resolve_jit_compile(setting: Any = "auto", model: str | None = None) -> bool:
     """The ``jit_compile`` value for ``model.compile``: ``"auto"`` is
-    ``lensml.models.default_jit_compile()`` (JAX: always; TensorFlow: XLA on GPU/TPU only,
-    because XLA's CPU convolutions are ~7x slower than TF's oneDNN graph path, DESIGN section 6).
+    ``lensml.models.default_jit_compile(model)`` (JAX: always; TensorFlow: XLA on GPU/TPU, and
+    on a CPU only for the registry models measured faster with it, because XLA's CPU
+    convolutions are several times slower than TF's oneDNN graph path, DESIGN section 6).
     """
     if setting != "auto":
         return bool(setting)
     from lensml.models.compile import default_jit_compile
 
-    return default_jit_compile()
+    return default_jit_compile(model)
 
 
 def resolve_mixed_precision(setting: str = "auto") -> str | None:
@@ -307,7 +308,7 @@ def run_seed(
 
     input_shape = tuple(config.model.input_shape) if config.model.input_shape else _input_shape(train_ds)
     policy = resolve_mixed_precision(t.mixed_precision)
-    jit = resolve_jit_compile(t.jit_compile)
+    jit = resolve_jit_compile(t.jit_compile, config.model.name)
     previous_policy = keras.config.dtype_policy()
     start = time.time()
     distribution = contextlib.ExitStack()  # training.distribute (lensml.experiments.distribute)

@@ -16,21 +16,36 @@ def accelerator_available() -> bool:
     return any(not d.lower().startswith("cpu") for d in devices)
 
 
-def default_jit_compile() -> bool:
+def default_jit_compile(model=None) -> bool:
     """The fastest ``jit_compile`` for ``model.compile`` on this backend and device.
 
+    Args:
+      model: a registry name, a model built by ``lensml.models.build`` (its name is the
+        registry's), or None for the backend's general choice.
+
     - JAX: always True (JAX's eager mode is far slower than its compiled one).
-    - TensorFlow on CPU: False. TF's graph mode runs convolutions with oneDNN, about 7x faster
-      than XLA's CPU convolutions (ResNet-18, 64x64, batch 64 on 2 cores: 1.98 steps/s
-      vs 0.27; DESIGN section 6). On GPU/TPU: True (XLA fuses the many small ops).
+    - TensorFlow on GPU/TPU: True (XLA fuses the many small ops).
+    - TensorFlow on CPU: False for most models: TF's graph mode runs convolutions with oneDNN,
+      2-8x faster than XLA's CPU convolutions (ResNet-18, 64x64, batch 64: DESIGN section 6 and
+      ``benchmarks/results/models_speed.md``). True for the models registered with
+      ``xla_on_cpu=True``, whose training step that benchmark measured faster under XLA
+      (attention-only Lensformer: ~1.5x).
     - Other backends: False.
 
-    Keras' own ``jit_compile="auto"`` already makes the same choice for TF and JAX; this
-    helper makes it explicit (benchmarks, configs) and gives one place to change it.
+    ``lensml.models.build`` makes Keras' ``jit_compile="auto"`` (the ``compile`` default) give
+    this value for the model it returns, so a user who just calls ``compile`` and ``fit`` gets
+    the fastest path.
     """
     backend = keras.backend.backend()
     if backend == "jax":
         return True
-    if backend == "tensorflow":
-        return accelerator_available()
-    return False
+    if backend != "tensorflow":
+        return False
+    if accelerator_available():
+        return True
+    name = getattr(model, "name", model)
+    if not isinstance(name, str):
+        return False
+    from lensml.models.registry import prefers_xla_on_cpu
+
+    return prefers_xla_on_cpu(name)

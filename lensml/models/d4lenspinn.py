@@ -22,7 +22,7 @@ from lensml.models.physics_loss import PhysicsLoss
 from lensml.models.registry import register
 
 
-@register("d4lenspinn", head_dropout=0.2,
+@register("d4lenspinn", head_dropout=0.2, xla_on_cpu=True,
           description="D4LensPINN: D4 U-Net convergence -> Poisson solver -> inverse lensing -> "
                       "EfficientNetV2-S")
 def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),

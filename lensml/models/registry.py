@@ -26,20 +26,24 @@ class _Entry:
     head_activation: str = "relu"
     head_dropout: float = 0.0
     description: str = ""
+    xla_on_cpu: bool = False
 
 
 _REGISTRY: dict[str, _Entry] = {}
 
 
 def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=0.0,
-             description: str = ""):
-    """Decorator registering a feature function under ``name`` (with its default head)."""
+             description: str = "", xla_on_cpu: bool = False):
+    """Decorator registering a feature function under ``name`` (with its default head).
+
+    ``xla_on_cpu``: TensorFlow trains this model faster with XLA than with its graph mode on a
+    CPU (measured by benchmarks/bench_models.py); ``default_jit_compile`` then picks XLA."""
 
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"model name {name!r} is already registered")
         _REGISTRY[name] = _Entry(fn, tuple(head_hidden), head_activation, float(head_dropout),
-                                 description or (fn.__doc__ or "").strip().splitlines()[0])
+                                 description or (fn.__doc__ or "").strip().splitlines()[0], bool(xla_on_cpu))
         return fn
 
     return wrap
@@ -54,6 +58,14 @@ def available() -> list[str]:
 def describe(name: str) -> str:
     """One-line description of a registered model."""
     return _entry(name).description
+
+
+def prefers_xla_on_cpu(name: str) -> bool:
+    """Whether the model registered as ``name`` trains faster with XLA on a CPU (False for
+    names that are not registered, e.g. a user's own model)."""
+    _load_families()
+    entry = _REGISTRY.get(name)
+    return bool(entry and entry.xla_on_cpu)
 
 
 def _entry(name: str) -> _Entry:
@@ -137,7 +149,20 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
                                       hidden=hidden, activation=activation, dropout=dropout)
     else:
         outputs = regression_head(features, 1, hidden=hidden, activation=activation, dropout=dropout)
-    return keras.Model(inputs, outputs, name=name)
+    model = keras.Model(inputs, outputs, name=name)
+    _make_auto_jit_compile_default(model)
+    return model
+
+
+def _make_auto_jit_compile_default(model: keras.Model) -> None:
+    # Keras resolves compile(jit_compile="auto") through this method of the model (keras 3,
+    # Trainer._resolve_auto_jit_compile); answering with default_jit_compile(model) gives a
+    # user who just calls compile/fit the measured fastest path. Keras still turns XLA off
+    # for a model that cannot be jit-compiled.
+    from lensml.models.compile import default_jit_compile
+
+    if hasattr(model, "_resolve_auto_jit_compile"):
+        model._resolve_auto_jit_compile = lambda: default_jit_compile(model)
 
 
 _LOADED = False

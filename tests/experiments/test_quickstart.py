@@ -152,10 +152,13 @@ def test_render_table_mean_std_and_ranking():
     runs = lambda *accs: [{"test_accuracy": a, "test_micro_f1": a, "test_macro_auc": a} for a in accs]  # noqa: E731
     results = {"ResNet18": {"status": "ok", "runs": runs(0.5, 0.7), "num_params": 11_000_000},
                "LensPINN_small": {"status": "ok", "runs": runs(0.4, 0.4), "num_params": 7_000_000},
-               "ViT": {"status": "failed: boom"}}
+               "ViT": {"status": "failed: boom"},
+               "CaiT": {"status": "ok", "runs": runs(0.3334, 0.3333)},
+               "ViTSD": {"status": "ok", "runs": runs(0.3333, 0.3333)}}
     text = render_table(TABLES["lenspinn"], SCALES["small"], results)
     resnet = next(line for line in text.splitlines() if line.startswith("| ResNet18 |"))
     assert "| 0.600 +- 0.141 |" in resnet and "11,000,000" in resnet
     assert "failed: boom" in text and "Scale small" in text
-    assert "- paper:  LensPINN_small > ResNet18" in text
-    assert "- lensml: ResNet18 > LensPINN_small" in text
+    assert "- paper:  LensPINN_small > CaiT > ViTSD > ResNet18" in text
+    # Equal at the table's 3 digits (both at chance) is a tie, in the table's row order.
+    assert "- lensml: ResNet18 > LensPINN_small > CaiT = ViTSD" in text

@@ -87,3 +87,17 @@ def test_default_jit_compile():
     backend = keras.backend.backend()
     expected = True if backend == "jax" else accelerator_available()
     assert M.default_jit_compile() is expected
+    assert M.default_jit_compile("resnet18") is expected
+    assert M.default_jit_compile("my_own_model") is expected
+    # Lensformer trains faster under XLA than in TF's graph mode on a CPU (bench_models).
+    assert M.default_jit_compile("lensformer") is (backend in ("jax", "tensorflow"))
+
+
+@pytest.mark.parametrize("name", ["lensformer", "resnet18"])
+def test_compile_auto_gives_the_models_default(name):
+    # A user who calls compile() without jit_compile gets default_jit_compile(model).
+    model = M.build(name, input_shape=(32, 32, 1), **TINY[name])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert model.jit_compile is M.default_jit_compile(name)
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
+    assert model.jit_compile is False
