@@ -311,3 +311,88 @@ def rank(table: Table, results: dict, digits: int = 3) -> dict | None:
 def format_ranking(tiers: list[list[str]]) -> str:
     """``[["A"], ["B", "C"]]`` -> ``"A > B = C"``."""
     return " > ".join(" = ".join(tier) for tier in tiers)
+
+
+def reproduce(table: str, scale: str = "small", out="reproduce", *, rows=None, root=".", data_dir=None,
+              max_minutes: float | None = None, log: Callable[[str], None] | None = None) -> dict:
+    """Run every available row of ``table`` at ``scale`` and write ``out/<table>_<scale>.md`` / ``.json``.
+
+    Args:
+      table: a key of ``TABLES`` ("lenspinn", "lens_jepa", "d4lenspinn", "ssl", "mae").
+      scale: "small", "paper" or "tiny" (see the module docstring).
+      rows: row labels, model names or config stems to run, in the order to run them (others are
+        listed as "skipped"); None = all, in the table's order.
+      root: the repository root holding ``train/``.
+      max_minutes: start no new run after this many minutes (rows left get "not run").
+
+    Returns:
+      {"markdown": path, "json": path, "results": {row label: {...}}}.
+    """
+    from lensml.experiments import run_seed
+    from lensml.experiments.quickstart import eager_callback, eager_is_faster
+
+    log = log or (lambda msg: print(f"[reproduce] {msg}", flush=True))
+    if table not in TABLES:
+        raise ValueError(f"table: unknown table {table!r}; expected one of {sorted(TABLES)}")
+    if scale not in SCALES:
+        raise ValueError(f"scale: unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    spec, sc, root, out = TABLES[table], SCALES[scale], Path(root), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    md_path, json_path = out / f"{table}_{scale}.md", out / f"{table}_{scale}.json"
+    start = time.time()
+    wanted = None if rows is None else set(rows)
+    results: dict[str, dict] = {}
+    plan = []
+    order = list(spec.rows)
+    if rows is not None:  # --rows also gives the order to run in (the table keeps the paper's order)
+        pos = {name: i for i, name in enumerate(rows)}
+        order.sort(key=lambda r: min(pos.get(r.label, 1e9), pos.get(r.paper_model, 1e9),
+                                     pos.get(Path(r.config).stem if r.config else "", 1e9)))
+    for row in order:
+        stem = Path(row.config).stem if row.config else None
+        if wanted is not None and row.label not in wanted and stem not in wanted and row.paper_model not in wanted:
+            results[row.label] = {"status": "skipped (not in --rows)"}
+            continue
+        reason = unavailable_reason(row, root)
+        if reason:
+            results[row.label] = {"status": reason}
+            continue
+        config = scaled_config(row, sc, out, root, spec, data_dir)
+        results[row.label] = {"status": "pending", "runs": [], "config": str(root / row.config)}
+        plan.append((row, config))
+
+    def write():
+        elapsed = (time.time() - start) / 60
+        extra = f"Wall time {elapsed:.1f} min."
+        md_path.write_text(render_table(spec, sc, results, extra))
+        json_path.write_text(json.dumps({"table": table, "scale": scale, "minutes": elapsed, "results": results},
+                                        indent=2, default=str) + "\n")
+
+    seeds = sorted({s for _, c in plan for s in c.seeds})
+    for seed in seeds:  # seeds outermost: a budget that runs out leaves every row its first seeds
+        for row, config in plan:
+            if seed not in config.seeds:
+                continue
+            r = results[row.label]
+            if max_minutes is not None and (time.time() - start) / 60 > max_minutes:
+                r["status"] = f"{len(r['runs'])} of {len(config.seeds)} seeds (time budget {max_minutes:g} min)"
+                continue
+            log(f"{row.label} seed {seed}: training {config.model.name} on {config.data.dataset} "
+                f"({config.training.epochs} epochs) ...")
+            try:
+                res = run_seed(config, seed, callbacks=[eager_callback()] if eager_is_faster(sc.tiny_models) else [])
+            except Exception as e:  # one failing row must not lose the table
+                r["status"] = f"failed: {type(e).__name__}: {e}"[:300]
+                log(f"{row.label} seed {seed} failed: {e}")
+                write()
+                continue
+            r["runs"].append({k: v for k, v in res["metrics"].items() if isinstance(v, (int, float))})
+            r["num_params"] = res["num_params"]
+            r.setdefault("dirs", []).append(res["paths"]["dir"])
+            r["status"] = "ok" if len(r["runs"]) == len(config.seeds) else f"{len(r['runs'])} of {len(config.seeds)} seeds"
+            log(f"{row.label} seed {seed}: test accuracy {res['metrics'].get('test_accuracy', float('nan')):.3f} "
+                f"({res['train_time_s']:.0f} s)")
+            write()
+    write()
+    log(f"table written to {md_path.resolve()}")
+    return {"markdown": str(md_path), "json": str(json_path), "results": results}
