@@ -33,6 +33,8 @@ def _full_args(name: str) -> list[str]:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         return ["--cores", str(cores)] if cores > 1 else []
     return FULL_ARGS.get(name, [])
+
+
 #: The order of the sections (other bench_*.py scripts follow, sorted).
 ORDER = ("bench_physics.py", "bench_simulation.py", "bench_models.py", "bench_ssl.py")
 VERSIONED = ("keras", "tensorflow", "jax", "jaxlib", "tensorflow-datasets", "lenstronomy", "numpy", "optuna")
