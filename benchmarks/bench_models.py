@@ -3,8 +3,8 @@
 
 Each (model, mode) runs in its own subprocess (a fresh backend, clean peak memory).
 Prints a markdown table: steps/s and peak memory per mode, the mode a user gets by default
-(``lensml.models.default_jit_compile(model)`` on each backend, what ``compile`` picks for a model
-from ``lensml.models.build``) and the fastest one.
+(what ``compile`` without ``jit_compile`` picks for a model from ``lensml.models.build`` on each
+backend) and the fastest one.
 
     python benchmarks/bench_models.py --models resnet18,vit --steps 5
     python benchmarks/bench_models.py            # every registered model (slow on CPU)
@@ -56,6 +56,9 @@ def worker(args) -> None:
 
     options = json.loads(args.options) if args.options else {}
     model = M.build(args.model, input_shape=(args.size, args.size, 1), num_classes=3, **options)
+    # What a user gets: compile() without jit_compile (Keras' "auto", answered by lensml).
+    model.compile(optimizer="adamw", loss="sparse_categorical_crossentropy")
+    default_jit = bool(model.jit_compile)
     model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss="sparse_categorical_crossentropy",
                   jit_compile=jit)
     rng = np.random.default_rng(0)
@@ -74,7 +77,7 @@ def worker(args) -> None:
         "model": args.model, "mode": args.mode, "params": model.count_params(),
         "steps_per_s": args.steps / elapsed, "first_steps_s": compile_s, "peak_mb": peak,
         "memory": where, "loss": float(np.asarray(loss if np.ndim(loss) == 0 else loss[0])),
-        "default_jit": M.default_jit_compile(model),
+        "default_jit": default_jit,
     }), flush=True)
 
 
@@ -99,8 +102,8 @@ def run_one(model: str, mode: str, args) -> dict:
 
 
 def default_mode(rows: dict[str, dict], backend: str) -> str:
-    """The mode a user gets by default for one model on ``backend``, as its workers reported
-    (``default_jit_compile(model)``); "?" when no worker of that backend finished."""
+    """The mode a user gets by default for one model on ``backend``, as its workers found it
+    (``compile`` without ``jit_compile``); "?" when no worker of that backend finished."""
     if backend == "jax":
         return "jax"
     reports = [r["default_jit"] for m, r in rows.items() if m.startswith("tf-") and "default_jit" in r]

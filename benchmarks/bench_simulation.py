@@ -6,6 +6,7 @@ ratio. Noise-free rendering (the part both do; noise is one fused multiply-add).
     python benchmarks/bench_simulation.py                      # all families, ss 1 and 4
     python benchmarks/bench_simulation.py --families model_ii --supersampling 1 --seconds 2
     python benchmarks/bench_simulation.py --cores 2   # + scaling: one pinned process per core
+    python benchmarks/bench_simulation.py --cores all # ... on every core this process may use
 
 At 64x64 and supersampling 1 the table also gives the share of one core's rough FLOP limit
 (issue 3's estimate: 45k / 6.5k / 12.5k images/s for no_sub / cdm / axion). With ``--cores N``
@@ -97,8 +98,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin every measurement to")
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
-    parser.add_argument("--cores", type=int, default=1,
-                        help="also run the batched simulators on this many cores at once (scaling)")
+    parser.add_argument("--cores", type=_cores, default=1,
+                        help="also run the batched simulators on this many cores at once (scaling); "
+                             "'all': every usable core")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # The cores this process may use, read before pinning it to one.
@@ -127,8 +129,8 @@ def main(argv=None) -> int:
             row += f" {rate:11.0f} {rate / ref:6.1f} {f'{100 * rate / limit:5.0f}%' if limit else '-':>6s}"
         print(row)
 
-    if args.cores > 1:
-        cores = available[: args.cores]
+    cores = available if args.cores == "all" else available[: args.cores]
+    if len(cores) > 1:
         print(f"\nscaling: {len(cores)} simultaneous processes pinned to cores {cores} "
               "(summed images/s; efficiency = sum / (processes x one core))")
         header = f"{'family':10s} {'class':7s} {'ss':>2s}" + "".join(
@@ -144,6 +146,19 @@ def main(argv=None) -> int:
                 row += f" {one:17.0f} {total:9.0f} {total / (len(cores) * one):5.2f}"
             print(row)
     return 0
+
+
+def _cores(text: str):
+    """``--cores``: a positive integer or "all"."""
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {text!r}")
+    return value
 
 
 def _num_pix(family: str) -> int:

@@ -24,15 +24,8 @@ QUICK_ARGS = {
     "bench_ssl.py": ["speed", "--steps", "3", "--trainers", "simclr", "byol", "mae", "ijepa"],
 }
 #: script -> arguments of the full run, where the script's defaults are not it.
-FULL_ARGS = {"bench_ssl.py": ["speed"]}
-
-
-def _full_args(name: str) -> list[str]:
-    if name == "bench_simulation.py":
-        # The full simulation table includes the scaling over every usable core.
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return ["--cores", str(cores)] if cores > 1 else []
-    return FULL_ARGS.get(name, [])
+#: The simulation table includes the scaling over every usable core.
+FULL_ARGS = {"bench_ssl.py": ["speed"], "bench_simulation.py": ["--cores", "all"]}
 
 
 #: The order of the sections (other bench_*.py scripts follow, sorted).
@@ -90,7 +83,7 @@ def find_scripts(bench_dir) -> list[Path]:
 
 def run_script(script: Path, *, full: bool = False, timeout: float = 3600, root=None) -> dict:
     """Run one benchmark script; returns {"script", "args", "returncode", "seconds", "stdout", "stderr"}."""
-    args = _full_args(script.name) if full else QUICK_ARGS.get(script.name, [])
+    args = FULL_ARGS.get(script.name, []) if full else QUICK_ARGS.get(script.name, [])
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     root = Path(root) if root is not None else script.resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))

@@ -49,9 +49,10 @@ class SersicEllipse(LightProfile):
 
     def _surface_brightness(self, x, y, amp, R_sersic, n_sersic, e1, e2, center_x, center_y):
         # Written for speed (the simulators' hot loop): (R / R_s)^(1/n) as
-        # exp((log R^2 - 2 log R_s) / (2n)), no per-pixel sqrt or divide. R^2 has a single
+        # exp((log R^2 - 2 log R_s) / (2n)), no per-pixel sqrt or power. R^2 has a single
         # consumer: a second one (e.g. a where() for the 1000 R_s cut) made XLA recompute the
-        # whole ray-tracing chain behind it per use (25 point masses: 20x slower). So the cut is
+        # whole ray-tracing chain behind it per use (25 point masses at supersampling 1: 20x
+        # slower; benchmarks/results/simulation_speed.md). So the cut is
         # a clamp of R at 1000 R_s, where lenstronomy gives 0 and this keeps the value there,
         # < exp(-b_n 1000^(1/n)) of the peak (below 1e-16 for every n up to 10).
         dx, dy = x - center_x, y - center_y
