@@ -48,22 +48,24 @@ class SersicEllipse(LightProfile):
     positive = ("n_sersic",)
 
     def _surface_brightness(self, x, y, amp, R_sersic, n_sersic, e1, e2, center_x, center_y):
-        # Written for speed (the simulators' hot loop): (R / R_s)^(1/n) as
-        # exp((log R^2 - 2 log R_s) / (2n)), no per-pixel sqrt or power. R^2 has a single
-        # consumer: a second one (e.g. a where() for the 1000 R_s cut) made XLA recompute the
-        # whole ray-tracing chain behind it per use (25 point masses at supersampling 1: 20x
-        # slower; benchmarks/results/simulation_speed.md). So the cut is
-        # a clamp of R at 1000 R_s, where lenstronomy gives 0 and this keeps the value there,
-        # < exp(-b_n 1000^(1/n)) of the peak (below 1e-16 for every n up to 10).
-        dx, dy = x - center_x, y - center_y
-        norm = ops.sqrt(ops.maximum(ops.abs(1.0 - e1 * e1 - e2 * e2), 1e-6))
-        xe = ((1.0 - e1) * dx - e2 * dy) / norm
-        ye = (-e2 * dx + (1.0 + e1) * dy) / norm
+        # Written for speed (the simulators' hot loop). Per-image constants first, so the
+        # per-pixel work is multiplies and adds: the ellipse's normalisation and 1 / R_s are
+        # folded into the quadratic form's coefficients, and (R / R_s)^(1/n) is
+        # exp(log((R / R_s)^2) / (2n)), no per-pixel sqrt, divide or power. (R / R_s)^2 has a
+        # single consumer: a second one (e.g. a where() for the 1000 R_s cut) made XLA recompute
+        # the whole ray-tracing chain behind it per use (25 point masses: 20x slower;
+        # benchmarks/results/simulation_speed.md). So the cut is a clamp of R at 1000 R_s, where
+        # lenstronomy gives 0 and this keeps the value there, < exp(-b_n 1000^(1/n)) of the
+        # peak (below 1e-16 for every n up to 10).
         r_sersic = ops.maximum(R_sersic, _SERSIC_SMOOTHING)
-        radius2 = ops.clip(xe * xe + ye * ye, _SERSIC_SMOOTHING**2, (_SERSIC_MAX_R_FRAC * r_sersic) ** 2)
+        scale = 1.0 / (ops.sqrt(ops.maximum(ops.abs(1.0 - e1 * e1 - e2 * e2), 1e-6)) * r_sersic)
+        a, b, c = (1.0 - e1) * scale, e2 * scale, (1.0 + e1) * scale
+        dx, dy = x - center_x, y - center_y
+        xe, ye = a * dx - b * dy, c * dy - b * dx
+        # lenstronomy's radius floor (1e-4 arcsec) and the 1000 R_s clamp
+        ratio2 = ops.clip(xe * xe + ye * ye, (_SERSIC_SMOOTHING / r_sersic) ** 2, _SERSIC_MAX_R_FRAC**2)
         bn = ops.maximum(1.9992 * n_sersic - 0.3271, 1e-5)
-        half_inv_n = 0.5 / n_sersic
-        powered = ops.exp(half_inv_n * ops.log(radius2) - 2.0 * half_inv_n * ops.log(r_sersic))
+        powered = ops.exp((0.5 / n_sersic) * ops.log(ratio2))
         return amp * ops.exp(bn - bn * powered)
 
 

@@ -4,14 +4,21 @@ on TensorFlow or JAX, CPU or GPU, inside a compiled graph.
 It renders exactly what the reference simulator (lenstronomy) renders for the same
 parameters: SIE + SHEAR + point masses ray-traced on the (supersampled) pixel grid, the
 elliptical Sersic source, the supersampled pixels averaged, lenstronomy's Gaussian PSF
-with its 'nearest' border as two matrix multiplies, then noise with the same variance.
+with its 'nearest' border, then noise with the same variance.
 
-Speed (DESIGN section 6): subhalo deflections are summed in an unrolled loop over
-subhalos (not broadcast over a subhalo axis), which XLA fuses into one pass per pixel; the
-macro-lens of a family is not random, so its deflection field is computed once; the axion
-vortex (point masses on a line through the centre) is evaluated in the frame of its line;
-the truncated Gaussian PSF is a few shifted, weighted sums per axis with lenstronomy's
-'nearest' border (the same weights as ``lensml.physics.gaussian_filter_matrix``).
+Speed (DESIGN section 6; benchmarks/bench_simulation.py):
+- subhalo deflections are summed in an unrolled loop over subhalos (not broadcast over a
+  subhalo axis), which XLA fuses with the source into one pass per pixel;
+- supersampling is a loop over the ss^2 sub-pixel offsets, each rendering a grid the size
+  of the image and adding it to the mean: on the whole supersampled grid XLA split that pass
+  into one array per subhalo (4 MB each), 10x slower at supersampling 4;
+- the PSF's 'nearest' border is rendered, not padded: the grid carries the PSF radius r
+  more pixels on each side whose positions repeat the edge pixels', so the rendered border
+  is the edge-replicated image and the blur is 2r+1 shifted views summed (padding the
+  image with copies of its edges cost 5x more than the blur itself); rows are rendered a
+  multiple of 8 pixels wide (the CPU's vector width);
+- the macro-lens of a family is not random, so its deflection field is computed once; the
+  axion vortex (point masses on a line through the centre) is evaluated in its line's frame.
 
 Wrap ``render``/``simulate`` in the backend's compiler for speed (``jax.jit``, or
 ``tf.function(jit_compile=True)``); lensml.data.stream and benchmarks/bench_simulation.py do.
@@ -44,20 +51,38 @@ def gaussian_taps(sigma_pixels: float, truncation: float) -> np.ndarray:
     return w / w.sum()
 
 
-def _blur_axis(image, taps, axis: int):
-    # Edge-replicating padding ('nearest'), then a weighted sum of shifted views.
-    r = (len(taps) - 1) // 2
-    if r == 0:
-        return image
-    n = image.shape[axis]
-    first = ops.take(image, [0] * r, axis=axis)
-    last = ops.take(image, [n - 1] * r, axis=axis)
-    padded = ops.concatenate([first, image, last], axis=axis)
+def _blur_valid(image, taps, axis: int, size: int):
+    """Weighted sum of the len(taps) shifted views of ``image`` (B, H, W) along ``axis`` (1 or
+    2): the first ``size`` values of the 'valid' part of the 1-D convolution."""
     out = None
     for j, w in enumerate(taps):
-        view = padded[:, j:j + n, :] if axis == 1 else padded[:, :, j:j + n]
+        view = image[:, j:j + size, :] if axis == 1 else image[:, :, j:j + size]
         out = float(w) * view if out is None else out + float(w) * view
     return out
+
+
+def subpixel_grids(num_pix: int, pixel_scale: float, supersampling: int, border: int,
+                   width: int | None = None):
+    """Positions (arcsec) of the supersampled pixel grid, one (H, W) grid per sub-pixel offset,
+    with ``border`` pixels more on each side whose positions repeat the edge pixels' (so a
+    pointwise function of position, rendered there, is its edge-replicated ('nearest') padding),
+    and on the right as many more as make ``width`` columns (default: no more).
+
+    Returns ``(x, y)``, float32 (supersampling^2, num_pix + 2 border, width); averaging over the
+    first axis gives the pixel mean of lenstronomy's supersampled grid.
+    """
+    extra = 0 if width is None else width - num_pix - 2 * border
+    if extra < 0:
+        raise ValueError(f"width must be at least num_pix + 2 border = {num_pix + 2 * border}, got {width}")
+    ss = supersampling
+    x, y = pixel_grid_numpy(num_pix * ss, pixel_scale / ss)
+
+    def per_offset(a):
+        a = a.reshape(num_pix, ss, num_pix, ss)  # (row, sub-row, column, sub-column)
+        a = np.pad(a, ((border, border), (0, 0), (border, border + extra), (0, 0)), mode="edge")
+        return np.ascontiguousarray(a.transpose(1, 3, 0, 2).reshape(ss * ss, *a.shape[::2]))
+
+    return per_offset(x), per_offset(y)
 
 
 class BatchedSimulator:
@@ -76,13 +101,15 @@ class BatchedSimulator:
         if not isinstance(self.supersampling, int) or isinstance(self.supersampling, bool) or self.supersampling < 1:
             raise ValueError(f"supersampling must be a positive int, got {self.supersampling!r}")
         inst = self.family.instrument
-        ss = self.supersampling
-        x, y = pixel_grid_numpy(inst.num_pix * ss, inst.pixel_scale / ss)
-        self._x, self._y = x[None], y[None]
         self._macro = MassModel(["SIE", "SHEAR"])
         self._point = PointMass()
         self._light = LightModel(["SERSIC_ELLIPSE"])
         self._taps = gaussian_taps(inst.psf_sigma_pixels, inst.psf_truncation) if inst.psf_fwhm > 0 else None
+        border = 0 if self._taps is None else (len(self._taps) - 1) // 2
+        # (ss^2, H + 2 border, width): see subpixel_grids and the module docstring. XLA's CPU
+        # loops run 8 floats (AVX2) at a time: rows of 70 rendered 1.5x slower than rows of 72.
+        width = -(-(inst.num_pix + 2 * border) // 8) * 8
+        self._x, self._y = subpixel_grids(inst.num_pix, inst.pixel_scale, self.supersampling, border, width)
         fam = self.family
         self._macro_values = {"theta_E": fam.theta_E, "lens_e1": fam.lens.e1, "lens_e2": fam.lens.e2,
                               "gamma1": fam.lens.gamma1, "gamma2": fam.lens.gamma2}
@@ -113,16 +140,38 @@ class BatchedSimulator:
         """Noise-free images (B, H, W, 1) float32 of a parameter batch (numpy or tensors,
         as from ``sample_parameters``; one class per call: sub_* have a static K)."""
         p = params if all(not isinstance(v, np.ndarray) for v in params.values()) else self.tensors(params)
+        grids = [ops.convert_to_tensor(g) for g in (self._x, self._y, *self._macro_alpha)]
+        num_offsets = self._x.shape[0]
+        if num_offsets == 1:
+            total = self._brightness(p, *(g[0:1] for g in grids))
+        else:
+            # A loop, not one pass over the whole supersampled grid (see the module docstring).
+            def add_offset(i, total):
+                return total + self._brightness(p, *(ops.expand_dims(ops.take(g, i, axis=0), 0) for g in grids))
+
+            total = ops.fori_loop(1, num_offsets, add_offset, self._brightness(p, *(g[0:1] for g in grids)))
+        inst = self.family.instrument
+        # lenstronomy's images are the mean surface brightness times the pixel area (flux per pixel).
+        image = total * (inst.pixel_scale**2 / num_offsets)
+        n = inst.num_pix
+        if self._taps is None:
+            image = image[:, :, :n]
+        else:
+            # The border pixels hold the edge-replicated image: the 'valid' blur is the whole image.
+            image = _blur_valid(_blur_valid(image, self._taps, 1, n), self._taps, 2, n)
+        return image[..., None]
+
+    def _brightness(self, p: dict, x, y, macro_ax, macro_ay):
+        """Lensed source surface brightness (B, H', W') at image-plane positions x, y (1, H', W')
+        arcsec, with the family's macro deflection there (used unless ``p`` has its own macro-lens)."""
         col = lambda v: ops.reshape(ops.cast(v, "float32"), (-1, 1, 1))  # noqa: E731
-        x = ops.convert_to_tensor(self._x)
-        y = ops.convert_to_tensor(self._y)
         if "theta_E" in p:
             ax, ay = self._macro.deflection(x, y, [
                 {"theta_E": col(p["theta_E"]), "e1": col(p["lens_e1"]), "e2": col(p["lens_e2"])},
                 {"gamma1": col(p["gamma1"]), "gamma2": col(p["gamma2"])},
             ])
         else:
-            ax, ay = (ops.convert_to_tensor(a) for a in self._macro_alpha)
+            ax, ay = macro_ax, macro_ay
         num_sub = p["sub_theta_E"].shape[1]
         if "vortex_angle" in p and num_sub:
             dx, dy = self._line_deflection(x, y, p)
@@ -134,20 +183,11 @@ class BatchedSimulator:
                     center_y=col(p["sub_y"][:, k]),
                 )
                 ax, ay = ax + dx, ay + dy
-        brightness = self._light.surface_brightness(x - ax, y - ay, [{
+        return self._light.surface_brightness(x - ax, y - ay, [{
             "amp": col(p["source_amp"]), "R_sersic": col(p["source_r_sersic"]),
             "n_sersic": col(p["source_n_sersic"]), "e1": col(p["source_e1"]),
             "e2": col(p["source_e2"]), "center_x": col(p["source_x"]), "center_y": col(p["source_y"]),
         }])
-        inst = self.family.instrument
-        n, ss = inst.num_pix, self.supersampling
-        if ss > 1:
-            brightness = ops.mean(ops.reshape(brightness, (-1, n, ss, n, ss)), axis=(2, 4))
-        # lenstronomy's images are surface brightness times the pixel area (flux per pixel).
-        image = brightness * (inst.pixel_scale**2)
-        if self._taps is not None:
-            image = _blur_axis(_blur_axis(image, self._taps, 1), self._taps, 2)
-        return image[..., None]
 
     @staticmethod
     def _line_deflection(x, y, p):
