@@ -6,7 +6,7 @@ pixel centres ``(k - (N - 1) / 2) * s``, x grows with the column, y with the row
 This package imports nothing else from lensml.
 """
 
-from lensml.physics.grids import pixel_coordinates, pixel_grid, pixel_grid_numpy
+from lensml.physics.grids import pixel_coordinates, pixel_grid, pixel_grid_numpy, subpixel_grids
 from lensml.physics.inverse_lens import InverseLens, inverse_lens
 from lensml.physics.lens_equation import LensEquation
 from lensml.physics.light import LIGHT_PROFILES, Gaussian, LightModel, SersicEllipse
@@ -36,6 +36,7 @@ from lensml.physics.psf import (
     convolve_gaussian_psf,
     convolve_psf,
     gaussian_filter_matrix,
+    gaussian_filter_taps,
     gaussian_psf_kernel,
 )
 from lensml.physics.sis_deflection import SISDeflection
@@ -43,6 +44,7 @@ from lensml.physics.sis_deflection import SISDeflection
 __all__ = [
     "pixel_grid",
     "pixel_grid_numpy",
+    "subpixel_grids",
     "pixel_coordinates",
     "MassModel",
     "MassProfile",
@@ -69,6 +71,7 @@ __all__ = [
     "physics_preprocessing",
     "gaussian_psf_kernel",
     "gaussian_filter_matrix",
+    "gaussian_filter_taps",
     "convolve_gaussian_psf",
     "convolve_psf",
     "add_instrument_noise",

@@ -43,19 +43,34 @@ def gaussian_psf_kernel(fwhm, pixel_scale, truncation=5.0):
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def gaussian_filter_matrix(num_pix, sigma_pixels, truncation=5.0, mode="nearest"):
-    """Banded (num_pix, num_pix) matrix M with ``(M @ v)`` = 1-D Gaussian filter of v.
+def gaussian_filter_taps(sigma_pixels, truncation=5.0) -> np.ndarray:
+    """1-D truncated Gaussian filter weights as ``scipy.ndimage.gaussian_filter1d`` (and
+    lenstronomy): radius r = int(truncation * sigma + 0.5), exp(-x^2 / (2 sigma^2)) at the
+    offsets -r..r, normalised to sum 1. float64 numpy (2 r + 1,).
 
-    Weights as ``scipy.ndimage.gaussian_filter1d``: radius int(truncation * sigma + 0.5),
-    exp(-x^2 / (2 sigma^2)) normalised. ``mode="nearest"`` repeats the edge pixel (lenstronomy),
-    ``mode="constant"`` pads with zeros. float32 numpy.
+    Args:
+        sigma_pixels: Gaussian sigma in pixels (> 0).
+        truncation: kernel half-size in units of sigma (> 0).
     """
-    if mode not in ("nearest", "constant"):
-        raise ValueError(f"mode must be 'nearest' or 'constant', got {mode!r}")
+    sigma_pixels = check_positive_number("sigma_pixels", sigma_pixels)
+    truncation = check_positive_number("truncation", truncation)
     radius = int(truncation * sigma_pixels + 0.5)
     offsets = np.arange(-radius, radius + 1)
     weights = np.exp(-0.5 * (offsets / sigma_pixels) ** 2)
-    weights /= weights.sum()
+    return weights / weights.sum()
+
+
+def gaussian_filter_matrix(num_pix, sigma_pixels, truncation=5.0, mode="nearest"):
+    """Banded (num_pix, num_pix) matrix M with ``(M @ v)`` = 1-D Gaussian filter of v.
+
+    Weights from :func:`gaussian_filter_taps`. ``mode="nearest"`` repeats the edge pixel
+    (lenstronomy), ``mode="constant"`` pads with zeros. float32 numpy.
+    """
+    if mode not in ("nearest", "constant"):
+        raise ValueError(f"mode must be 'nearest' or 'constant', got {mode!r}")
+    weights = gaussian_filter_taps(sigma_pixels, truncation)
+    radius = (len(weights) - 1) // 2
+    offsets = np.arange(-radius, radius + 1)
     matrix = np.zeros((num_pix, num_pix), dtype=np.float64)
     rows = np.arange(num_pix)
     for offset, weight in zip(offsets, weights):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from lensml.physics import LightModel, MassModel, PointMass, pixel_grid_numpy
+from lensml.physics import LightModel, MassModel, PointMass, gaussian_filter_taps, subpixel_grids
 from lensml.physics.mass.point_mass import R2_FLOOR
 from lensml.simulation.families import Family, get_family
 
@@ -42,15 +42,6 @@ PARAMETER_KEYS = (
 _MACRO_KEYS = ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2")
 
 
-def gaussian_taps(sigma_pixels: float, truncation: float) -> np.ndarray:
-    """1-D truncated Gaussian weights as scipy.ndimage.gaussian_filter1d (and lenstronomy):
-    radius int(truncation * sigma + 0.5), normalised. float64 (2 r + 1,)."""
-    radius = int(truncation * sigma_pixels + 0.5)
-    offsets = np.arange(-radius, radius + 1)
-    w = np.exp(-0.5 * (offsets / sigma_pixels) ** 2)
-    return w / w.sum()
-
-
 def _blur_valid(image, taps, axis: int, size: int):
     """Weighted sum of the len(taps) shifted views of ``image`` (B, H, W) along ``axis`` (1 or
     2): the first ``size`` values of the 'valid' part of the 1-D convolution."""
@@ -59,30 +50,6 @@ def _blur_valid(image, taps, axis: int, size: int):
         view = image[:, j:j + size, :] if axis == 1 else image[:, :, j:j + size]
         out = float(w) * view if out is None else out + float(w) * view
     return out
-
-
-def subpixel_grids(num_pix: int, pixel_scale: float, supersampling: int, border: int,
-                   width: int | None = None):
-    """Positions (arcsec) of the supersampled pixel grid, one (H, W) grid per sub-pixel offset,
-    with ``border`` pixels more on each side whose positions repeat the edge pixels' (so a
-    pointwise function of position, rendered there, is its edge-replicated ('nearest') padding),
-    and on the right as many more as make ``width`` columns (default: no more).
-
-    Returns ``(x, y)``, float32 (supersampling^2, num_pix + 2 border, width); averaging over the
-    first axis gives the pixel mean of lenstronomy's supersampled grid.
-    """
-    extra = 0 if width is None else width - num_pix - 2 * border
-    if extra < 0:
-        raise ValueError(f"width must be at least num_pix + 2 border = {num_pix + 2 * border}, got {width}")
-    ss = supersampling
-    x, y = pixel_grid_numpy(num_pix * ss, pixel_scale / ss)
-
-    def per_offset(a):
-        a = a.reshape(num_pix, ss, num_pix, ss)  # (row, sub-row, column, sub-column)
-        a = np.pad(a, ((border, border), (0, 0), (border, border + extra), (0, 0)), mode="edge")
-        return np.ascontiguousarray(a.transpose(1, 3, 0, 2).reshape(ss * ss, *a.shape[::2]))
-
-    return per_offset(x), per_offset(y)
 
 
 class BatchedSimulator:
@@ -104,8 +71,8 @@ class BatchedSimulator:
         self._macro = MassModel(["SIE", "SHEAR"])
         self._point = PointMass()
         self._light = LightModel(["SERSIC_ELLIPSE"])
-        self._taps = gaussian_taps(inst.psf_sigma_pixels, inst.psf_truncation) if inst.psf_fwhm > 0 else None
-        border = 0 if self._taps is None else (len(self._taps) - 1) // 2
+        self._taps = gaussian_filter_taps(inst.psf_sigma_pixels, inst.psf_truncation) if inst.psf_fwhm > 0 else None
+        border = 0 if self._taps is None else inst.psf_radius_pixels
         # (ss^2, H + 2 border, width): see subpixel_grids and the module docstring. XLA's CPU
         # loops run 8 floats (AVX2) at a time: rows of 70 rendered 1.5x slower than rows of 72.
         width = -(-(inst.num_pix + 2 * border) // 8) * 8

@@ -20,6 +20,8 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+from lensml.physics.psf import FWHM_TO_SIGMA
+
 CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
 
 
@@ -182,7 +184,7 @@ class Instrument:
     @property
     def psf_sigma_pixels(self) -> float:
         """PSF Gaussian sigma in pixels."""
-        return self.psf_fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0))) / self.pixel_scale
+        return self.psf_fwhm * FWHM_TO_SIGMA / self.pixel_scale
 
     @property
     def psf_radius_pixels(self) -> int:

@@ -37,6 +37,20 @@ def test_separable_gaussian_matches_lenstronomy_convolution(rng):
     np.testing.assert_allclose(zero_padded[0, ..., 0], ref, atol=1e-6)
 
 
+@pytest.mark.parametrize("sigma,truncation", [(0.67, 3.0), (1.7, 4.0), (0.2, 5.0)])
+def test_gaussian_filter_taps_are_scipys(sigma, truncation):
+    from lensml.physics import gaussian_filter_taps
+
+    taps = gaussian_filter_taps(sigma, truncation)
+    r = (len(taps) - 1) // 2
+    impulse = np.zeros(2 * r + 1 + 2 * r)
+    impulse[2 * r] = 1.0
+    expected = ndimage.gaussian_filter1d(impulse, sigma, truncate=truncation, mode="constant")[r:3 * r + 1]
+    np.testing.assert_allclose(taps, expected, atol=1e-12)  # the whole response: it sums to 1
+    with pytest.raises(ValueError, match="sigma_pixels must be finite and > 0"):
+        gaussian_filter_taps(0.0)
+
+
 def test_arbitrary_kernel_convolution(rng):
     images = rng.random((2, 12, 12, 2)).astype("float32")
     kernel = rng.random((5, 3)).astype("float32")

@@ -62,22 +62,6 @@ def test_compiled_supersampled_render_without_psf_matches_reference(rng):
     assert np.abs(got - expected).max() / expected.max() < 1e-3
 
 
-def test_subpixel_grids_average_to_the_pixel_grid_and_repeat_the_edge():
-    from lensml.physics import pixel_grid_numpy
-    from lensml.simulation.batched import subpixel_grids
-
-    x, y = subpixel_grids(5, 0.2, 3, border=2)
-    assert x.shape == y.shape == (9, 9, 9)
-    centre_x, centre_y = pixel_grid_numpy(5, 0.2)
-    np.testing.assert_allclose(x.mean(0)[2:-2, 2:-2], centre_x, atol=1e-6)
-    np.testing.assert_allclose(y.mean(0)[2:-2, 2:-2], centre_y, atol=1e-6)
-    fine_x, _ = pixel_grid_numpy(15, 0.2 / 3)
-    np.testing.assert_array_equal(np.sort(x[:, 2:-2, 2:-2].ravel()), np.sort(fine_x.ravel()))
-    # border: the edge pixels' sub-pixel positions again
-    np.testing.assert_array_equal(x[:, :, 0], x[:, :, 2])
-    np.testing.assert_array_equal(y[:, -1, :], y[:, -3, :])
-
-
 def test_noise_has_the_reference_variance_and_is_seeded(rng):
     sim = _batched("model_ii", 1)
     params = sample_parameters(sim.family, "cdm", rng, batch_size=2)
