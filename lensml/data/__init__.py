@@ -7,12 +7,12 @@
 
 from lensml.data.augment import d4_transform, random_d4, random_noise
 from lensml.data.normalization import NORMALIZATIONS, normalize
-from lensml.data.pipeline import TARGETS, builder_name, load_split, pipeline, stratified_subset
+from lensml.data.pipeline import TARGETS, builder_name, dataset_family, load_split, pipeline, stratified_subset
 
 
 def __getattr__(name):
     # The stream imports keras and the batched simulator: load them only when asked for.
-    if name in ("simulated_stream", "SimulatedStream"):
+    if name in ("simulated_stream", "SimulatedStream", "StreamEpoch"):
         from lensml.data import stream
 
         return getattr(stream, name)

@@ -45,6 +45,15 @@ def builder_name(name: str) -> str:
     return f"deeplense/{config}"
 
 
+def dataset_family(name: str) -> str:
+    """The simulation family of a deeplense dataset name ('deeplense/model_ii_published_n300'
+    -> 'model_ii_published'): what ``SimulatedStream`` draws fresh lenses of."""
+    from lensml.datasets.deeplense import Deeplense
+
+    config = builder_name(name).rpartition("/")[2]
+    return Deeplense.builder_configs[config].family
+
+
 def load_split(name: str, split: str, *, data_dir=None, download: bool = True):
     """(tf.data.Dataset of feature dicts, tfds builder) of a stored split; builds the
     dataset first if needed and ``download`` is True."""

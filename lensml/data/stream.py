@@ -40,12 +40,16 @@ def _compiled_renderer(family, supersampling, noise: bool, normalization: str, b
     from lensml.simulation.batched import BatchedSimulator
 
     simulator = BatchedSimulator(family, supersampling)
+    # Poisson counts are drawn on the host (keras.ops has no Poisson sampler), so such a
+    # family's images leave the compiled function unnormalised.
+    host_poisson = noise and simulator.family.image_recipe == "poisson_counts"
 
     def render(params, normal):
         image, model = simulator.simulate(params, normal if noise else None)
-        return normalize_ops(image, normalization), normalize_ops(model, normalization)
+        image = image if host_poisson else normalize_ops(image, normalization)
+        return image, normalize_ops(model, normalization)
 
-    return simulator, compile_for_backend(render)
+    return simulator, compile_for_backend(render), host_poisson
 
 
 class SimulatedStream(keras.utils.PyDataset):
@@ -87,7 +91,7 @@ class SimulatedStream(keras.utils.PyDataset):
         self.batch_size, self.seed, self.steps_per_epoch = batch_size, seed, steps_per_epoch
         self.normalization = check_normalization(normalization)
         self.noise, self.target = noise, target
-        self.simulator, self._render = _compiled_renderer(
+        self.simulator, self._render, self._host_poisson = _compiled_renderer(
             self.family, supersampling, bool(noise), self.normalization, keras.backend.backend())
         self.epoch = 0
 
@@ -114,6 +118,8 @@ class SimulatedStream(keras.utils.PyDataset):
             params = sample_parameters(self.family, name, rng, per_class)
             normal = self.simulator.standard_normal(per_class, rng)
             image, model = self._render(self.simulator.tensors(params), normal)
+            if self._host_poisson:
+                image = normalize_ops(self.simulator.poisson_counts(image, rng), self.normalization)
             keep = slice(0, per_class - (j in drop))
             images.append(keras.ops.convert_to_numpy(image)[keep])
             models.append(keras.ops.convert_to_numpy(model)[keep])
@@ -132,6 +138,18 @@ class SimulatedStream(keras.utils.PyDataset):
         else:
             y = cat(self.target).astype(np.float32)
         return x, y
+
+
+class StreamEpoch(keras.callbacks.Callback):
+    """Keeps a ``SimulatedStream``'s epoch equal to ``fit``'s, so the lenses of epoch e are
+    the same whether a run went straight through or resumed at e after a kill."""
+
+    def __init__(self, stream: SimulatedStream):
+        super().__init__()
+        self.stream = stream
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.stream.epoch = int(epoch)
 
 
 def simulated_stream(family, *, batch_size: int, seed: int = 0, **kwargs) -> SimulatedStream:

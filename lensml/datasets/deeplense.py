@@ -7,6 +7,10 @@ repository; ``tfds build datasets/deeplense --config model_ii_tiny`` builds from
 Configs (per class; the class of example i of a split is i % 3, so splits are balanced):
 
 - ``model_i``, ``model_ii``, ``model_iii``: 30,000 train, 3,000 validation, 5,000 test.
+- ``model_i_published``, ``model_ii_published``, ``model_iii_published`` (and their ``_3k``,
+  ``_tiny``, ``_n<N>``): the published-compatible variants, the data as the public simulator
+  wrote them (Models II/III: twice the noise-free model; Model I: Poisson counts; 1.28"
+  luminosity-distance Einstein radii), which the papers trained on.
 - ``*_3k``: 3,000 in all, 80:20 train/test (2,400 / 600), with 10 % of the train part
   as validation (train 2,160, validation 240, test 600).
 - ``*_tiny``: 8 train, 4 validation, 4 test (tests and demos; builds in seconds).
@@ -29,7 +33,7 @@ import re
 import numpy as np
 import tensorflow_datasets as tfds
 
-from lensml.simulation.families import CLASS_NAMES, FAMILIES, get_family
+from lensml.simulation.families import CLASS_NAMES, FAMILIES, PUBLISHED_FAMILIES, REALISTIC_FAMILIES, get_family
 
 VERSION = tfds.core.Version("1.0.0")
 
@@ -41,7 +45,9 @@ an elliptical Sersic source at z=1 with a random centre, and three classes: no s
 (no_sub), 25 CDM point-mass subhalos (cdm), and an axion vortex of 100 point masses on a
 line of half-length 0.03" x (1e-22 eV / m_a) (axion). The two defects of the public
 simulator are fixed: images are model + noise (not twice the model), and the HST
-instrument of Model III exists. Besides the image, each example stores the label, log10 of
+instrument of Model III exists. The *_published configs reproduce the public simulator as it
+wrote the data the papers trained on (Models II/III stored as twice the noise-free model,
+Model I as Poisson counts, luminosity-distance Einstein radii). Besides the image, each example stores the label, log10 of
 the axion mass (NaN unless axion), the Einstein radius, the source centre and the true
 convergence map. See datasets/deeplense/README.md for the dataset card.
 """
@@ -108,7 +114,7 @@ def _configs() -> list[DeeplenseConfig]:
         "_tiny": (8, 4, 4, "8/4/4 per class, for tests and demos"),
     }
     out = []
-    for fam in ("model_i", "model_ii", "model_iii"):
+    for fam in REALISTIC_FAMILIES + PUBLISHED_FAMILIES:
         for suffix, (tr, va, te, what) in sizes.items():
             out.append(DeeplenseConfig(
                 name=f"{fam}{suffix}", version=VERSION, family=fam, train_per_class=tr,
@@ -186,7 +192,8 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
         image = lambda size, doc: tfds.features.Tensor(  # noqa: E731
             shape=(size, size, 1), dtype=np.float32, doc=doc)
         features = {
-            "image": image(n, "model + noise, counts/s per pixel (not normalised)"),
+            "image": image(n, "model + noise, counts/s per pixel (not normalised); published "
+                           "variants: 2 x model (Models II/III) or Poisson counts (Model I)"),
             "label": tfds.features.ClassLabel(names=list(CLASS_NAMES)),
             "log10_axion_mass": tfds.features.Scalar(
                 dtype=np.float32, doc="log10(m_a / eV) for axion examples; NaN for no_sub and cdm"),

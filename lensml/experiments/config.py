@@ -38,9 +38,17 @@ class DataConfig:
     ``label_fraction`` in (0, 1] keeps that fraction of the training split (label-efficiency
     experiments). ``steps_per_epoch`` / ``validation_steps`` cap the number of batches
     (required for infinite streams).
+
+    ``source``: ``"stored"`` trains on the stored training split; ``"stream"`` trains on fresh
+    lenses of the dataset's family from the batched simulator (``lensml.data.SimulatedStream``,
+    ``steps_per_epoch`` batches of new lenses every epoch, seeded by ``seed`` + the run's
+    seed), while validation and test stay the stored splits, so results stay comparable.
+    A stream has no label limit, so it does not combine with ``label_fraction`` (or
+    ``label_fractions``) and needs no ``augment``.
     """
 
     dataset: str = "deeplense/model_ii_3k"
+    source: str = "stored"
     train_split: str = "train"
     val_split: str = "validation"
     test_split: str = "test"
@@ -91,9 +99,12 @@ class TrainingConfig:
     jit at all (debugging; also the fastest for tiny smoke runs). ``distribute``: ``"none"`` or
     ``"data_parallel"`` (also ``"mirrored"``, ``"multi_worker"``, ``"tpu"``): split each batch
     of ``data.batch_size`` (the global batch) over the devices, see
-    ``lensml.experiments.distribute``.
+    ``lensml.experiments.distribute``. ``recipe = true``: every training key (and
+    ``data.batch_size``) that the file does not set comes from the model's recipe
+    (``lensml.models.recipe(model.name)``) instead of the defaults below.
     """
 
+    recipe: bool = False
     epochs: int = 50
     optimizer: str = "adamw"
     learning_rate: float = 1e-4
@@ -293,6 +304,7 @@ def _validate(config: ExperimentConfig) -> None:
         v = getattr(d, key)
         if v is not None and v < 1:
             raise ValueError(f"config key 'data.{key}': got {v}, expected >= 1")
+    _validate_source(config)
     if config.model.trainable not in TRAINABLE:
         raise ValueError(f"config key 'model.trainable': got {config.model.trainable!r}, expected one of {TRAINABLE}")
     if config.model.trainable != "all" and not config.model.init_from:
@@ -315,9 +327,55 @@ def _validate(config: ExperimentConfig) -> None:
             )
 
 
+DATA_SOURCES = ("stored", "stream")
+
+
+def _validate_source(config: ExperimentConfig) -> None:
+    d = config.data
+    if d.source not in DATA_SOURCES:
+        raise ValueError(f"config key 'data.source': got {d.source!r}, expected one of {DATA_SOURCES}")
+    if d.source != "stream":
+        return
+    if d.dataset.startswith("synthetic:"):
+        raise ValueError("config key 'data.source': 'stream' simulates lenses of a deeplense family; "
+                         f"data.dataset={d.dataset!r} has no family (use a 'deeplense/<config>' name)")
+    if d.steps_per_epoch is None:
+        raise ValueError("config key 'data.steps_per_epoch': data.source = 'stream' is endless, "
+                         "so set the number of batches per epoch")
+    if d.label_fraction < 1.0 or config.label_fractions:
+        raise ValueError("config key 'data.source': a stream draws unlimited fresh labelled lenses, so a "
+                         "label limit (data.label_fraction, label_fractions) does not apply to it; "
+                         "use data.source = 'stored' for label-efficiency protocols")
+    if d.augment:
+        raise ValueError(f"config key 'data.augment': got {d.augment!r}; data.source = 'stream' draws new "
+                         "lenses every step and takes no augmentation (set augment to none)")
+    if d.target not in ("label", "log10_axion_mass", "theta_E", "source_center", "image"):
+        raise ValueError(f"config key 'data.target': got {d.target!r}, which data.source = 'stream' "
+                         "cannot make; expected label, log10_axion_mass, theta_E, source_center or image")
+
+
+def with_recipe(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` with the model's recipe filled in where ``training.recipe`` is true: each
+    recipe key the config does not set (lensml.models.recipe; imports Keras)."""
+    raw = copy.deepcopy(dict(raw))
+    if not (raw.get("training") or {}).get("recipe"):
+        return raw
+    from lensml.models import recipe
+
+    name = (raw.get("model") or {}).get("name", ModelConfig.name)
+    for dotted, value in recipe(name).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node.setdefault(leaf, value)
+    return raw
+
+
 def config_from_dict(raw: Mapping[str, Any]) -> ExperimentConfig:
-    """Build and validate an :class:`ExperimentConfig` from a (TOML-shaped) dict."""
-    config = _build(ExperimentConfig, raw, "")
+    """Build and validate an :class:`ExperimentConfig` from a (TOML-shaped) dict
+    (``training.recipe = true`` fills in the model's recipe first, see ``with_recipe``)."""
+    config = _build(ExperimentConfig, with_recipe(raw), "")
     _validate(config)
     return config
 

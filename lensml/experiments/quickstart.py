@@ -1,9 +1,11 @@
-"""``lensml quickstart``: build a small dataset, train a baseline and LensPINN, write one report.
+"""``lensml quickstart``: train a baseline and LensPINN on fresh lenses, evaluate, write one report.
 
 What a new user runs first. Everything goes through the library's own entry points:
 the TFDS builder ``deeplense`` (its ``<family>_n<N>`` size config, cached in the TFDS
-data dir), ``lensml.experiments.run`` (training, one seed, the same split for every model) and
-``lensml.evaluation.evaluate_model`` (the protocol: metrics, ROC, confusion matrix).
+data dir: the stored validation and test splits), ``lensml.experiments.run`` with
+``data.source = "stream"`` (training on fresh lenses from the batched simulator, one seed,
+each model's recipe) and ``lensml.evaluation.evaluate_model`` (the protocol: metrics, ROC,
+confusion matrix) on the stored test split and on lenses of a seed no model saw.
 The report folder::
 
     report.md                 metrics table of every model, every figure, timings
@@ -27,10 +29,20 @@ from typing import Callable
 #: The models trained by default: the baseline and the physics-informed model.
 DEFAULT_MODELS = ("resnet18", "lenspinn_small")
 
-#: --tiny: a few images, one epoch, narrow models (the test suite runs this end to end). One
-#: batch holds the whole 15-image training split: a ragged last batch is a second shape for
-#: XLA to compile (~40 s for LensPINN on JAX on 2 cores).
-TINY = {"per_class": 8, "epochs": 1, "batch_size": 16}
+#: The headline family: the DeepLense Model II data as published (what the papers trained on).
+DEFAULT_FAMILY = "model_ii_published"
+
+#: Batch size of the default run; each model trains at its CPU scale (lensml.models.cpu_scale:
+#: ResNet18 at width 24, 1.6M parameters, 8 x 200 batches = 76,800 fresh lenses in ~80 s;
+#: LensPINN small 6 x 180 batches = 51,840 lenses in ~4 min on a 2-core CPU with TensorFlow).
+BATCH_SIZE = 48
+#: Fresh lenses (a seed no run trains on) every saved model is also tested on.
+FRESH_LENSES = 600
+FRESH_SEED = 10_000
+
+#: --tiny: a few images, one epoch of two batches, narrow models (the test suite runs this end
+#: to end).
+TINY = {"per_class": 8, "epochs": 1, "batch_size": 16, "steps_per_epoch": 2, "fresh": 24}
 TINY_MODEL_OPTIONS = {
     "resnet18": {"width": 8, "stage_blocks": [1, 1, 1, 1]},
     "lenspinn_small": {"embed_dim": 32, "num_heads": 2, "key_dim": 8, "mlp_dim": 16,
@@ -70,28 +82,49 @@ def prepare_dataset(name: str, data_dir: str | None = None, log: Log = _print) -
 
 
 def experiment_config(model: str, dataset: str, *, epochs: int, batch_size: int, seed: int,
-                      out_dir, data_dir: str | None = None, learning_rate: float = 1e-3,
-                      options: dict | None = None, pixel_scale: float | None = None):
+                      out_dir, data_dir: str | None = None, learning_rate: float | None = None,
+                      options: dict | None = None, pixel_scale: float | None = None,
+                      steps_per_epoch: int | None = None, source: str = "stream"):
     """The :class:`~lensml.experiments.ExperimentConfig` of one quickstart model: one seed,
-    AdamW with a cosine schedule, the stored splits, min-max normalisation."""
+    the model's recipe (``lensml.models.recipe``; ``learning_rate`` overrides its peak rate),
+    fresh lenses from the stream (``source="stream"``, ``steps_per_epoch`` batches per epoch)
+    or the stored training split, validated on the stored split, min-max normalisation."""
     from lensml.experiments.config import config_from_dict
 
     opts = dict(options or {})
     if model.startswith("lenspinn") and pixel_scale is not None:
         opts.setdefault("pixel_scale", float(pixel_scale))
+    training = {"recipe": True, "epochs": int(epochs), "metrics": ["accuracy"], "monitor": "val_loss",
+                "verbose": 2}
+    if learning_rate is not None:
+        training["learning_rate"] = float(learning_rate)
     raw = {
         "name": f"quickstart_{model}",
-        "description": f"lensml quickstart: {model} on {dataset}",
+        "description": f"lensml quickstart: {model} on {dataset} ({source})",
         "seeds": [int(seed)],
-        "data": {"dataset": dataset, "batch_size": int(batch_size), "normalization": "minmax",
-                 "seed": 0, **({"data_dir": str(data_dir)} if data_dir else {})},
+        "data": {"dataset": dataset, "source": source, "batch_size": int(batch_size), "normalization": "minmax",
+                 "seed": 0, **({"steps_per_epoch": int(steps_per_epoch)} if steps_per_epoch else {}),
+                 **({"data_dir": str(data_dir)} if data_dir else {})},
         "model": {"name": model, "num_classes": 3, "options": opts},
-        "training": {"epochs": int(epochs), "optimizer": "adamw", "learning_rate": learning_rate,
-                     "weight_decay": 1e-4, "schedule": "cosine", "metrics": ["accuracy"],
-                     "monitor": "val_loss", "verbose": 2},
+        "training": training,
         "output": {"dir": str(out_dir), "save_model": True},
     }
     return config_from_dict(raw)
+
+
+def fresh_lenses(family: str, count: int, seed: int = FRESH_SEED):
+    """(images (N, H, W, 1) float32 min-max normalised, labels (N,)) of ``count`` lenses of
+    ``family`` from the batched simulator with ``seed`` (balanced; no training run uses it)."""
+    import numpy as np
+
+    from lensml.data import simulated_stream
+
+    batch = min(count, 120)
+    stream = simulated_stream(family, batch_size=batch, seed=seed, noise=True)
+    parts = [stream.batch(i) for i in range(-(-count // batch))]
+    images = np.concatenate([p[0] for p in parts])[:count]
+    labels = np.concatenate([p[1] for p in parts])[:count]
+    return images, labels
 
 
 def eager_is_faster(tiny: bool) -> bool:
@@ -218,48 +251,71 @@ def _cpu_seconds() -> dict:
 
 def _render(record: dict, comparison: str) -> str:
     d = record["dataset"]
+    fresh = record["fresh"]
+    source = ("fresh lenses from the batched simulator every step (data.source = \"stream\")"
+              if record["source"] == "stream" else "the stored training split")
     lines = [
         "# lensml quickstart report", "",
-        f"Dataset `{d['name']}` ({record['family']}): {d['splits']} examples (train/validation/test), "
-        f"simulated with lenstronomy through TFDS ({'cached' if d['cached'] else 'built now'}; {d['path']}).",
-        f"Backend {record['backend']}, {record['epochs']} epoch(s), batch {record['batch_size']}, seed {record['seed']}, "
-        "the same stored split for every model. Metrics on the test split (lensml.evaluation protocol).", "",
+        f"Family `{record['family']}` ({record['variant']}). Training on {source}; validation and test on the "
+        f"stored splits of `{d['name']}` ({d['splits']} examples, train/validation/test), simulated with "
+        f"lenstronomy through TFDS ({'cached' if d['cached'] else 'built now'}; {d['path']}).",
+        f"Backend {record['backend']}, batch {record['batch_size']}, seed {record['seed']}, each model's training "
+        "recipe (lensml.models.recipe). Metrics on the stored test split (lensml.evaluation protocol).", "",
         comparison.strip(), "",
-        "| model | parameters | training time (s) | best epoch | run folder | evaluation |",
-        "|---|---|---|---|---|---|",
+        f"## Fresh lenses ({fresh['count']} lenses of seed {fresh['seed']}, which no run trained on)", "",
+        "| model | accuracy | macro AUC |", "|---|---|---|",
     ]
     for name, m in record["models"].items():
-        lines.append(f"| {name} | {m['num_params']:,} | {m['train_time_s']:.1f} | {m.get('best_epoch', 'n/a')} | "
-                     f"[runs/{name}](runs/{name}) | [{name}/report.md]({name}/report.md) |")
+        f = m["fresh"]
+        lines.append(f"| {name} | {f['accuracy']:.3f} | {_fmt_auc(f['macro_auc'])} |")
+    lines += ["", "## Training", "",
+              "| model | options | parameters | epochs x steps x batch | lenses seen | training time (s) | best epoch "
+              "| run folder | evaluation |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, m in record["models"].items():
+        lines.append(f"| {name} | {json.dumps(m['options']) if m['options'] else 'default'} | {m['num_params']:,} | "
+                     f"{m['epochs']} x {m['steps_per_epoch']} x {record['batch_size']} | {m['lenses_seen']:,} | "
+                     f"{m['train_time_s']:.1f} | {m.get('best_epoch', 'n/a')} | [runs/{name}](runs/{name}) | "
+                     f"[{name}/report.md]({name}/report.md) |")
     t = record["timings"]
     lines += ["", f"Time: {t['total_s']:.0f} s wall (dataset {t['dataset_s']:.0f} s), "
               f"CPU {t['cpu_user_s']:.0f} s user + {t['cpu_system_s']:.0f} s system.", ""]
-    lines += ["## ROC curves (one vs rest)", "", "| " + " | ".join(record["models"]) + " |",
-              "|" + "---|" * len(record["models"]),
-              "| " + " | ".join(f"![{n} ROC]({n}/roc.png)" for n in record["models"]) + " |", ""]
-    lines += ["## Confusion matrices (rows true, columns predicted)", "", "| " + " | ".join(record["models"]) + " |",
-              "|" + "---|" * len(record["models"]),
-              "| " + " | ".join(f"![{n} confusion]({n}/confusion_matrix.png)" for n in record["models"]) + " |", ""]
+    for title, figure in (("Training curves (loss and accuracy per epoch)", "training_curves"),
+                          ("ROC curves (one vs rest)", "roc"),
+                          ("Confusion matrices (rows true, columns predicted)", "confusion_matrix")):
+        lines += [f"## {title}", "", "| " + " | ".join(record["models"]) + " |",
+                  "|" + "---|" * len(record["models"]),
+                  "| " + " | ".join(f"![{n} {figure}]({n}/{figure}.png)" for n in record["models"]) + " |", ""]
     lines += ["## Examples and reconstructed sources", "", record["examples_caption"], "",
               "![examples](examples.png)", ""]
     return "\n".join(lines)
 
 
-def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=DEFAULT_MODELS,
-                   per_class: int = 300, epochs: int = 5, batch_size: int = 32, seed: int = 0,
-                   learning_rate: float = 1e-3, data_dir: str | None = None, tiny: bool = False,
-                   log: Log = _print) -> dict:
-    """Build ``deeplense/<family>_n<per_class>``, train ``models`` on it, evaluate, write a report.
+def _fmt_auc(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, models=DEFAULT_MODELS,
+                   per_class: int = 500, epochs: int | None = None, steps_per_epoch: int | None = None,
+                   batch_size: int = BATCH_SIZE, seed: int = 0, learning_rate: float | None = None,
+                   data_dir: str | None = None, tiny: bool = False, source: str = "stream",
+                   fresh: int = FRESH_LENSES, log: Log = _print) -> dict:
+    """Train ``models`` on ``family`` (fresh lenses), evaluate, write a report.
 
     Args:
       out: the report folder (created).
-      family: "model_i", "model_ii" or "model_iii".
+      family: a family name (``lensml.simulation.FAMILIES``): "model_ii_published" (default, the
+        data the papers trained on), "model_ii" (realistic, with noise), "model_i", ...
       models: names from ``lensml.models.available()``; LensPINN models also give the
         reconstructed sources of the examples figure.
-      per_class: examples per class in all, split 72/8/20 % into train/validation/test.
-      epochs, batch_size, seed, learning_rate: training (AdamW, cosine schedule).
+      per_class: examples per class of the stored ``deeplense/<family>_n<per_class>``, split
+        72/8/20 % into train/validation/test (validation and test are always these).
+      epochs, steps_per_epoch: per model, default ``lensml.models.cpu_scale`` (stream batches per epoch).
+      batch_size, seed: training; ``learning_rate`` overrides the recipe's peak rate.
+      source: "stream" (fresh lenses every step) or "stored" (the stored training split).
+      fresh: lenses of seed ``FRESH_SEED`` every saved model is tested on besides the test split.
       data_dir: the TFDS data dir (default: TFDS's, ``~/tensorflow_datasets``).
-      tiny: a few images, one epoch and narrow models (``TINY``; for tests).
+      tiny: a few images, one short epoch and narrow models (``TINY``; for tests).
 
     Returns:
       The record written to ``out/metrics.json`` (``report`` holds the path of report.md).
@@ -268,12 +324,12 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     import numpy as np
 
     from lensml.datasets import sized_config, split_sizes
-    from lensml.evaluation import evaluate_model
+    from lensml.evaluation import classification_metrics, evaluate_model
     from lensml.evaluation.compare import compare_runs
     from lensml.experiments import run
-    from lensml.models import available
+    from lensml.models import available, cpu_scale
     from lensml.simulation import get_family
-    from lensml.simulation.families import CLASS_NAMES
+    from lensml.simulation.families import CLASS_NAMES, PUBLISHED_FAMILIES
 
     start, cpu0 = time.time(), _cpu_seconds()
     models = list(models)
@@ -283,49 +339,71 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
     for m in models:
         if m not in known:
             raise ValueError(f"models: unknown model {m!r}; known models: {', '.join(known)}")
+    if source not in ("stream", "stored"):
+        raise ValueError(f"source: expected 'stream' or 'stored', got {source!r}")
     if tiny:
         per_class, epochs, batch_size = TINY["per_class"], TINY["epochs"], TINY["batch_size"]
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs: expected an integer >= 1, got {epochs!r}")
+        steps_per_epoch, fresh = TINY["steps_per_epoch"], TINY["fresh"]
+    for key, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{key}: expected an integer >= 1, got {value!r}")
+    if isinstance(fresh, bool) or not isinstance(fresh, int) or fresh < 3:
+        raise ValueError(f"fresh: expected an integer >= 3 (fresh test lenses), got {fresh!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    pixel_scale = get_family(family).instrument.pixel_scale
+    fam = get_family(family)
+    pixel_scale = fam.instrument.pixel_scale
     eager = eager_is_faster(tiny)
 
     log(f"step 1/4: dataset ({family}, {per_class} per class; backend {keras.backend.backend()})")
     name = sized_config(family, per_class)
     dataset = prepare_dataset(name, data_dir, log)
     dataset_s = time.time() - start
+    fresh_images, fresh_labels = fresh_lenses(family, fresh)
 
     results, record_models, eval_dirs = {}, {}, []
     for k, model_name in enumerate(models):
-        log(f"step 2/4: training {model_name} ({k + 1}/{len(models)}), {epochs} epoch(s) ...")
-        options = TINY_MODEL_OPTIONS.get(model_name, {}) if tiny else {}
-        config = experiment_config(model_name, name, epochs=epochs, batch_size=batch_size, seed=seed,
+        scale = cpu_scale(model_name)
+        options = TINY_MODEL_OPTIONS.get(model_name, {}) if tiny else dict(scale["options"])
+        n_epochs = epochs or scale["epochs"]
+        steps = steps_per_epoch or scale["steps_per_epoch"]
+        if source == "stored":
+            steps = -(-dataset["splits"]["train"] // batch_size)
+        log(f"step 2/4: training {model_name} ({k + 1}/{len(models)}), {n_epochs} epoch(s) x {steps} steps ...")
+        config = experiment_config(model_name, name, epochs=n_epochs, batch_size=batch_size, seed=seed,
                                    out_dir=out / "runs" / model_name, data_dir=data_dir,
-                                   learning_rate=learning_rate, options=options, pixel_scale=pixel_scale)
+                                   learning_rate=learning_rate, options=options, pixel_scale=pixel_scale,
+                                   steps_per_epoch=steps if source == "stream" else None, source=source)
         result = run(config, evaluate_test=False, callbacks=[eager_callback()] if eager else [])["runs"][0]
         results[model_name] = result
-        log(f"step 3/4: evaluating {model_name} on the test split ...")
+        log(f"step 3/4: evaluating {model_name} on the test split and on {fresh} fresh lenses ...")
         from lensml.data import pipeline
 
         test_ds = pipeline(name, "test", batch_size=batch_size, normalization="minmax", shuffle=False,
                            data_dir=data_dir)
-        report = evaluate_model(_best_model(result, eager=eager), test_ds, "classification", out / model_name,
+        best = _best_model(result, eager=eager)
+        report = evaluate_model(best, test_ds, "classification", out / model_name,
                                 list(CLASS_NAMES), model_name=model_name, dataset_name=name, split="test",
                                 history=result["paths"]["history_csv"])
+        fresh_metrics = classification_metrics(fresh_labels, best.predict(fresh_images, batch_size=batch_size, verbose=0),
+                                               list(CLASS_NAMES))
         eval_dirs.append(out / model_name)
         record_models[model_name] = {
             **{key: report[key] for key in ("accuracy", "micro_f1", "macro_f1", "macro_auc", "ece")},
             "auc_per_class": report["auc_per_class"],
+            "fresh": {key: fresh_metrics[key] for key in ("accuracy", "macro_f1", "macro_auc")},
+            "options": options,
+            "epochs": n_epochs,
+            "steps_per_epoch": steps,
+            "lenses_seen": n_epochs * (steps * batch_size if source == "stream" else dataset["splits"]["train"]),
             "num_params": result["num_params"],
             "train_time_s": result["train_time_s"],
             "best_epoch": result["metrics"].get("best_epoch"),
             "run_dir": str(Path("runs") / model_name),
             "evaluation_dir": model_name,
         }
-        log(f"{model_name}: accuracy {report['accuracy']:.3f}, macro AUC "
-            f"{report['macro_auc'] if report['macro_auc'] is None else round(report['macro_auc'], 3)}")
+        log(f"{model_name}: test accuracy {report['accuracy']:.3f}, macro AUC {_fmt_auc(report['macro_auc'])}; "
+            f"fresh lenses accuracy {fresh_metrics['accuracy']:.3f}, macro AUC {_fmt_auc(fresh_metrics['macro_auc'])}")
 
     log("step 4/4: examples with reconstructed sources and the report ...")
     images, labels, theta_true = _test_arrays(name, data_dir, batch_size)
@@ -348,9 +426,12 @@ def run_quickstart(out="quickstart-report", *, family: str = "model_ii", models=
                   theta_pred=theta_pred, sources_pred=src_pred, model_name=pinn or "")
 
     cpu = _cpu_seconds()
+    variant = ("published-compatible: the DeepLense data as the public simulator wrote them, which the papers "
+               "trained on" if family in PUBLISHED_FAMILIES else "realistic: model + instrument noise")
     record = {
-        "family": family, "dataset": dataset, "backend": keras.backend.backend(), "epochs": epochs,
-        "batch_size": batch_size, "seed": seed, "per_class": per_class, "split_sizes_per_class": split_sizes(per_class),
+        "family": family, "variant": variant, "source": source, "dataset": dataset,
+        "backend": keras.backend.backend(), "batch_size": batch_size, "seed": seed, "per_class": per_class,
+        "split_sizes_per_class": split_sizes(per_class), "fresh": {"count": int(fresh), "seed": FRESH_SEED},
         "models": record_models, "examples_caption": caption,
         "timings": {"dataset_s": dataset_s, "total_s": time.time() - start,
                     "cpu_user_s": cpu["user"] - cpu0["user"], "cpu_system_s": cpu["system"] - cpu0["system"]},

@@ -225,8 +225,8 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
             over["training.learning_rate"] = scale.learning_rate
             if config.training.schedule == "constant":
                 over["training.schedule"] = "cosine"
-        if config.data.steps_per_epoch:
-            over["data.steps_per_epoch"] = None
+        if config.data.steps_per_epoch and config.data.source != "stream":
+            over["data.steps_per_epoch"] = None  # a stream keeps its epoch length
         if scale.tiny_models:
             opts = dict(config.model.options)
             opts.update(TINY_MODEL_OPTIONS.get(config.model.name, {}))

@@ -87,6 +87,9 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
             images, labels = images[:keep], labels[:keep]
         return make_array_dataset(images, labels, data.batch_size, shuffle=training and data.shuffle, seed=seed)
 
+    if data.source == "stream" and training:
+        return training_stream(data, seed)
+
     from lensml.data import pipeline
 
     fraction = data.label_fraction if training and data.label_fraction < 1.0 else None
@@ -94,6 +97,19 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
                     augment=data.augment if training else None, target=data.target,
                     shuffle=training and data.shuffle, seed=seed, data_dir=data.data_dir,
                     fraction=fraction)
+
+
+def training_stream(data: DataConfig, seed: int):
+    """The ``data.source = "stream"`` training data: a ``SimulatedStream`` of the family of
+    ``data.dataset``, ``data.steps_per_epoch`` batches of fresh lenses per epoch, the
+    family's own image recipe (the stored splits' noise), seeded by ``seed``."""
+    from lensml.data import simulated_stream
+    from lensml.data.pipeline import dataset_family
+
+    classes = ("axion",) if data.target == "log10_axion_mass" else ("no_sub", "cdm", "axion")
+    return simulated_stream(dataset_family(data.dataset), batch_size=data.batch_size, seed=seed,
+                            steps_per_epoch=data.steps_per_epoch, normalization=data.normalization,
+                            noise=True, target=data.target, classes=classes)
 
 
 def default_model_factory(name: str, **kwargs):
@@ -362,12 +378,18 @@ def run_seed(
         if t.tensorboard:
             paths["tensorboard"] = out / "logs"
             cbs.append(keras.callbacks.TensorBoard(str(paths["tensorboard"])))
+        from lensml.data.stream import SimulatedStream, StreamEpoch
+
+        streamed = isinstance(train_ds, SimulatedStream)
+        if streamed:  # its lenses follow fit's epoch, also after a resume (BackupAndRestore)
+            cbs.append(StreamEpoch(train_ds))
         cbs.extend(callbacks)
         model.fit(
             train_ds,
             validation_data=val_ds,
             epochs=t.epochs,
-            steps_per_epoch=d.steps_per_epoch,
+            # a stream is steps_per_epoch long: fit then starts each epoch's batches afresh
+            steps_per_epoch=None if streamed else d.steps_per_epoch,
             validation_steps=d.validation_steps if val_ds is not None else None,
             callbacks=cbs,
             verbose=verbose,

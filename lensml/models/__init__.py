@@ -6,7 +6,8 @@
 
 - ``build(name, input_shape=(64, 64, 1), num_classes=3, task="classification", **options)``
 - ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
-- ``available()``: the registered names.
+- ``available()``: the registered names; ``recipe(name)``: its training defaults (config keys);
+  ``cpu_scale(name)``: how it trains in minutes on a laptop CPU (options, epochs, steps).
 - ``D4TTA(model)``: D4 test-time augmentation; ``PhysicsLossSchedule(phase2_epoch)``:
   D4LensPINN's two-phase training; ``default_jit_compile()``.
 - ``build_super_resolution(...)``: a 16x16 -> 64x64 super-resolution CNN.
@@ -17,6 +18,7 @@ from lensml.models.common import (
     CenterCrop2D,
     OnesLike,
     PeakNormalization,
+    SplitBatch,
     SymmetricPad2D,
     TakeToken,
 )
@@ -28,12 +30,12 @@ from lensml.models.heads import (
     super_resolution_decoder,
 )
 from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
-from lensml.models.registry import available, build, build_encoder, describe
+from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, recipe
 from lensml.models.tta import D4TTA
 
 __all__ = [
-    "available", "build", "build_encoder", "describe", "default_jit_compile", "D4TTA",
+    "available", "build", "build_encoder", "cpu_scale", "describe", "recipe", "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",
-    "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SymmetricPad2D", "TakeToken",
+    "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken",
 ]

@@ -138,3 +138,25 @@ class PeakNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class SplitBatch(keras.layers.Layer):
+    """Split a batch into ``parts`` equal consecutive parts. Call: ``(P * B, ...)`` ->
+    list of P tensors ``(B, ...)`` (the inverse of ``Concatenate(axis=0)`` of P inputs)."""
+
+    def __init__(self, parts: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(parts, int) or parts < 1:
+            raise ValueError(f"parts must be a positive int, got {parts!r}")
+        self.parts = parts
+
+    def call(self, x):
+        size = ops.shape(x)[0] // self.parts
+        return [x[i * size:(i + 1) * size] for i in range(self.parts)]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(input_shape)] * self.parts
+
+    def get_config(self):
+        return {**super().get_config(), "parts": self.parts}

@@ -19,10 +19,15 @@ from keras import layers
 from lensml.models.cnn import efficientnetv2_s_backbone
 from lensml.models.d4unet import d4_unet
 from lensml.models.physics_loss import PhysicsLoss
-from lensml.models.registry import register
+from lensml.models.registry import CNN_RECIPE, register
 
 
-@register("d4lenspinn", head_dropout=0.2, xla_on_cpu=True,
+#: The paper's optimiser (REFERENCE section 3): AdamW 4.46e-4, weight decay 1.46e-3, warm-up
+#: then cosine, gradients clipped at 1.0.
+D4LENSPINN_RECIPE = {**CNN_RECIPE, "training.learning_rate": 4.46e-4, "training.weight_decay": 1.46e-3,
+                     "training.clipnorm": 1.0}
+
+@register("d4lenspinn", cpu_scale={"options": {"unet_fields": [4, 8, 8, 16], "head_options": {"width_coefficient": 0.5, "depth_coefficient": 0.34}}, "epochs": 3, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
           description="D4LensPINN: D4 U-Net convergence -> Poisson solver -> inverse lensing -> "
                       "EfficientNetV2-S")
 def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),

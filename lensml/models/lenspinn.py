@@ -11,6 +11,13 @@
    features go through a 1000-unit linear layer (the original used the ImageNet logits of
    timm models as features). Features: ``concat(image_feat - source_feat, preproc_feat)``.
    LensPINN_small uses MobileNetV3-Small (width 0.5) decoders, LensPINN_large EfficientNetB0.
+
+The shared decoder1 runs once on the image and the source stacked along the batch axis, not
+twice: its batch-norm layers would otherwise normalise images with image statistics and sources
+with source statistics while training, but keep one moving average of both for inference, so a
+trained model saw other activations at test time (train accuracy 0.94, test 0.73 on fresh
+lenses, 0.95 for the same test images with batch statistics). Stacked, training and inference
+see the same joint statistics.
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ from keras import layers
 
 from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.cnn import efficientnet_b0_backbone, mobilenet_v3_backbone
-from lensml.models.common import Affine, OnesLike
-from lensml.models.registry import register
+from lensml.models.common import Affine, OnesLike, SplitBatch
+from lensml.models.registry import CNN_RECIPE, register
 from lensml.models.vit import _square, resolve_patch_size
+
+#: LensPINN's recipe: the CNN one (its decoders hold most parameters) with clipped gradients,
+#: which keep the transformer encoder's Einstein-radius head from jumping in the first steps.
+LENSPINN_RECIPE = {**CNN_RECIPE, "training.clipnorm": 1.0}
 
 
 def _decoder(kind, input_shape, features, name, options):
@@ -91,14 +102,14 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
     opts = dict(decoder_options or {})
     decoder1 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder1", opts)
     decoder2 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder2", opts)
-    image_feat = decoder1(inputs)
-    source_feat = decoder1(source)
+    stacked = layers.Concatenate(axis=0, name="image_and_source")([inputs, source])
+    image_feat, source_feat = SplitBatch(2, name="image_and_source_features")(decoder1(stacked))
     preproc_feat = decoder2(preproc)
     diff = layers.Subtract(name="image_minus_source")([image_feat, source_feat])
     return layers.Concatenate(name="lenspinn_features")([diff, preproc_feat])
 
 
-@register("lenspinn_small", head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_small", cpu_scale={"epochs": 6, "steps_per_epoch": 180}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN small: ViT encoder -> Einstein radius -> inverse lensing; "
                       "MobileNetV3-Small decoders")
 def lenspinn_small(inputs, **options):
@@ -106,7 +117,7 @@ def lenspinn_small(inputs, **options):
     return lenspinn_features(inputs, decoder="mobilenetv3_small", **options)
 
 
-@register("lenspinn_large", head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_large", cpu_scale={"options": {"decoder_options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN large: ViT encoder -> Einstein radius -> inverse lensing; "
                       "EfficientNetB0 decoders")
 def lenspinn_large(inputs, **options):

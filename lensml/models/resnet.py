@@ -16,6 +16,17 @@ def _bn(x, name):
     return layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=name)(x)
 
 
+def _projection(x, filters, strides, name):
+    # The 1x1 projection shortcut. A strided 1x1 convolution is the 1x1 convolution of every
+    # strides-th pixel; it is written as that subsample (a 1x1 max pool) and a stride-1
+    # convolution because TensorFlow's oneDNN kernel for the filter gradient of a strided 1x1
+    # convolution corrupts memory for odd batch sizes on AVX-512 CPUs (TF 2.21: a ragged last
+    # batch of 15 crashed training). The same values and weights.
+    if strides != 1:
+        x = layers.MaxPooling2D(1, strides=strides, name=f"{name}_down_subsample")(x)
+    return _bn(layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_down")(x), f"{name}_down_bn")
+
+
 def _basic_block(x, filters, strides, name):
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv1")(x)
@@ -23,8 +34,7 @@ def _basic_block(x, filters, strides, name):
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
     y = _bn(y, f"{name}_bn2")
     if strides != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False, name=f"{name}_down")(x)
-        shortcut = _bn(shortcut, f"{name}_down_bn")
+        shortcut = _projection(x, filters, strides, name)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([y, shortcut]))
 
 
@@ -37,8 +47,7 @@ def _bottleneck_block(x, filters, strides, name):
     y = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_conv3")(y)
     y = _bn(y, f"{name}_bn3")
     if strides != 1 or x.shape[-1] != 4 * filters:
-        shortcut = layers.Conv2D(4 * filters, 1, strides=strides, use_bias=False, name=f"{name}_down")(x)
-        shortcut = _bn(shortcut, f"{name}_down_bn")
+        shortcut = _projection(x, 4 * filters, strides, name)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([y, shortcut]))
 
 
@@ -76,13 +85,13 @@ def resnet_features(inputs, *, block: str = "basic", stage_blocks=(2, 2, 2, 2), 
     return layers.GlobalAveragePooling2D(name="avg_pool")(x)
 
 
-@register("resnet18", description="ResNet-18 (basic blocks 2-2-2-2), 11.17M parameters at 3 classes")
+@register("resnet18", cpu_scale={"options": {"width": 24}, "epochs": 8, "steps_per_epoch": 200}, description="ResNet-18 (basic blocks 2-2-2-2), 11.17M parameters at 3 classes")
 def resnet18(inputs, *, stage_blocks=(2, 2, 2, 2), width: int = 64, stem: str = "imagenet"):
     """ResNet-18 features (512-d at the default width)."""
     return resnet_features(inputs, block="basic", stage_blocks=stage_blocks, width=width, stem=stem)
 
 
-@register("resnet50", description="ResNet-50 v1.5 (bottleneck blocks 3-4-6-3)")
+@register("resnet50", cpu_scale={"options": {"width": 16}}, description="ResNet-50 v1.5 (bottleneck blocks 3-4-6-3)")
 def resnet50(inputs, *, stage_blocks=(3, 4, 6, 3), width: int = 64, stem: str = "imagenet"):
     """ResNet-50 features (2048-d at the default width)."""
     return resnet_features(inputs, block="bottleneck", stage_blocks=stage_blocks, width=width, stem=stem)

@@ -7,7 +7,7 @@ from keras import layers
 
 from lensml.layers import PatchEmbedding, ShiftedPatchTokenization, TransformerBlock
 from lensml.models.common import TakeToken
-from lensml.models.registry import register
+from lensml.models.registry import SMALL_TRANSFORMER, TRANSFORMER_RECIPE, register
 
 
 def resolve_patch_size(image_size: int, patch_size, tokens_per_side: int) -> int:
@@ -45,7 +45,7 @@ def transformer_features(tokens, *, depth, num_heads, mlp_dim, attention, dropou
     return layers.GlobalAveragePooling1D(name="mean_features")(x)
 
 
-@register("vit", description="Vision Transformer (patch embedding + multi-head attention)")
+@register("vit", cpu_scale={"options": SMALL_TRANSFORMER}, recipe=TRANSFORMER_RECIPE, description="Vision Transformer (patch embedding + multi-head attention)")
 def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
         mlp_dim: int = 1536, dropout: float = 0.1):
     """ViT features: class-token output ``(batch, embed_dim)``.
@@ -60,7 +60,7 @@ def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_he
                                 attention="mha", dropout=dropout)
 
 
-@register("vitsd", description="ViT for small datasets (shifted patch tokens + locality self-attention)")
+@register("vitsd", cpu_scale={"options": SMALL_TRANSFORMER}, recipe=TRANSFORMER_RECIPE, description="ViT for small datasets (shifted patch tokens + locality self-attention)")
 def vitsd(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
           mlp_dim: int = 1536, dropout: float = 0.1, shift: str = "diagonal"):
     """ViTSD features: class-token output ``(batch, embed_dim)``."""

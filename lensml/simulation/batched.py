@@ -78,11 +78,12 @@ class BatchedSimulator:
         width = -(-(inst.num_pix + 2 * border) // 8) * 8
         self._x, self._y = subpixel_grids(inst.num_pix, inst.pixel_scale, self.supersampling, border, width)
         fam = self.family
+        gamma1, gamma2 = fam.shear
         self._macro_values = {"theta_E": fam.theta_E, "lens_e1": fam.lens.e1, "lens_e2": fam.lens.e2,
-                              "gamma1": fam.lens.gamma1, "gamma2": fam.lens.gamma2}
+                              "gamma1": gamma1, "gamma2": gamma2}
         ax, ay = self._macro.deflection(self._x, self._y, [
             {"theta_E": fam.theta_E, "e1": fam.lens.e1, "e2": fam.lens.e2},
-            {"gamma1": fam.lens.gamma1, "gamma2": fam.lens.gamma2},
+            {"gamma1": gamma1, "gamma2": gamma2},
         ])
         self._macro_alpha = (np.asarray(ops.convert_to_numpy(ax), np.float32),
                              np.asarray(ops.convert_to_numpy(ay), np.float32))
@@ -191,13 +192,38 @@ class BatchedSimulator:
         return rng.standard_normal((batch_size, n, n, 1), dtype=np.float32)
 
     def simulate(self, params: dict, noise=None):
-        """(image, model): noisy and noise-free images (B, H, W, 1) float32.
+        """(image, model): the stored image as the family makes it (``image_recipe``) and the
+        noise-free model, (B, H, W, 1) float32.
 
-        noise: None (image = model), a numpy Generator, or (B, H, W, 1) standard normals."""
+        noise: None (no noise: the expected image), a numpy Generator, or (B, H, W, 1)
+        standard normals. "model+noise": model + noise; "twice_model": 2 model (noise is
+        ignored, as the public simulator drew none); "poisson_counts": the counts' Poisson
+        mean max(T (model + noise), 0), which ``poisson_counts`` turns into counts on the host
+        (keras.ops has no Poisson sampler; with a Generator here that is done already)."""
         p = self.tensors(params) if any(isinstance(v, np.ndarray) for v in params.values()) else params
         model = self.render(p)
+        recipe = self.family.image_recipe
+        if recipe == "twice_model":
+            return 2.0 * model, model
         if noise is None:
+            if recipe == "poisson_counts":
+                return model * ops.reshape(ops.cast(p["exposure_time"], "float32"), (-1, 1, 1, 1)), model
             return model, model
-        if isinstance(noise, np.random.Generator):
-            noise = self.standard_normal(model.shape[0], noise)
-        return self.add_noise(model, p["exposure_time"], noise), model
+        generator = noise if isinstance(noise, np.random.Generator) else None
+        if generator is not None:
+            noise = self.standard_normal(model.shape[0], generator)
+        image = self.add_noise(model, p["exposure_time"], noise)
+        if recipe == "poisson_counts":
+            t = ops.reshape(ops.cast(p["exposure_time"], "float32"), (-1, 1, 1, 1))
+            image = ops.maximum(image * t, 0.0)
+            if generator is not None:
+                image = ops.convert_to_tensor(self.poisson_counts(image, generator))
+        return image, model
+
+    def poisson_counts(self, mean, rng: np.random.Generator) -> np.ndarray:
+        """Poisson counts (float32 numpy) of the Poisson ``mean`` (B, H, W, 1) from
+        ``simulate`` of a "poisson_counts" family; ``mean`` itself for other recipes."""
+        mean = np.asarray(ops.convert_to_numpy(mean))
+        if self.family.image_recipe != "poisson_counts":
+            return mean
+        return rng.poisson(np.maximum(mean, 0.0)).astype(np.float32)

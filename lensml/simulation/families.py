@@ -24,6 +24,13 @@ from lensml.physics.psf import FWHM_TO_SIGMA
 
 CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
 
+#: How a family turns the noise-free model (counts/s per pixel) into the stored image:
+#: "model+noise" (realistic: model plus one draw of the instrument noise), "twice_model" (the
+#: public simulator's Models II/III as published: model + model, no noise) and
+#: "poisson_counts" (the public Model I: Poisson(max(T (model + noise), 0)) counts, T the
+#: exposure time). See lensml.simulation.noise.observe.
+IMAGE_RECIPES: tuple[str, ...] = ("model+noise", "twice_model", "poisson_counts")
+
 
 def _check_positive(owner: str, name: str, value, *, allow_zero: bool = False) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
@@ -53,10 +60,17 @@ class Cosmology:
     z_lens: float = 0.5
     z_source: float = 1.0
     distances: str = "angular"
+    z_source_convention: float | None = None
 
     def __post_init__(self):
         for name in ("H0", "Om0", "z_lens", "z_source"):
             _check_positive("Cosmology", name, getattr(self, name))
+        if self.z_source_convention is not None:
+            _check_positive("Cosmology", "z_source_convention", self.z_source_convention)
+            if self.z_source_convention <= self.z_lens:
+                raise ValueError(
+                    f"Cosmology.z_source_convention must exceed z_lens, got {self.z_source_convention}"
+                )
         if self.z_source <= self.z_lens:
             raise ValueError(
                 f"Cosmology.z_source must exceed z_lens, got z_lens={self.z_lens}, z_source={self.z_source}"
@@ -73,6 +87,30 @@ class Cosmology:
         return _einstein_radius_per_sqrt_msun(
             self.H0, self.Om0, self.z_lens, self.z_source, self.distances
         ) * np.sqrt(mass)
+
+    @property
+    def deflection_scale(self) -> float:
+        """Factor on every deflection for the source at ``z_source`` when lens parameters are
+        quoted for a source at ``z_source_convention`` (1 when that is None): lenstronomy's
+        ``beta_double_source_plane(z_lens, z_source, z_source_convention)``, the ratio of
+        D_LS / D_S at the two source redshifts (angular-diameter distances). The public
+        simulator's Models II/III pass ``z_source_convention=2.5`` with the source at z=1, so
+        its deflections are 0.634 of what its Einstein radii say."""
+        if self.z_source_convention is None or self.z_source_convention == self.z_source:
+            return 1.0
+        return _deflection_scale(self.H0, self.Om0, self.z_lens, self.z_source, self.z_source_convention)
+
+
+@functools.lru_cache(maxsize=None)
+def _deflection_scale(H0, Om0, z_lens, z_source, z_convention) -> float:
+    from astropy.cosmology import FlatLambdaCDM
+
+    cosmo = FlatLambdaCDM(H0=H0, Om0=Om0)
+
+    def ratio(z):
+        return cosmo.angular_diameter_distance_z1z2(z_lens, z) / cosmo.angular_diameter_distance(z)
+
+    return float(ratio(z_source) / ratio(z_convention))
 
 
 @functools.lru_cache(maxsize=None)
@@ -299,7 +337,8 @@ class AxionVortex:
 @dataclass(frozen=True)
 class Family:
     """A complete dataset family. ``supersampling`` is lenstronomy's supersampling_factor
-    (rendered on a finer grid, averaged to pixels, then convolved with the PSF)."""
+    (rendered on a finer grid, averaged to pixels, then convolved with the PSF);
+    ``image_recipe`` (one of ``IMAGE_RECIPES``) how the stored image is made from the model."""
 
     name: str
     instrument: Instrument
@@ -312,6 +351,7 @@ class Family:
     supersampling: int = 1
     description: str = ""
     class_names: tuple[str, ...] = CLASS_NAMES
+    image_recipe: str = "model+noise"
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -320,6 +360,10 @@ class Family:
             raise ValueError(f"Family.supersampling must be a positive int, got {self.supersampling!r}")
         if tuple(self.class_names) != CLASS_NAMES:
             raise ValueError(f"Family.class_names must be {CLASS_NAMES}, got {self.class_names!r}")
+        if self.image_recipe not in IMAGE_RECIPES:
+            raise ValueError(f"Family.image_recipe must be one of {IMAGE_RECIPES}, got {self.image_recipe!r}")
+        if self.image_recipe == "poisson_counts" and self.noise.kind != "background":
+            raise ValueError("Family.image_recipe 'poisson_counts' needs a BackgroundNoise (Model I's exposure times)")
 
     def replace(self, **changes) -> "Family":
         """A copy with some fields changed (validated again)."""
@@ -327,8 +371,20 @@ class Family:
 
     @property
     def theta_E(self) -> float:
-        """Einstein radius (arcsec) of the main deflector."""
-        return float(self.cosmology.einstein_radius(self.lens.halo_mass))
+        """Einstein radius (arcsec) of the main deflector (SIE ``theta_E``), for the source at
+        ``cosmology.z_source`` (deflection_scale applied: the SIE deflection goes as theta_E)."""
+        return float(self.cosmology.einstein_radius(self.lens.halo_mass)) * self.cosmology.deflection_scale
+
+    @property
+    def shear(self) -> tuple[float, float]:
+        """External shear (gamma1, gamma2) for the source at ``cosmology.z_source``."""
+        scale = self.cosmology.deflection_scale
+        return self.lens.gamma1 * scale, self.lens.gamma2 * scale
+
+    def point_mass_einstein_radius(self, mass):
+        """Einstein radius (arcsec) of point masses ``mass`` (Msun) for the source at
+        ``cosmology.z_source`` (a point mass deflects as theta_E^2: sqrt of deflection_scale)."""
+        return self.cosmology.einstein_radius(mass) * math.sqrt(self.cosmology.deflection_scale)
 
     @property
     def source_amp(self) -> float:
@@ -382,6 +438,32 @@ FAMILIES: dict[str, Family] = {
         "PSF 0.08\", 5400 s, sky 22.3, ZP 25.96, read noise 4, gain 2.5.",
     ),
 }
+
+
+#: The public simulator's Einstein radii (luminosity distances, D_LS = D_S - D_L: 1e12 Msun ->
+#: 1.28") and, for Models II/III (SimAPI with z_source_convention=2.5), deflections rescaled to
+#: the source at z=1 (x 0.634: an effective SIE radius of 0.81").
+_PUBLISHED_COSMOLOGY = Cosmology(distances="luminosity")
+_PUBLISHED_NOTE = (" Published-compatible variant: the data as the public DeepLense simulator wrote them, "
+                   "which the papers trained on")
+FAMILIES["model_i_published"] = FAMILIES["model_i"].replace(
+    name="model_i_published", cosmology=_PUBLISHED_COSMOLOGY, image_recipe="poisson_counts",
+    description=FAMILIES["model_i"].description + _PUBLISHED_NOTE + ": Einstein radii from luminosity "
+    "distances (1.28\"), images stored as Poisson counts of exposure time x (model + noise).",
+)
+for _name in ("model_ii", "model_iii"):
+    FAMILIES[f"{_name}_published"] = FAMILIES[_name].replace(
+        name=f"{_name}_published", image_recipe="twice_model",
+        cosmology=dataclasses.replace(_PUBLISHED_COSMOLOGY, z_source_convention=2.5),
+        description=FAMILIES[_name].description + _PUBLISHED_NOTE + ": Einstein radii from luminosity "
+        "distances (1.28\") quoted for a source at z=2.5 (z_source_convention; 0.81\" effective at z=1), "
+        "images stored as twice the noise-free model, no noise.",
+    )
+
+#: The realistic (corrected) families, the default everywhere.
+REALISTIC_FAMILIES: tuple[str, ...] = ("model_i", "model_ii", "model_iii")
+#: Their published-compatible variants.
+PUBLISHED_FAMILIES: tuple[str, ...] = tuple(f"{n}_published" for n in REALISTIC_FAMILIES)
 
 
 def get_family(name: str | Family) -> Family:

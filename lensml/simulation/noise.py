@@ -6,8 +6,9 @@ Both noise kinds are lenstronomy's Gaussian approximations (``image_util.add_poi
 the variance is ``max(model, 0) / T + sigma_bkg^2``, T the (total) exposure time. The two
 independent Gaussians are drawn as one with the summed variance.
 
-The public simulator's defects are fixed here: the image is model + noise (Models II/III
-stored model + model), and Model I's counts are not Poisson-sampled a second time.
+The realistic families fix the public simulator's defects: the image is model + noise
+(Models II/III stored model + model), and Model I's counts are not Poisson-sampled a second
+time. ``observe`` also makes the published-compatible images (``Family.image_recipe``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,29 @@ def add_noise(model: np.ndarray, exposure_time, background_sigma: float, rng: np
     """model + one draw of the noise. model: (..., H, W) float; returns float64 of the same shape."""
     z = rng.standard_normal(np.shape(model))
     return model + z * noise_sigma(model, exposure_time, background_sigma)
+
+
+def observe(model: np.ndarray, recipe: str, exposure_time, background_sigma: float,
+            rng: np.random.Generator | None) -> np.ndarray:
+    """The stored image of a noise-free ``model`` (..., H, W) (counts/s per pixel) under a
+    family's ``image_recipe`` (lensml.simulation.families.IMAGE_RECIPES); float64, same shape.
+
+    - "model+noise": ``model + noise`` (``add_noise``);
+    - "twice_model": ``model + model`` (the public Models II/III; no noise is drawn);
+    - "poisson_counts": ``Poisson(max(T (model + noise), 0))`` counts (the public Model I's
+      ``image_util.add_poisson`` + ``add_background`` then ``np.random.poisson``), T in s.
+    ``rng`` None gives the expected image without noise: model, 2 model, or T model.
+    """
+    if recipe == "twice_model":
+        return 2.0 * np.asarray(model, np.float64)
+    if recipe == "model+noise":
+        return np.array(model, np.float64) if rng is None else add_noise(model, exposure_time, background_sigma, rng)
+    if recipe == "poisson_counts":
+        if rng is None:
+            return exposure_time * np.asarray(model, np.float64)
+        noisy = add_noise(model, exposure_time, background_sigma, rng)
+        return rng.poisson(np.maximum(exposure_time * noisy, 0.0)).astype(np.float64)
+    raise ValueError(f"recipe must be one of 'model+noise', 'twice_model', 'poisson_counts', got {recipe!r}")
 
 
 def snr(model: np.ndarray, exposure_time, background_sigma: float, threshold: float = 0.0) -> float:

@@ -61,7 +61,8 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
     """Sample ``batch_size`` lenses of one class.
 
     Returns a dict of float64 numpy arrays with leading dimension B = batch_size:
-      label (B,) int64; theta_E (B,) arcsec; lens_e1, lens_e2, gamma1, gamma2 (B,);
+      label (B,) int64; theta_E (B,) arcsec; lens_e1, lens_e2, gamma1, gamma2 (B,) (Einstein
+      radii and shear as they deflect the source at the family's z_source);
       source_x, source_y (B,) arcsec; source_amp (B,) lenstronomy amplitude (image units);
       source_r_sersic, source_n_sersic, source_e1, source_e2 (B,);
       exposure_time (B,) s (Model I's random exposure; the instrument's total otherwise);
@@ -82,13 +83,14 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
     else:
         exposure = np.full(b, fam.noise.total_exposure_time)
     full = lambda v: np.full(b, float(v))  # noqa: E731
+    gamma1, gamma2 = fam.shear
     params = {
         "label": np.full(b, k, dtype=np.int64),
         "theta_E": full(fam.theta_E),
         "lens_e1": full(fam.lens.e1),
         "lens_e2": full(fam.lens.e2),
-        "gamma1": full(fam.lens.gamma1),
-        "gamma2": full(fam.lens.gamma2),
+        "gamma1": full(gamma1),
+        "gamma2": full(gamma2),
         "source_x": centre[:, 0],
         "source_y": centre[:, 1],
         "source_amp": full(fam.source_amp),
@@ -100,7 +102,6 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
         "log10_axion_mass": full(np.nan),
         "vortex_angle": full(np.nan),
     }
-    cosmo = fam.cosmology
     if CLASS_NAMES[k] == "no_sub":
         sub = np.zeros((b, 0))
         params.update(sub_theta_E=sub, sub_x=sub, sub_y=sub)
@@ -110,7 +111,7 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
         radius = rng.uniform(*c.radius_range, size=(b, c.count))
         phi = rng.uniform(0.0, 2.0 * np.pi, size=(b, c.count))
         params.update(
-            sub_theta_E=cosmo.einstein_radius(masses),
+            sub_theta_E=fam.point_mass_einstein_radius(masses),
             sub_x=radius * np.sin(phi),
             sub_y=radius * np.cos(phi),
         )
@@ -120,7 +121,7 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
         angle = rng.uniform(0.0, 2.0 * np.pi, size=b)
         half = v.half_length(log10_m)
         t = np.linspace(-1.0, 1.0, v.count)[None, :] * half[:, None]
-        theta_sub = float(cosmo.einstein_radius(v.total_mass / v.count))
+        theta_sub = float(fam.point_mass_einstein_radius(v.total_mass / v.count))
         params.update(
             sub_theta_E=np.full((b, v.count), theta_sub),
             sub_x=t * np.cos(angle)[:, None],

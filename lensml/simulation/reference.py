@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from lensml.simulation.families import Family, get_family
-from lensml.simulation.noise import add_noise
+from lensml.simulation.noise import observe
 
 
 class ReferenceSimulator:
@@ -120,14 +120,13 @@ class ReferenceSimulator:
         return out
 
     def simulate(self, params: dict, noise_rng: np.random.Generator | None) -> dict:
-        """Images with noise. Returns ``model`` (B,H,W) noise-free, ``image`` (B,H,W) model +
-        noise (or the model when noise_rng is None), and ``convergence`` (B,H,W)."""
+        """Images. Returns ``model`` (B,H,W) noise-free, ``image`` (B,H,W) as the family stores
+        it (``noise.observe`` with its ``image_recipe``: model + noise for the realistic
+        families; without noise when noise_rng is None), and ``convergence`` (B,H,W)."""
         model = self.render(params)
-        if noise_rng is None:
-            image = model.copy()
-        else:
-            sigma_bkg = self.family.noise.background_sigma(self.family.instrument.pixel_scale)
-            image = add_noise(model, params["exposure_time"][:, None, None], sigma_bkg, noise_rng)
+        sigma_bkg = self.family.noise.background_sigma(self.family.instrument.pixel_scale)
+        image = observe(model, self.family.image_recipe, params["exposure_time"][:, None, None],
+                        sigma_bkg, noise_rng)
         return {"model": model, "image": image, "convergence": self.convergence(params)}
 
 

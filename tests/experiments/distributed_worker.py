@@ -71,6 +71,27 @@ def runner_pair(out_dir):
     return result
 
 
+def stream_pair(out_dir):
+    """``run_seed`` on fresh lenses (``data.source = "stream"``), none vs data_parallel: the
+    replicas share each global batch of new lenses, so the run equals the one-device run."""
+    result = {}
+    for mode in ("none", "data_parallel"):
+        config = config_from_dict({
+            "name": f"stream_{mode}",
+            "data": {"dataset": "deeplense/model_ii_published_tiny", "source": "stream", "steps_per_epoch": 2,
+                     "batch_size": 6, "val_split": "", "test_split": ""},
+            "model": {"name": "bn_cnn"},
+            "training": {"epochs": 2, "optimizer": "sgd", "learning_rate": 0.1, "weight_decay": 0.0,
+                         "verbose": 0, "distribute": mode, "jit_compile": BACKEND == "jax"},
+            "output": {"dir": os.path.join(out_dir, "{name}")},
+        })
+        run = run_seed(config, 0, model_factory=bn_cnn, evaluate_test=False)
+        model = keras.saving.load_model(run["paths"]["model"])
+        result[mode] = {"loss": run["history"]["loss"],
+                        "weights": [np.asarray(w).tolist() for w in model.get_weights()]}
+    return result
+
+
 def byol_pair():
     """BYOL (EMA target, BatchNorm projector, step counter) fitted with and without the scope."""
     from lensml.ssl import BYOL
@@ -102,7 +123,7 @@ def byol_pair():
 
 def main() -> int:
     out = {"devices": [str(d) for d in keras.distribution.list_devices()],
-           "runner": runner_pair(sys.argv[1]), "byol": byol_pair()}
+           "runner": runner_pair(sys.argv[1]), "stream": stream_pair(sys.argv[1]), "byol": byol_pair()}
     print("RESULT " + json.dumps(out))
     return 0
 

@@ -50,6 +50,13 @@ def test_runner_data_parallel_matches_one_device(two_device_runs):
     assert _max_diff(one["weights"], two["weights"]) < 1e-4
 
 
+def test_stream_training_data_parallel_matches_one_device(two_device_runs):
+    one, two = two_device_runs["stream"]["none"], two_device_runs["stream"]["data_parallel"]
+    assert len(one["loss"]) == 2
+    np.testing.assert_allclose(two["loss"], one["loss"], rtol=1e-4)
+    assert _max_diff(one["weights"], two["weights"]) < 1e-4
+
+
 def test_byol_with_ema_target_matches_one_device(two_device_runs):
     byol = two_device_runs["byol"]
     one, two = byol["none"], byol["data_parallel"]

@@ -32,11 +32,17 @@ def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     assert cli(["quickstart", "--tiny", "--out", str(out), "--data-dir", str(data_dir)]) == 0
     record = json.loads((out / "metrics.json").read_text())
     assert list(record["models"]) == ["resnet18", "lenspinn_small"]
-    assert record["dataset"]["name"] == "deeplense/model_ii_n8"
+    assert record["family"] == "model_ii_published" and record["source"] == "stream"
+    assert record["dataset"]["name"] == "deeplense/model_ii_published_n8"
     assert record["dataset"]["splits"] == {"train": 15, "validation": 3, "test": 6}
-    assert (data_dir / "deeplense" / "model_ii_n8").is_dir()  # cached in the TFDS data dir
+    assert (data_dir / "deeplense" / "model_ii_published_n8").is_dir()  # cached in the TFDS data dir
     for name, m in record["models"].items():
         assert 0.0 <= m["accuracy"] <= 1.0 and m["num_params"] > 0
+        assert 0.0 <= m["fresh"]["accuracy"] <= 1.0 and record["fresh"]["count"] == 24
+        # trained on the stream: one epoch of 2 batches of 16 fresh lenses, logged once
+        assert m["lenses_seen"] == 2 * 16 and m["steps_per_epoch"] == 2
+        history = (out / "runs" / name / "history.csv").read_text().splitlines()
+        assert len(history) == 2, history
         for png in ("roc.png", "confusion_matrix.png", "reliability.png", "samples.png"):
             _assert_png(out / name / png)
         assert json.loads((out / name / "metrics.json").read_text())["model_name"] == name
@@ -47,7 +53,8 @@ def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     for name in record["models"]:
         assert f"| {name} |" in report  # the metrics table has a row per model
     links = re.findall(r"\]\(([^)]+)\)", report)
-    for target in ("examples.png", "resnet18/roc.png", "lenspinn_small/confusion_matrix.png", "runs/resnet18"):
+    for target in ("examples.png", "resnet18/roc.png", "lenspinn_small/confusion_matrix.png", "runs/resnet18",
+                   "resnet18/training_curves.png"):
         assert target in links, target
     for link in links:
         assert (out / link).exists(), link

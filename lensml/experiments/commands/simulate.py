@@ -16,7 +16,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--family", required=True, help="model_i, model_ii or model_iii")
+    parser.add_argument("--family", required=True, help="model_i, model_ii, model_iii or their published-compatible variants model_i_published, model_ii_published, model_iii_published")
     parser.add_argument("--per-class", type=int, required=True, help="images per class (> 0)")
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--split", default="train", help="split name, part of each image's seed (default train)")
