@@ -7,11 +7,13 @@ For each model (64x64, batch 48 by default, the backend's default compile mode),
 - stream: ``fit(simulated_stream(...))``, every batch freshly simulated by the batched
   simulator (``data.source = "stream"`` in a config), the same family and batch size.
 
-The first epoch of each (tracing / compiling) is left out; the figure is the median epoch time
-of the rest, and the ratio stream / arrays of those medians (the issue's target: <= 1.10).
+The first epoch of each (tracing / compiling) is left out; the two run in turn for ``--rounds``
+rounds; the figure is the median epoch time of the rest, and the ratio stream / arrays of those
+medians (the target: <= 1.10).
 
-    python benchmarks/bench_stream.py                     # resnet18 + lenspinn_small, TensorFlow
-    KERAS_BACKEND=jax python benchmarks/bench_stream.py --models resnet18
+    python benchmarks/bench_stream.py                     # resnet18 (width 24) + lenspinn_small, TensorFlow
+    python benchmarks/bench_stream.py --models resnet18 --steps 8 --epochs 4   # the full-width ResNet18
+    KERAS_BACKEND=jax python benchmarks/bench_stream.py --models resnet18:width=24
 """
 
 from __future__ import annotations
@@ -39,13 +41,23 @@ def _epoch_times():
     return EpochTimes()
 
 
-def _model(name, size, seed):
+def parse_model(spec: str):
+    """'resnet18' or 'resnet18:width=24' -> (name, options)."""
+    name, _, rest = spec.partition(":")
+    options = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        options[key] = json.loads(value)
+    return name, options
+
+
+def _model(spec, size, seed):
     import keras
 
     import lensml.models as M
 
     keras.utils.set_random_seed(seed)
-    options = {"width": 24} if name == "resnet18" else {}
+    name, options = parse_model(spec)
     if name.startswith("lenspinn"):
         options["pixel_scale"] = 0.101
     model = M.build(name, (size, size, 1), 3, **options)
@@ -53,7 +65,7 @@ def _model(name, size, seed):
     return model
 
 
-def measure(name: str, family: str, steps: int, epochs: int, batch: int) -> dict:
+def measure(name: str, family: str, steps: int, epochs: int, batch: int, rounds: int = 2) -> dict:
     import numpy as np
 
     from lensml.data import simulated_stream
@@ -63,16 +75,20 @@ def measure(name: str, family: str, steps: int, epochs: int, batch: int) -> dict
     parts = [stream.batch(i, 0) for i in range(steps)]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    out = {}
-    for source in ("arrays", "stream"):
-        model = _model(name, size, 0)
-        timer = _epoch_times()
-        if source == "arrays":
-            model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
-        else:
-            model.fit(stream, epochs=epochs, verbose=0, callbacks=[timer])
-        out[source] = statistics.median(timer.times[1:])
+    times = {"arrays": [], "stream": []}
+    # Rounds in turn (A B A B ...), so a drift in the machine's speed hits both alike.
+    for _ in range(rounds):
+        for source in ("arrays", "stream"):
+            model = _model(name, size, 0)
+            timer = _epoch_times()
+            if source == "arrays":
+                model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
+            else:
+                model.fit(stream, epochs=epochs, verbose=0, callbacks=[timer])
+            times[source] += timer.times[1:]
+    out = {source: statistics.median(t) for source, t in times.items()}
     out["ratio"] = out["stream"] / out["arrays"]
+    out["epochs_timed"] = len(times["stream"])
     return out
 
 
@@ -80,19 +96,21 @@ def main(argv=None) -> int:
     import keras
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="resnet18,lenspinn_small")
+    parser.add_argument("--models", default="resnet18:width=24;lenspinn_small",
+                        help="';'-separated, each name[:option=value,...] (default: resnet18:width=24;lenspinn_small)")
     parser.add_argument("--family", default="model_ii_published")
     parser.add_argument("--steps", type=int, default=40, help="steps per epoch (default 40)")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs, the first not timed (default 4)")
+    parser.add_argument("--epochs", type=int, default=6, help="epochs, the first not timed (default 6)")
     parser.add_argument("--batch", type=int, default=48)
+    parser.add_argument("--rounds", type=int, default=2, help="arrays/stream runs in turn (default 2)")
     args = parser.parse_args(argv)
     rows = []
-    for name in [m for m in args.models.split(",") if m]:
-        r = measure(name, args.family, args.steps, args.epochs, args.batch)
+    for name in [m for m in args.models.split(";") if m]:
+        r = measure(name, args.family, args.steps, args.epochs, args.batch, args.rounds)
         rows.append({"model": name, **r})
         print(json.dumps(rows[-1]), flush=True)
     print(f"\nbackend {keras.backend.backend()}, {args.family}, batch {args.batch}, {args.steps} steps/epoch, "
-          f"median of epochs 2..{args.epochs}")
+          f"median epoch time over {args.rounds} rounds of epochs 2..{args.epochs} (the first compiles)")
     print("| model | arrays s/epoch | stream s/epoch | stream / arrays |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['arrays']:.2f} | {r['stream']:.2f} | {r['ratio']:.3f} |")

@@ -2,11 +2,35 @@
 
 Sub-packages (see DESIGN.md, section 1): ``physics``, ``simulation``, ``data``,
 ``datasets``, ``layers``, ``models``, ``ssl``, ``evaluation``, ``tuning``,
-``experiments``. The command line is :mod:`lensml.cli`.
+``experiments``, each loaded on first use (``import lensml; lensml.models.build(...)``).
+The command line is :mod:`lensml.cli`.
+
+``import lensml`` is light: it registers the TFDS builders (``tfds.load("deeplense/...")``,
+through tensorflow_datasets) and imports neither Keras, TensorFlow, JAX nor lenstronomy. Once
+Keras is loaded, lensml's Keras classes are registered, so ``keras.saving.load_model`` reads a
+saved lensml model after a plain ``import lensml`` (lensml._keras_objects).
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-# Registers the TFDS builders (``tfds.load("deeplense/...")``). This imports
-# tensorflow_datasets only: not TensorFlow, JAX or lenstronomy.
+SUBPACKAGES = ("physics", "simulation", "data", "datasets", "layers", "models", "ssl", "evaluation",
+               "tuning", "experiments")
+
 from lensml import datasets as _datasets  # noqa: E402,F401
+
+
+def __getattr__(name):
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"lensml.{name}")
+    raise AttributeError(f"module 'lensml' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(SUBPACKAGES))
+
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.install()  # last: lensml's own names are all defined by now

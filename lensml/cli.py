@@ -59,16 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _backend_option(argv: list[str]) -> str | None:
+    """The value of ``--backend X`` or ``--backend=X`` before the sub-command (None if absent)."""
+    for i, arg in enumerate(argv):
+        if arg == "--backend":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if arg.startswith("--backend="):
+            return arg.split("=", 1)[1]
+        if not arg.startswith("-"):  # the sub-command: its own options follow
+            return None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The backend must be fixed before keras is first imported, which happens when the
     # sub-command modules are imported to build the parser.
-    if "--backend" in argv:
-        i = argv.index("--backend")
-        if i + 1 < len(argv):
-            import os
+    backend = _backend_option(argv)
+    if backend is not None:
+        import os
 
-            os.environ["KERAS_BACKEND"] = argv[i + 1]
+        os.environ["KERAS_BACKEND"] = backend
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

@@ -5,7 +5,7 @@
   from the batched simulator (a ``keras.utils.PyDataset``).
 """
 
-from lensml.data.augment import d4_transform, random_d4, random_noise
+from lensml.data.augment import random_d4, random_noise
 from lensml.data.normalization import NORMALIZATIONS, normalize
 from lensml.data.pipeline import TARGETS, builder_name, dataset_family, load_split, pipeline, stratified_subset
 
@@ -17,3 +17,7 @@ def __getattr__(name):
 
         return getattr(stream, name)
     raise AttributeError(f"module 'lensml.data' has no attribute {name!r}")
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

@@ -26,18 +26,17 @@ def check_augment(augment) -> tuple[str, ...]:
     return tuple(items)
 
 
-def d4_transform(image, element):
-    """Apply D4 element ``element`` (int 0..7: k = element % 4 quarter turns, then a
-    left-right flip if element >= 4). image: (H, W, C) square."""
-    image = tf.image.rot90(image, k=element % 4)
-    return tf.cond(element >= 4, lambda: tf.image.flip_left_right(image), lambda: image)
-
-
 def random_d4(images: list, seed):
     """The same random D4 element applied to every (H, W, C) tensor in ``images``
-    (an image and, e.g., its convergence map). seed: int32/int64 tensor of shape (2,)."""
+    (an image and, e.g., its convergence map), in tf ops for tf.data: the element's transform
+    is ``lensml.layers.d4_transform`` (mirror, then quarter turns) on the tensors' first two axes.
+    seed: int32/int64 tensor of shape (2,)."""
+    from lensml.layers.d4 import d4_transform  # imported here: lensml.data loads no Keras
+
     element = tf.random.stateless_uniform([], seed=seed, minval=0, maxval=8, dtype=tf.int32)
-    return [d4_transform(x, element) for x in images]
+    branches = [lambda g=g: [d4_transform(x, g, axes=(0, 1), xp=tf.experimental.numpy) for x in images]
+                for g in range(8)]
+    return tf.switch_case(element, branches)
 
 
 def random_noise(image, stddev: float, seed):

@@ -34,7 +34,8 @@ def compile_for_backend(fn, *, jit_compile: bool = True):
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_renderer(family, supersampling, noise: bool, normalization: str, backend: str):
+def _compiled_renderer(family, supersampling, noise: bool, normalization: str, backend: str,
+                       with_model: bool = False):
     # One simulator and one compiled function per configuration, shared by streams, so a
     # new stream (e.g. for validation) does not compile again.
     from lensml.simulation.batched import BatchedSimulator
@@ -44,10 +45,15 @@ def _compiled_renderer(family, supersampling, noise: bool, normalization: str, b
     # family's images leave the compiled function unnormalised.
     host_poisson = noise and simulator.family.image_recipe == "poisson_counts"
 
-    def render(params, normal):
-        image, model = simulator.simulate(params, normal if noise else None)
-        image = image if host_poisson else normalize_ops(image, normalization)
-        return image, normalize_ops(model, normalization)
+    def render(params_per_class, normals):
+        # Every class of a batch in one compiled call (one call's overhead, not one per class).
+        out = []
+        for params, normal in zip(params_per_class, normals):
+            image, model = simulator.simulate(params, normal if noise else None)
+            image = image if host_poisson else normalize_ops(image, normalization)
+            # the noise-free model is only normalised when it is the target
+            out.append((image, normalize_ops(model, normalization) if with_model else image))
+        return out
 
     return simulator, compile_for_backend(render), host_poisson
 
@@ -92,7 +98,8 @@ class SimulatedStream(keras.utils.PyDataset):
         self.normalization = check_normalization(normalization)
         self.noise, self.target = noise, target
         self.simulator, self._render, self._host_poisson = _compiled_renderer(
-            self.family, supersampling, bool(noise), self.normalization, keras.backend.backend())
+            self.family, supersampling, bool(noise), self.normalization, keras.backend.backend(),
+            target == "image")
         self.epoch = 0
 
     @property
@@ -113,17 +120,20 @@ class SimulatedStream(keras.utils.PyDataset):
         # surplus images are dropped from randomly chosen classes to keep the batch balanced.
         per_class = -(-self.batch_size // k)
         drop = set(rng.choice(k, size=k * per_class - self.batch_size, replace=False).tolist())
+        params, normals = [], []
+        for name in self.classes:
+            params.append(sample_parameters(self.family, name, rng, per_class))
+            draw = self.noise and self.simulator.draws_noise
+            normals.append(self.simulator.standard_normal(per_class, rng) if draw else None)
+        rendered = self._render([self.simulator.select(p) for p in params], normals)
         images, models, meta = [], [], []
-        for j, name in enumerate(self.classes):
-            params = sample_parameters(self.family, name, rng, per_class)
-            normal = self.simulator.standard_normal(per_class, rng)
-            image, model = self._render(self.simulator.tensors(params), normal)
+        for j, (image, model) in enumerate(rendered):
             if self._host_poisson:
                 image = normalize_ops(self.simulator.poisson_counts(image, rng), self.normalization)
             keep = slice(0, per_class - (j in drop))
             images.append(keras.ops.convert_to_numpy(image)[keep])
             models.append(keras.ops.convert_to_numpy(model)[keep])
-            meta.append({key: value[keep] for key, value in params.items()})
+            meta.append({key: value[keep] for key, value in params[j].items()})
         order = rng.permutation(self.batch_size)
         x = np.concatenate(images)[order]
         cat = lambda key: np.concatenate([m[key] for m in meta])[order]  # noqa: E731

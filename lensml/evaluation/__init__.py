@@ -82,3 +82,7 @@ __all__ = [
     "roc_curve",
     "super_resolution_metrics",
 ]
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

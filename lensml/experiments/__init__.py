@@ -38,7 +38,9 @@ __all__ = [
     "run",
     "run_label_efficiency",
     "run_seed",
+    "report_training",
     "save_config",
+    "train",
     "tune",
     "warm_start",
 ]
@@ -49,6 +51,26 @@ def run(config, **kwargs):
     from lensml.experiments.runner import run as _run
 
     return _run(config, **kwargs)
+
+
+def train(config, **kwargs):
+    """One experiment as ``lensml train`` and ``train/train.py`` run it: the label-efficiency
+    protocol (:func:`run_label_efficiency`) when ``config.label_fractions`` is set, else
+    :func:`run`. Returns that function's result."""
+    if config.label_fractions:
+        return run_label_efficiency(config, **kwargs)
+    return run(config, **kwargs)
+
+
+def report_training(config, result) -> str:
+    """What ``lensml train`` prints of a :func:`train` result: the label-efficiency summary and
+    the curve's path, or the run summary (JSON)."""
+    import json
+
+    if config.label_fractions:
+        return (json.dumps(result["summary"], indent=2, default=str)
+                + f"\nlabel-efficiency curve: {result['paths']['summary']}")
+    return json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2, default=str)
 
 
 def run_seed(config, seed, **kwargs):
@@ -73,7 +95,7 @@ def save_config(config, path):
 
 
 def tune(config, **kwargs):
-    """Run the Optuna study in ``config.tune`` (see :func:`lensml.experiments.tune.tune_experiment`)."""
-    from lensml.experiments.tune import tune_experiment
+    """Run the Optuna study in ``config.tune`` (see :func:`lensml.experiments.tuning_study.tune_experiment`)."""
+    from lensml.experiments.tuning_study import tune_experiment
 
     return tune_experiment(config, **kwargs)

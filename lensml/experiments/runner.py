@@ -134,6 +134,22 @@ def _num_batches(ds) -> int | None:
         return None
 
 
+def training_steps(config: ExperimentConfig, seed: int = 0, data_factory: DataFactory | None = None) -> int:
+    """Optimiser steps of one run of ``config``: ``training.epochs`` x batches per epoch
+    (``data.steps_per_epoch``, else the training split's length at ``data.batch_size`` and
+    ``data.label_fraction``). What an EMA schedule (BYOL, DINO, JEPA ``total_steps``) spans."""
+    d = config.data
+    steps = d.steps_per_epoch
+    if steps is None:
+        data_factory = data_factory or default_data_factory
+        steps = _num_batches(data_factory(d, d.train_split, training=True, seed=d.seed + seed,
+                                          num_classes=config.model.num_classes))
+    if not steps:
+        raise ValueError(f"data.steps_per_epoch: the training split {d.train_split!r} of {d.dataset!r} "
+                         "has unknown or infinite length; set data.steps_per_epoch")
+    return int(steps) * config.training.epochs
+
+
 def _input_shape(ds) -> tuple[int, ...]:
     if hasattr(ds, "element_spec"):
         spec = ds.element_spec[0]

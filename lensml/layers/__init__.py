@@ -59,3 +59,7 @@ __all__ = [
     "LocalitySelfAttention", "TransformerBlock", "ClassAttention", "ClassAttentionBlock",
     "LayerScale", "ConvProjection", "ConvTransformerBlock", "MLP",
 ]
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

@@ -62,14 +62,17 @@ def group_multiply(a: int, b: int) -> int:
     return int(CAYLEY[a, b])
 
 
-def d4_transform(x, g: int, axes: tuple[int, int] = (1, 2)):
-    """Transform a tensor spatially by group element ``g``.
+def d4_transform(x, g: int, axes: tuple[int, int] = (1, 2), xp=ops):
+    """Transform a tensor spatially by group element ``g``: lensml's one D4 transform (the
+    layers, test-time augmentation, SSL views, data augmentation and evaluation all use it).
 
     Args:
       x: tensor whose ``axes`` are (row, column), e.g. images ``(batch, height, width, C)``
         with the default ``axes=(1, 2)``, or kernels ``(k, k, in, out)`` with ``axes=(0, 1)``.
         The two axes must have the same length unless ``g`` is a half turn or a mirror.
       g: group element index in [0, 8), see the module docstring.
+      xp: the array functions ``flip(x, axis)`` and ``transpose(x, axes)``: ``keras.ops``
+        (default) or e.g. ``tf.experimental.numpy`` inside a ``tf.data`` pipeline.
 
     Returns:
       The transformed tensor (same shape for square inputs).
@@ -80,14 +83,14 @@ def d4_transform(x, g: int, axes: tuple[int, int] = (1, 2)):
     a0, a1 = axes
     m, r = divmod(g, 4)
     if m:
-        x = ops.flip(x, axis=a1)
+        x = xp.flip(x, axis=a1)
     rank = len(x.shape)
     a0, a1 = a0 % rank, a1 % rank
     perm = list(range(rank))
     perm[a0], perm[a1] = perm[a1], perm[a0]
     for _ in range(r):
         # numpy rot90 (counter-clockwise): flip columns, then swap rows and columns.
-        x = ops.transpose(ops.flip(x, axis=a1), perm)
+        x = xp.transpose(xp.flip(x, axis=a1), perm)
     return x
 
 

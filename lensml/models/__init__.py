@@ -39,3 +39,7 @@ __all__ = [
     "classification_head", "regression_head", "super_resolution_decoder",
     "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken",
 ]
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

@@ -3,43 +3,55 @@
 Conventions (DESIGN section 3): angles in arcsec; an N x N image with pixel scale s has
 pixel centres ``(k - (N - 1) / 2) * s``, x grows with the column, y with the row
 (lenstronomy's default grid); lens equation beta = theta - alpha(theta).
-This package imports nothing else from lensml.
+This package imports nothing else from lensml. Its names load on first use (PEP 562), so
+importing the package (or its Keras-free constants, ``lensml.physics.constants``) does not
+import Keras.
 """
 
-from lensml.physics.grids import pixel_coordinates, pixel_grid, pixel_grid_numpy, subpixel_grids
-from lensml.physics.inverse_lens import InverseLens, inverse_lens
-from lensml.physics.lens_equation import LensEquation
-from lensml.physics.light import LIGHT_PROFILES, Gaussian, LightModel, SersicEllipse
-from lensml.physics.mass import (
-    NFW,
-    PROFILES,
-    SIE,
-    SIS,
-    TNFW,
-    AxionVortex,
-    AxionVortexLine,
-    MassProfile,
-    PointMass,
-    Shear,
-)
-from lensml.physics.mass_model import MassModel
-from lensml.physics.noise import (
-    add_instrument_noise,
-    add_poisson_gaussian_noise,
-    background_noise_rms,
-    magnitude_to_cps,
-    poisson_noise_rms,
-)
-from lensml.physics.poisson import PoissonSolver, poisson_solve
-from lensml.physics.preprocessing import PhysicsPreprocessing, physics_preprocessing
-from lensml.physics.psf import (
-    convolve_gaussian_psf,
-    convolve_psf,
-    gaussian_filter_matrix,
-    gaussian_filter_taps,
-    gaussian_psf_kernel,
-)
-from lensml.physics.sis_deflection import SISDeflection
+import importlib
+
+from lensml.physics.constants import FWHM_TO_SIGMA
+
+#: Public name -> the submodule that defines it (imported on first access).
+_EXPORTS = {
+    "pixel_coordinates": "lensml.physics.grids",
+    "pixel_grid": "lensml.physics.grids",
+    "pixel_grid_numpy": "lensml.physics.grids",
+    "subpixel_grids": "lensml.physics.grids",
+    "InverseLens": "lensml.physics.inverse_lensing",
+    "inverse_lens": "lensml.physics.inverse_lensing",
+    "LensEquation": "lensml.physics.lens_equation",
+    "LIGHT_PROFILES": "lensml.physics.light",
+    "Gaussian": "lensml.physics.light",
+    "LightModel": "lensml.physics.light",
+    "SersicEllipse": "lensml.physics.light",
+    "NFW": "lensml.physics.mass",
+    "PROFILES": "lensml.physics.mass",
+    "SIE": "lensml.physics.mass",
+    "SIS": "lensml.physics.mass",
+    "TNFW": "lensml.physics.mass",
+    "AxionVortex": "lensml.physics.mass",
+    "AxionVortexLine": "lensml.physics.mass",
+    "MassProfile": "lensml.physics.mass",
+    "PointMass": "lensml.physics.mass",
+    "Shear": "lensml.physics.mass",
+    "MassModel": "lensml.physics.mass_model",
+    "add_instrument_noise": "lensml.physics.noise",
+    "add_poisson_gaussian_noise": "lensml.physics.noise",
+    "background_noise_rms": "lensml.physics.noise",
+    "magnitude_to_cps": "lensml.physics.noise",
+    "poisson_noise_rms": "lensml.physics.noise",
+    "PoissonSolver": "lensml.physics.poisson",
+    "poisson_solve": "lensml.physics.poisson",
+    "PhysicsPreprocessing": "lensml.physics.preprocessing",
+    "physics_preprocessing": "lensml.physics.preprocessing",
+    "convolve_gaussian_psf": "lensml.physics.psf",
+    "convolve_psf": "lensml.physics.psf",
+    "gaussian_filter_matrix": "lensml.physics.psf",
+    "gaussian_filter_taps": "lensml.physics.psf",
+    "gaussian_psf_kernel": "lensml.physics.psf",
+    "SISDeflection": "lensml.physics.sis_deflection",
+}
 
 __all__ = [
     "pixel_grid",
@@ -80,3 +92,19 @@ __all__ = [
     "poisson_noise_rms",
     "magnitude_to_cps",
 ]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lensml.physics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    from lensml import _keras_objects
+
+    _keras_objects.register_if_keras_loaded()  # the submodule may have been the first to load Keras
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -15,8 +15,7 @@ import numpy as np
 from keras import ops
 
 from lensml.physics._checks import check_positive_number, check_shape
-
-FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+from lensml.physics.constants import FWHM_TO_SIGMA
 
 
 def gaussian_psf_kernel(fwhm, pixel_scale, truncation=5.0):

@@ -89,10 +89,11 @@ class BatchedSimulator:
                              np.asarray(ops.convert_to_numpy(ay), np.float32))
         self.background_sigma = float(self.family.noise.background_sigma(inst.pixel_scale))
 
-    def tensors(self, params: dict) -> dict:
-        """The renderer's parameters as float32 tensors. Macro-lens values equal to the
-        family's are dropped (its precomputed deflection is used); ``vortex_angle`` is kept
-        for axion batches (the vortex is then evaluated in the frame of its line)."""
+    def select(self, params: dict) -> dict:
+        """The renderer's parameters as float32 numpy arrays (what a compiled function takes).
+        Macro-lens values equal to the family's are dropped (its precomputed deflection is
+        used); ``vortex_angle`` is kept for axion batches (the vortex is then evaluated in the
+        frame of its line)."""
         missing = [k for k in PARAMETER_KEYS if k not in params]
         if missing:
             raise ValueError(f"params is missing {missing}; expected the keys of sample_parameters()")
@@ -102,7 +103,16 @@ class BatchedSimulator:
         angle = np.asarray(params.get("vortex_angle", np.nan))
         if np.asarray(params["sub_theta_E"]).shape[1] and np.all(np.isfinite(angle)):
             keys.append("vortex_angle")
-        return {k: ops.convert_to_tensor(np.asarray(params[k], np.float32)) for k in keys}
+        return {k: np.asarray(params[k], np.float32) for k in keys}
+
+    def tensors(self, params: dict) -> dict:
+        """``select(params)`` as backend tensors."""
+        return {k: ops.convert_to_tensor(v) for k, v in self.select(params).items()}
+
+    @property
+    def draws_noise(self) -> bool:
+        """Whether ``simulate`` uses its noise argument (the published Models II/III store no noise)."""
+        return self.family.image_recipe != "twice_model"
 
     def render(self, params: dict):
         """Noise-free images (B, H, W, 1) float32 of a parameter batch (numpy or tensors,

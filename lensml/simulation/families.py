@@ -20,7 +20,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 
-from lensml.physics.psf import FWHM_TO_SIGMA
+from lensml.physics.constants import FWHM_TO_SIGMA
 
 CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
 

@@ -29,3 +29,7 @@ TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "m
 __all__ = ["finetune", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
            "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
            "TransformerEncoder", "MeanTokens", "build_vit_encoder", "image_encoder"]
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

@@ -14,6 +14,8 @@ import keras
 IMAGE_ENCODER_METHODS = ("simclr", "byol", "simsiam", "dino")
 TOKEN_METHODS = ("mae", "ijepa", "lens_jepa")
 METHODS = IMAGE_ENCODER_METHODS + TOKEN_METHODS
+#: Trainers with an EMA target whose momentum schedule runs over ``total_steps`` optimiser steps.
+EMA_METHODS = ("byol", "dino", "ijepa", "lens_jepa")
 TASKS = ("classification", "regression", "super_resolution")
 
 

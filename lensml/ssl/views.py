@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from lensml.layers.d4 import d4_transform
+
 _PKG = "lensml"
 
 
@@ -24,17 +26,6 @@ def _check_images(images, name="images", square=False):
         raise ValueError(f"{name}: expected (batch, height, width, channels), got shape {shape}")
     if square and shape[1] is not None and shape[1] != shape[2]:
         raise ValueError(f"{name}: D4 views need square images, got height={shape[1]} width={shape[2]}")
-
-
-def d4_transform(images, index):
-    """Apply D4 element `index` (0..7) to every image: rotate by (index % 4) * 90 degrees
-    counter-clockwise, then mirror left-right if index >= 4. images: (B, N, N, C)."""
-    x = images
-    for _ in range(index % 4):
-        x = ops.flip(ops.transpose(x, (0, 2, 1, 3)), axis=1)
-    if index >= 4:
-        x = ops.flip(x, axis=2)
-    return x
 
 
 @keras.saving.register_keras_serializable(package=_PKG)

@@ -1,7 +1,7 @@
 """lensml.tuning: Optuna studies for any objective.
 
 The package runs an objective callable and never imports the experiment layer
-(``lensml.experiments.tune`` plugs ``run(config)`` in). Pieces:
+(``lensml.experiments.tune``, in ``lensml.experiments.tuning_study``, plugs ``run(config)`` in). Pieces:
 
 - :class:`SearchSpace` - float (log), int, categorical and conditional parameters from a table.
 - :func:`make_storage` - SQLite file (default, resumable), PostgreSQL/MySQL (many workers,
@@ -50,3 +50,7 @@ __all__ = [
     "trial_seed",
     "write_study_report",
 ]
+
+from lensml import _keras_objects  # noqa: E402
+
+_keras_objects.register_if_keras_loaded(finishing=__name__)  # see lensml._keras_objects

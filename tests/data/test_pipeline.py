@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from lensml.data import normalize, pipeline
-from lensml.data.augment import d4_transform
+from lensml.layers.d4 import d4_transform
 from lensml.data.normalization import normalize_ops
 
 
@@ -41,9 +41,9 @@ def test_d4_moves_image_and_map_target_together(tiny_data_dir):
     (x0, k0), (x1, k1) = _first(plain), _first(aug)
     moved = 0
     for i in range(12):
-        matches = [e for e in range(8) if np.array_equal(d4_transform(x0[i], e).numpy(), x1[i])]
+        matches = [e for e in range(8) if np.array_equal(d4_transform(x0[i], e, axes=(0, 1), xp=np), x1[i])]
         assert matches, i
-        assert any(np.array_equal(d4_transform(k0[i], e).numpy(), k1[i]) for e in matches)
+        assert any(np.array_equal(d4_transform(k0[i], e, axes=(0, 1), xp=np), k1[i]) for e in matches)
         moved += 0 not in matches
     assert moved > 0
 
@@ -105,3 +105,20 @@ def test_bad_input(tiny_data_dir, kwargs, match):
 
 def test_tf_data_is_the_only_tensorflow_here():
     assert isinstance(pipeline.__module__, str) and tf.data.Dataset  # the pipeline is tf.data on every backend
+
+
+def test_one_d4_transform_everywhere():
+    # One implementation and one convention (mirror, then counter-clockwise quarter turns) for
+    # the layers, the SSL views and the tf.data augmentation.
+    import keras
+    import tensorflow as tf
+
+    from lensml.ssl import views
+
+    assert views.d4_transform is d4_transform
+    x = np.arange(2 * 3 * 3, dtype="float32").reshape(2, 3, 3, 1)
+    for g in range(8):
+        expected = np.rot90(x[:, :, ::-1] if g >= 4 else x, g % 4, axes=(1, 2))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(d4_transform(x, g)), expected)
+        in_tf = d4_transform(tf.constant(x[0]), g, axes=(0, 1), xp=tf.experimental.numpy)
+        np.testing.assert_array_equal(np.asarray(in_tf), expected[0])

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from lensml.experiments.tune import prepare
+from lensml.experiments.tuning_study import prepare
 from lensml.experiments import (
     ExperimentConfig,
     apply_overrides,

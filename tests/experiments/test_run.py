@@ -192,3 +192,36 @@ def test_warm_start_config_errors(write_config, tiny_toml):
         load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ntrainable = "head"')))
     with pytest.raises(ValueError, match="model.trainable"):
         load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ninit_from = "x.keras"\ntrainable = "body"')))
+
+
+def test_train_script_runs_label_fractions_like_the_cli(tmp_path):
+    # train/train.py once ignored label_fractions (lensml train honoured them): both call
+    # lensml.experiments.train now.
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "curve.toml"
+    config.write_text(f'''name = "curve"
+label_fractions = [0.5, 1.0]
+[data]
+dataset = "synthetic:24:32"
+batch_size = 8
+[model]
+name = "resnet18"
+options = {{ width = 4, stage_blocks = [1, 1, 1, 1] }}
+[training]
+epochs = 1
+verbose = 0
+run_eagerly = true
+[output]
+dir = "{tmp_path}/runs/{{name}}"
+''')
+    proc = subprocess.run([sys.executable, str(root / "train" / "train.py"), str(config), "seeds=[0]"],
+                          cwd=root, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "label-efficiency curve:" in proc.stdout
+    runs = tmp_path / "runs" / "curve"
+    assert (runs / "fraction_0.5").is_dir() and (runs / "fraction_1").is_dir()

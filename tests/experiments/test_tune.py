@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from lensml.experiments import load_config
-from lensml.experiments.tune import prepare, tune_experiment
+from lensml.experiments.tuning_study import prepare, tune_experiment
 
 TUNE = """
 [tune]
@@ -138,3 +138,13 @@ def test_cli_multi_objective_tune_then_train(write_config, tiny_toml, model_fact
     assert "unknown metric 'val_nope'" in capsys.readouterr().err
     assert cli.main(["train", "--config", str(path), "--set", "training.lr=1"]) == 2
     assert "unknown config key 'training.lr'" in capsys.readouterr().err
+
+
+def test_experiments_tune_is_the_function_after_the_cli_imported_the_module():
+    # The study module once shared the name ``tune`` and replaced the package's function on import.
+    import lensml.experiments as E
+    from lensml.experiments.commands import tune as tune_cmd  # noqa: F401  (what the CLI imports)
+    import lensml.experiments.tuning_study  # noqa: F401
+
+    assert callable(E.tune) and E.tune.__module__ == "lensml.experiments"
+    assert E.tune.__doc__.startswith("Run the Optuna study")

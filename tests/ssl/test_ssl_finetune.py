@@ -130,3 +130,91 @@ def test_commands_reject_bad_configs(tmp_path, capsys):
     typo = tmp_path / "typo.toml"
     typo.write_text('[model]\nname = "mae"\nsize = 3\n')
     assert pretrain_cmd.main(_args(typo, tmp_path / "y")) == 2
+
+
+@pytest.mark.slow
+def test_super_resolution_finetune_writes_psnr_ssim_beside_bicubic(tmp_path, capsys):
+    # MAE tokens -> 16x16 -> 64x64 super-resolution on the tiny SR dataset, end to end through
+    # `lensml finetune`: the test split is scored against bicubic upsampling (sr_metrics.json).
+    from lensml.experiments.commands import finetune as finetune_cmd
+    from lensml.experiments.commands import pretrain as pretrain_cmd
+
+    data_dir = tmp_path / "tfds"
+    pre = tmp_path / "pre.toml"
+    pre.write_text('''name = "pre_sr"
+[data]
+dataset = "synthetic:8:64"
+batch_size = 8
+val_split = ""
+test_split = ""
+[model]
+name = "mae"
+options = { patch_size = 16, embed_dim = 16, depth = 1, num_heads = 2, decoder_dim = 8, seed = 0 }
+[training]
+epochs = 1
+metrics = []
+monitor = "loss"
+verbose = 0
+''')
+    assert pretrain_cmd.main(_args(pre, tmp_path / "pre")) == 0
+    fin = tmp_path / "fin.toml"
+    fin.write_text(f'''name = "fin_sr"
+[data]
+dataset = "deeplense/model_ii_sr16_tiny"
+data_dir = "{data_dir}"
+batch_size = 12
+target = "hr"
+[model]
+name = "pretrained"
+options = {{ encoder_path = "{tmp_path / 'pre' / 'token_encoder.keras'}", task = "super_resolution", mode = "finetune", sr_filters = 8 }}
+[training]
+epochs = 1
+loss = "mse"
+metrics = ["mae"]
+verbose = 0
+''')
+    capsys.readouterr()
+    assert finetune_cmd.main(_args(fin, tmp_path / "fin")) == 0
+    sr = json.loads((tmp_path / "fin" / "sr_metrics.json").read_text())
+    assert sr["num_examples"] == 12  # the test split: 4 per class
+    for key in ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim"):
+        assert np.isfinite(sr[key]), key
+    # bicubic upsampling of the true 16x16 image is a fair reference: well above noise level
+    assert sr["bicubic_psnr"] > 15 and 0 < sr["bicubic_ssim"] <= 1
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("[\n  {"):])
+    assert result[0]["metrics"]["test_psnr"] == pytest.approx(sr["psnr"])
+
+
+def test_ema_schedule_spans_the_whole_run(tmp_path, capsys):
+    # BYOL's total_steps comes from the data size, batch and epochs (also after --set), not a
+    # number written in the config that may end the schedule early.
+    from lensml.experiments.commands import pretrain as pretrain_cmd
+    from lensml.experiments.config import load_config
+    from lensml.experiments.runner import training_steps
+
+    pre = tmp_path / "byol.toml"
+    pre.write_text('''name = "byol"
+[data]
+dataset = "synthetic:16:16"
+batch_size = 4
+val_split = ""
+test_split = ""
+[model]
+name = "byol"
+options = { encoder = "resnet18", encoder_options = { width = 4, stage_blocks = [1, 1, 1, 1] }, projection_dim = 4, hidden_dim = 8 }
+[training]
+epochs = 2
+metrics = []
+monitor = "loss"
+verbose = 0
+run_eagerly = true
+''')
+    assert training_steps(load_config(pre)) == 2 * 4  # 16 examples / batch 4 x 2 epochs
+    args = _args(pre, tmp_path / "out", overrides=["training.epochs=3"])
+    assert pretrain_cmd.main(args) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    import keras
+
+    trainer = keras.saving.load_model(result["paths"]["model"])
+    assert trainer.total_steps == 3 * 4 and float(np.asarray(trainer.step)) == 12

@@ -26,9 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _sr_metrics(config, model, out_dir):
     import json
+    from pathlib import Path
 
     import numpy as np
 
+    from lensml.experiments.toml_writer import write_text_atomic
     from lensml.evaluation import super_resolution_metrics
     from lensml.experiments.runner import default_data_factory
 
@@ -39,9 +41,8 @@ def _sr_metrics(config, model, out_dir):
         highs.append(np.asarray(hr))
     lr, hr = np.concatenate(lows), np.concatenate(highs)
     sr = np.asarray(model.predict(lr, verbose=0))
-    metrics = super_resolution_metrics(hr, sr, lr)
-    with open(f"{out_dir}/sr_metrics.json", "w") as f:
-        json.dump(metrics, f, indent=2, default=float)
+    metrics = super_resolution_metrics(low_res=lr, predicted=sr, high_res=hr)
+    write_text_atomic(Path(out_dir) / "sr_metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
     return metrics
 
 

@@ -7,7 +7,10 @@ whose ``[model.options]`` are the trainer's arguments plus ``encoder`` /
 ``encoder_options`` for the image-encoder methods. Labels in the data are ignored. Each
 seed writes, next to the runner's files, ``encoder.keras`` (images -> features, loads with
 safe_mode) for ``lensml finetune``, and for MAE / JEPA also ``token_encoder.keras``
-(images -> patch tokens, for super-resolution).
+(images -> patch tokens, for super-resolution). The EMA trainers' ``total_steps`` (BYOL, DINO,
+I-JEPA, Lens-JEPA: the momentum schedule's length) is the run's number of optimiser steps,
+epochs x batches per epoch (``lensml.experiments.runner.training_steps``, so ``--set``
+overrides of epochs, batch size or dataset follow), unless the config sets it.
 """
 
 from __future__ import annotations
@@ -63,16 +66,22 @@ def main(args) -> int:
         return 0
     from lensml.experiments import run_seed
     from lensml.experiments.callbacks import save_model_atomic
-    from lensml.ssl.factory import build_trainer, pretrained_encoder
+    from lensml.experiments.runner import training_steps
+    from lensml.ssl.factory import EMA_METHODS, build_trainer, pretrained_encoder
 
     built = []
+    current = {}
 
     def factory(name, **kwargs):
+        if name in EMA_METHODS and "total_steps" not in kwargs:
+            kwargs["total_steps"] = current["total_steps"]
         built.append(build_trainer(name, **kwargs))
         return built[-1]
 
     results = []
     for seed in config.seeds:
+        if config.model.name in EMA_METHODS:
+            current["total_steps"] = training_steps(config, seed)
         result = run_seed(config, seed, model_factory=factory, evaluate_test=False)
         encoder_path = Path(result["paths"]["dir"]) / "encoder.keras"
         save_model_atomic(pretrained_encoder(built[-1]), encoder_path)

@@ -40,7 +40,6 @@ def load_from_args(args):
 
 
 def main(args) -> int:
-    import json
     import sys
 
     try:
@@ -54,16 +53,7 @@ def main(args) -> int:
 
         print(dumps(config_to_dict(config)))
         return 0
-    if config.label_fractions:
-        from lensml.experiments.protocols import run_label_efficiency
+    from lensml.experiments import report_training, train
 
-        result = run_label_efficiency(config)
-        print(json.dumps(result["summary"], indent=2, default=str))
-        print(f"label-efficiency curve: {result['paths']['summary']}")
-        return 0
-    from lensml.experiments import run
-
-    result = run(config)
-    summary = {k: v for k, v in result.items() if k not in ("runs",)}
-    print(json.dumps(summary, indent=2, default=str))
+    print(report_training(config, train(config)))
     return 0

@@ -37,13 +37,13 @@ def main(args) -> int:
 
     try:
         config = load_from_args(args)
-        from lensml.experiments.tune import prepare
+        from lensml.experiments.tuning_study import prepare
 
         prepare(config)
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"lensml tune: {e}", file=sys.stderr)
         return 2
-    from lensml.experiments.tune import tune_experiment
+    from lensml.experiments.tuning_study import tune_experiment
 
     try:
         result = tune_experiment(
