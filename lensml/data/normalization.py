@@ -23,9 +23,13 @@ def check_normalization(normalization) -> str:
 
 
 def normalize(images, normalization: str = "minmax"):
-    """Normalise each image. images: (H, W, C) or (B, H, W, C) float32; same shape out."""
+    """Normalise each image. images: (H, W, C) or (B, H, W, C) float32; same shape out.
+
+    NaN or inf pixels raise ``tf.errors.InvalidArgumentError`` ("images hold NaN or inf
+    pixels"): one of them would make the whole normalised image NaN."""
     normalization = check_normalization(normalization)
     images = tf.convert_to_tensor(images, tf.float32)
+    images = tf.debugging.assert_all_finite(images, "lensml.data.normalize: images hold NaN or inf pixels")
     if normalization == "none":
         return images
     axes = [-3, -2, -1]

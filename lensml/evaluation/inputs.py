@@ -100,11 +100,19 @@ def load_npy_folder(path, split: str | None = None, normalization: str = "minmax
         raise FileNotFoundError(f"`data` folder {str(root)!r} does not exist.")
     if split is not None and (root / split).is_dir():
         root = root / split
-    class_dirs = {}
+    class_dirs, unknown = {}, []
     for child in sorted(p for p in root.iterdir() if p.is_dir()):
         key = child.name.lower()
         if key in DEEPLENSE_CLASS_ALIASES:
             class_dirs[DEEPLENSE_CLASS_ALIASES[key]] = child
+        else:
+            unknown.append(child.name)
+    if class_dirs and unknown:
+        # a class folder under another name would silently lose its images
+        raise ValueError(
+            f"`data` folder {str(root)!r} has sub-folders that are not classes: {unknown}; expected only "
+            f"{sorted(DEEPLENSE_CLASS_ALIASES)} (rename them, or move them out of the folder)."
+        )
     if not class_dirs:
         found = sorted(p.name for p in root.iterdir())
         raise ValueError(
@@ -126,6 +134,10 @@ def load_npy_folder(path, split: str | None = None, normalization: str = "minmax
     if len(shapes) > 1:
         raise ValueError(f"images in {str(root)!r} have different shapes {sorted(shapes)}; expected one size.")
     stacked = np.stack(images).astype(np.float32)
+    bad = [files[i] for i in np.flatnonzero(~np.isfinite(stacked).reshape(len(stacked), -1).all(axis=1))]
+    if bad:
+        raise ValueError(f"{len(bad)} image(s) in {str(root)!r} hold NaN or inf pixels, e.g. {bad[:3]}; "
+                         "remove or repair them before evaluating.")
     if normalization == "minmax":
         stacked = minmax_normalize(stacked)
     elif normalization not in (None, "none"):

@@ -112,13 +112,26 @@ def training_stream(data: DataConfig, seed: int):
                             noise=True, target=data.target, classes=classes)
 
 
-def default_model_factory(name: str, **kwargs):
+def registry_model_factory(name: str, **kwargs):
     """``lensml.models.build``."""
     try:
         from lensml.models import build
     except ImportError as e:
         raise RuntimeError(f"lensml.models.build is not available ({e})") from e
     return build(name, **kwargs)
+
+
+default_model_factory = registry_model_factory
+
+
+def check_config(config: ExperimentConfig, model_factory: ModelFactory | None = None) -> None:
+    """``lensml.experiments.checks.check_names`` when the model comes from the registry (the
+    default factory): an unknown model, option, loss, metric or target fails here, before any
+    data is built."""
+    if (model_factory or default_model_factory) is registry_model_factory:
+        from lensml.experiments.checks import check_names
+
+        check_names(config)
 
 
 def _num_batches(ds) -> int | None:
@@ -300,6 +313,7 @@ def run_seed(
     """
     import keras
 
+    check_config(config, model_factory)
     data_factory = data_factory or default_data_factory
     model_factory = model_factory or default_model_factory
     t, d = config.training, config.data
@@ -329,6 +343,9 @@ def run_seed(
     num_classes = config.model.num_classes
     train_ds = data_factory(d, d.train_split, training=True, seed=d.seed + seed, num_classes=num_classes)
     val_ds = data_factory(d, d.val_split, training=False, seed=d.seed, num_classes=num_classes) if d.val_split else None
+    # made now, so a misspelled test split fails before training, not after it
+    test_ds = (data_factory(d, d.test_split, training=False, seed=d.seed, num_classes=num_classes)
+               if evaluate_test and d.test_split else None)
     steps = d.steps_per_epoch or _num_batches(train_ds)
     if steps is None:
         raise ValueError(
@@ -436,8 +453,8 @@ def run_seed(
             metrics[f"best_{t.monitor}"] = value
             metrics["best_epoch"] = epoch + 1
 
-    if evaluate_test and d.test_split:
-        metrics.update(_evaluate_test(config, model, data_factory, paths, verbose))
+    if test_ds is not None:
+        metrics.update(_evaluate_test(config, model, test_ds, paths))
 
     result = {
         "name": config.name,
@@ -472,42 +489,31 @@ def _fmt(metrics: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
 
 
-def _evaluate_test(config, model, data_factory, paths, verbose) -> dict[str, Any]:
-    """Test-split metrics of the best checkpoint (else the final model)."""
+def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
+    """Test-split metrics of the best checkpoint (else the final model), under the protocol of
+    ``data.target`` (lensml.experiments.checks.evaluation_task)."""
     import keras
 
+    from lensml.evaluation import evaluate_model
+    from lensml.experiments.checks import evaluation_task
+
     d = config.data
-    try:
-        test_ds = data_factory(d, d.test_split, training=False, seed=d.seed, num_classes=config.model.num_classes)
-    except Exception as e:  # a dataset without that split: report, do not fail the run
-        _say(verbose, f"no test evaluation: split {d.test_split!r} unavailable ({e})")
-        return {}
+    task = evaluation_task(d.target)
     best = model
     if paths["checkpoint"].exists():
-        try:
-            best = keras.saving.load_model(paths["checkpoint"])
-        except Exception as e:
-            _say(verbose, f"could not reload the best checkpoint ({e}); evaluating the final model")
-    try:
-        from lensml.evaluation import evaluate_model
-    except ImportError:
-        evaluate_model = None
-    if evaluate_model is not None:
-        task = "classification" if d.target == "label" else "regression"
-        report = evaluate_model(
-            best,
-            test_ds,
-            task,
-            str(paths["dir"] / "evaluation"),
-            model_name=config.model.name,
-            dataset_name=d.dataset,
-            split=d.test_split,
-            history=str(paths["history_csv"]),
-        )
-        paths["evaluation"] = paths["dir"] / "evaluation"
-        return {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
-    values = best.evaluate(test_ds, steps=d.validation_steps, verbose=0, return_dict=True)
-    return {f"test_{k}": float(v) for k, v in values.items()}
+        best = keras.saving.load_model(paths["checkpoint"])
+    report = evaluate_model(
+        best,
+        test_ds,
+        task,
+        str(paths["dir"] / "evaluation"),
+        model_name=config.model.name,
+        dataset_name=d.dataset,
+        split=d.test_split,
+        history=str(paths["history_csv"]),
+    )
+    paths["evaluation"] = paths["dir"] / "evaluation"
+    return {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
 
 
 def run(

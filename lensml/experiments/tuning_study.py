@@ -57,6 +57,14 @@ def prepare(config: ExperimentConfig):
             check_path(name)
         except ValueError as e:
             raise ValueError(f"search space parameter {name!r} is not a config key: {e}") from None
+        if name.startswith("model.options."):
+            from lensml.models.registry import available, check_options
+
+            if config.model.name in available():
+                try:
+                    check_options(config.model.name, {name.split(".", 2)[2]: None})
+                except ValueError as e:
+                    raise ValueError(f"search space parameter {name!r}: {e}") from None
 
     # Objectives that are epoch metrics must be logged by fit; add macro_auc if needed.
     metrics = list(config.training.metrics)

@@ -123,3 +123,16 @@ def lenspinn_small(inputs, **options):
 def lenspinn_large(inputs, **options):
     """LensPINN_large features (EfficientNetB0 decoders)."""
     return lenspinn_features(inputs, decoder="efficientnet_b0", **options)
+
+
+def _options_signature(fn):
+    # The registry reads a model's options from its feature function's signature: these two
+    # pass them on to lenspinn_features (all but ``decoder``, which they fix).
+    import inspect
+
+    sig = inspect.signature(lenspinn_features)
+    fn.__signature__ = sig.replace(parameters=[p for n, p in sig.parameters.items() if n != "decoder"])
+
+
+_options_signature(lenspinn_small)
+_options_signature(lenspinn_large)

@@ -94,6 +94,33 @@ def recipe(name: str) -> dict:
     return dict(_entry(name).recipe)
 
 
+#: Keyword arguments of ``build`` itself (besides the architecture's options).
+BUILD_OPTIONS = ("task", "classifier_activation", "head_hidden", "head_activation", "head_dropout")
+
+
+def option_names(name: str) -> tuple[str, ...]:
+    """The options ``build(name, ...)`` accepts: the feature function's keyword arguments and
+    ``BUILD_OPTIONS`` (all of them when the feature function takes ``**options``)."""
+    import inspect
+
+    params = inspect.signature(_entry(name).features).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        # a thin wrapper (e.g. lenspinn_small -> lenspinn_features): read the function it calls
+        return ()
+    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY) + BUILD_OPTIONS
+
+
+def check_options(name: str, options) -> None:
+    """ValueError naming an option ``build(name, ...)`` does not take (and the ones it does)."""
+    known = option_names(name)
+    if not known:
+        return
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"model {name!r} has no option {', '.join(map(repr, unknown))}; "
+                         f"its options: {', '.join(sorted(known))}")
+
+
 def cpu_scale(name: str) -> dict:
     """How model ``name`` trains at CPU scale (a 2-core laptop, minutes): ``{"options":
     architecture options (narrower where the full model is too slow on a CPU), "epochs",

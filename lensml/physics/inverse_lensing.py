@@ -44,7 +44,8 @@ def inverse_lens(image, alpha, pixel_scale, source_num_pix=None, source_pixel_sc
 
     Returns:
         (batch, S, S, channels) float32 source, the bilinear-weighted mean of the image
-        pixels that land on each source pixel; 0 where nothing lands.
+        pixels that land on each source pixel; 0 where nothing lands; all NaN for an image
+        whose deflection map holds NaN or inf.
     """
     pixel_scale = check_positive_number("pixel_scale", pixel_scale)
     image = ops.convert_to_tensor(image)
@@ -111,6 +112,10 @@ def inverse_lens(image, alpha, pixel_scale, source_num_pix=None, source_pixel_sc
     )
     filled = weight > EMPTY_WEIGHT
     source = ops.where(filled, numerator / ops.where(filled, weight, ops.ones_like(weight)), 0.0)
+    # A non-finite deflection has no source position: rather than drop its ray unseen, the
+    # whole source of that image is NaN (what TerminateOnNaN and the evaluation checks catch).
+    broken = ops.logical_not(ops.all(ops.isfinite(alpha), axis=(1, 2, 3)))
+    source = ops.where(ops.reshape(broken, (-1, 1, 1, 1)), float("nan"), source)
     return ops.reshape(source, (batch, size, size, channels))
 
 

@@ -81,7 +81,8 @@ def test_probe_layers_on_model(tiny_cnn, rng):
     assert feats["conv1"].shape == (30, 4) and feats["pool"].shape == (30, 4)
     assert extract_features(tiny_cnn, images, ["conv1"], pool="flatten")["conv1"].shape == (30, 16 * 16 * 4)
     result = probe_layers(tiny_cnn, images, labels, ["pool"], folds=3)
-    assert 0 <= result["pool"]["accuracy_mean"] <= 1
+    # the classes differ by a brightness offset, which the pooled features carry linearly
+    assert result["pool"]["accuracy_mean"] > 0.9
 
 
 def test_d4_transforms_are_a_group(rng):

@@ -136,3 +136,57 @@ def test_every_train_config_loads():
         assert c.model.name in known, (path.name, c.model.name)
         if c.tune is not None:
             prepare(c)
+
+
+def test_names_are_checked_before_any_data(tmp_path):
+    # A misspelled model, option, loss or metric, or a loss that does not fit the target, is
+    # reported when the config is checked: before the dataset is built (run_seed checks first).
+    from lensml.experiments.checks import check_names, evaluation_task
+    from lensml.experiments.config import config_from_dict
+    from lensml.experiments.runner import run_seed
+
+    def cfg(**parts):
+        raw = {"data": {"dataset": "deeplense/model_ii_n400000"}, "model": {"name": "resnet18"}}
+        for key, value in parts.items():
+            section, name = key.split("__")
+            raw.setdefault(section, {})[name] = value
+        return config_from_dict(raw)
+
+    check_names(cfg())
+    check_names(cfg(model__name="lenspinn_small", model__options={"embed_dim": 32}))
+    for bad, match in ((cfg(model__name="resnet19"), "model.name"),
+                       (cfg(model__options={"depth": 3}), "has no option 'depth'"),
+                       (cfg(model__name="lenspinn_small", model__options={"embed_dims": 32}), "embed_dims"),
+                       (cfg(training__loss="msee"), "unknown loss"),
+                       (cfg(training__metrics=["acuracy"]), "unknown metric"),
+                       (cfg(data__target="log10_axion_mass"), "classification loss"),
+                       (cfg(training__loss="mse"), "on class labels"),
+                       (cfg(data__target="convergence", training__loss="mse"), "no evaluation protocol")):
+        with pytest.raises(ValueError, match=match):
+            check_names(bad)
+        # the 400,000-per-class dataset is never built: the check comes first
+        with pytest.raises(ValueError, match=match):
+            run_seed(bad, 0, out_dir=tmp_path / "never")
+    assert evaluation_task("hr") == "super_resolution" and evaluation_task("theta_E") == "regression"
+
+
+def test_misspelled_test_split_fails_before_training(write_config, tiny_toml, tmp_path):
+    from lensml.experiments.runner import run_seed
+
+    text = f'''
+[data]
+dataset = "deeplense/model_ii_tiny"
+test_split = "tset"
+batch_size = 8
+data_dir = "{tmp_path / 'tfds'}"
+[model]
+name = "resnet18"
+options = {{ width = 4, stage_blocks = [1, 1, 1, 1] }}
+[training]
+epochs = 1
+verbose = 0
+'''
+    config = load_config(write_config(text, name="tset"))
+    with pytest.raises(ValueError, match="unknown split 'tset'"):
+        run_seed(config, 0)
+    assert not (tmp_path / "runs" / "tset" / "history.csv").exists()  # nothing trained

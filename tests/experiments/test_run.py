@@ -93,12 +93,16 @@ def test_schedules():
 
 
 def test_jit_and_precision_follow_backend_and_device(backend):
-    # This machine is CPU-only: TF runs its graph without XLA, JAX always jits.
-    assert resolve_jit_compile("auto") is (backend == "jax")
-    assert resolve_jit_compile("auto", "resnet18") is (backend == "jax")
+    # On a CPU, TF runs its graph without XLA and JAX always jits; with a GPU/TPU both compile
+    # with XLA and train in bfloat16 (the test holds on either kind of machine).
+    from lensml.models.compile import accelerator_available
+
+    accelerated = accelerator_available()
+    assert resolve_jit_compile("auto") is (backend == "jax" or accelerated)
+    assert resolve_jit_compile("auto", "resnet18") is (backend == "jax" or accelerated)
     assert resolve_jit_compile("auto", "lensformer") is True  # measured faster under XLA on TF's CPU too
     assert resolve_jit_compile(False) is False
-    assert resolve_mixed_precision("auto") is None
+    assert resolve_mixed_precision("auto") == ("mixed_bfloat16" if accelerated else None)
     assert resolve_mixed_precision("bfloat16") == "mixed_bfloat16"
 
 

@@ -126,6 +126,17 @@ def test_layer_and_bad_inputs(rng):
         InverseLens(pixel_scale=-0.1)
     with pytest.raises(ValueError, match="source_pixel_scale"):
         InverseLens(pixel_scale=0.1, source_pixel_scale=0.0)
-    assert keras.Input  # the layer is usable symbolically:
+    # the layer is usable symbolically:
     out = layer([keras.Input((8, 8, 1)), keras.Input((8, 8, 2))])
     assert tuple(out.shape) == (None, 6, 6, 1)
+
+
+def test_non_finite_deflection_makes_that_source_nan():
+    # It used to zero the affected pixels silently; now the broken image's source is NaN
+    # and the others are untouched.
+    image = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    alpha = np.zeros((2, 8, 8, 2), "float32")
+    alpha[1, 3, 4, 0] = np.nan
+    out = keras.ops.convert_to_numpy(inverse_lens(image, alpha, 0.1))
+    assert np.isnan(out[1]).all()
+    np.testing.assert_allclose(out[0], image[0], atol=1e-6)  # zero deflection: the identity

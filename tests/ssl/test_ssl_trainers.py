@@ -164,19 +164,28 @@ def _online_trainables(model):
     return [o for _, online in _ema_pairs(model) for o in online.weights if o.trainable]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_collapse_after_short_run(name, images):
-    """Collapse guard: over 8 different images, the per-dimension std of the unit-normalised
-    embeddings, times sqrt(D), stays above 0.01 (a collapsed encoder gives 0, isotropic
-    embeddings 1). Token models are judged on all their tokens (mean pooling hides the
-    image behind the shared position embeddings)."""
-    model, _, _ = trained(name, images)
+def _spread(model, images):
+    """Per-dimension std of the unit-normalised embeddings times sqrt(D): 0 for a collapsed
+    encoder (every image the same embedding), 1 for isotropic embeddings. Token models are
+    judged on all their tokens (mean pooling hides the image behind the position embeddings)."""
     if isinstance(model, (ssl.MAE, ssl.IJEPA)):
         z = ops.convert_to_numpy(model.image_encoder(pool=None)(images)).reshape(len(images), -1)
     else:
         z = ops.convert_to_numpy(model(images))
     z = z / np.linalg.norm(z, axis=1, keepdims=True)
-    assert z.std(axis=0).mean() * np.sqrt(z.shape[1]) > 0.01
+    return float(z.std(axis=0).mean() * np.sqrt(z.shape[1]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_collapse_after_short_run(name, images):
+    """Collapse guard: training keeps the embeddings of 8 different images apart. Measured
+    (trained / at initialisation, TF and JAX): contrastive and BYOL/SimSiam 2.2-4x their initial
+    spread, DINO 0.64-0.82x, MAE ~0.5x, (Lens-)JEPA ~0.9x; a collapse takes it to ~0."""
+    model, _, _ = trained(name, images)
+    keras.utils.set_random_seed(0)
+    initial = _spread(_make(name), images)
+    spread = _spread(model, images)
+    assert spread > 0.3 * initial and spread > 0.03, (spread, initial)
 
 
 def test_step_counter_and_dino_centre_are_updated(images):

@@ -44,6 +44,9 @@ def main(args) -> int:
 
     try:
         config = load_from_args(args)
+        from lensml.experiments.runner import check_config
+
+        check_config(config)  # before --dry-run prints it and before any dataset is built
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"lensml train: {e}", file=sys.stderr)
         return 2
