@@ -27,7 +27,7 @@ from lensml.models.registry import CNN_RECIPE, register
 D4LENSPINN_RECIPE = {**CNN_RECIPE, "training.learning_rate": 4.46e-4, "training.weight_decay": 1.46e-3,
                      "training.clipnorm": 1.0}
 
-@register("d4lenspinn", cpu_scale={"options": {"unet_fields": [4, 8, 8, 16], "head_options": {"width_coefficient": 0.5, "depth_coefficient": 0.34}}, "epochs": 3, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
+@register("d4lenspinn", cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
           description="D4LensPINN: D4 U-Net convergence -> Poisson solver -> inverse lensing -> "
                       "EfficientNetV2-S")
 def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),

@@ -1,7 +1,9 @@
 """lensml.simulation: DeepLense-style dataset families, priors, and the simulators.
 
 - ``FAMILIES`` / ``get_family(name)``: Model I, II, III as frozen ``Family`` configs
-  (lensml.simulation.families); ``Family.replace(...)`` defines your own.
+  (lensml.simulation.families), realistic (``model_ii``) and published-compatible
+  (``model_ii_published``: the public simulator's data as the papers trained on them);
+  ``Family.replace(...)`` defines your own.
 - ``sample_parameters`` / ``example_parameters``: seeded priors, per-example seeds from
   (family, split, index, seed) (lensml.simulation.priors).
 - ``ReferenceSimulator``: lenstronomy, the source of truth (lensml.simulation.reference).
@@ -9,7 +11,7 @@
   (lensml.simulation.batched).
 - ``simulate_example`` / ``simulate_sr_example``: whole dataset examples.
 
-Importing this package does not import lenstronomy, keras or TensorFlow.
+Importing this package does not import lenstronomy, keras or TensorFlow (tests/test_package.py).
 """
 
 from lensml.simulation.examples import class_counts, simulate_example, simulate_sr_example

@@ -4,7 +4,9 @@ A family fixes everything except the random draws: the instrument (grid, PSF, no
 cosmology, the macro-lens, the source and the priors of the substructure of each class.
 ``FAMILIES`` holds Model I, II and III as in the public DeepLense simulator
 (mwt5345/DeepLenseSim) with its two known defects fixed (images are model + noise; the HST
-instrument of Model III exists). A user defines a new family without editing lensml, e.g.::
+instrument of Model III exists), and their published-compatible variants ``*_published``
+(the data as that simulator wrote them: ``image_recipe``, luminosity-distance Einstein radii,
+``z_source_convention``). A user defines a new family without editing lensml, e.g.::
 
     fam = get_family("model_ii").replace(name="model_ii_deep",
                                          noise=dataclasses.replace(get_family("model_ii").noise,

@@ -142,3 +142,18 @@ def test_tfds_build_command_on_the_dataset_folder(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     built = tfds.builder("deeplense/model_ii_tiny", data_dir=tmp_path)
     assert built.is_prepared() and built.info.splits["train"].num_examples == 24
+
+
+def test_published_configs_exist_beside_the_realistic_ones(tmp_path):
+    import tensorflow_datasets as tfds
+
+    from lensml.datasets import Deeplense, sized_config
+
+    configs = Deeplense.builder_configs
+    for fam in ("model_i_published", "model_ii_published", "model_iii_published"):
+        for suffix in ("", "_3k", "_tiny"):
+            assert configs[fam + suffix].family == fam
+    assert sized_config("model_iii_published", 5) == "deeplense/model_iii_published_n5"
+    ds = tfds.load("deeplense/model_ii_published_tiny", split="test", data_dir=tmp_path)
+    image = next(iter(ds))["image"].numpy()
+    assert image.shape == (64, 64, 1) and image.min() >= 0.0  # twice the noise-free model: no negative noise

@@ -111,3 +111,29 @@ def test_recipe_fills_what_the_config_leaves_out():
     assert plain.training.schedule == "constant" and plain.training.clipnorm is None
     with pytest.raises(ValueError, match="unknown model name"):
         config_from_dict({"model": {"name": "vitt"}, "training": {"recipe": True}})
+
+
+def test_tune_and_reproduce_accept_a_stream_config(write_config, model_factory, data_dir, tmp_path):
+    from lensml.experiments import tune
+    from lensml.experiments.reproduce import SCALES, Row, TABLES, scaled_config
+
+    text = STREAM.format(data_dir=data_dir) + '''
+[tune]
+objectives = ["val_accuracy"]
+n_trials = 2
+pruner = "none"
+
+[tune.params."training.learning_rate"]
+type = "float"
+low = 1e-3
+high = 1e-1
+log = true
+'''
+    config = load_config(write_config(text, name="stream_tune"))
+    result = tune(config, model_factory=model_factory, report=False)
+    assert result["trials_run"] == 2 and result["best"] and result["best"][0]["values"][0] >= 0
+    # the reproduction harness keeps a stream row's epoch length (it drops it for stored data)
+    path = write_config(text.split("[tune]")[0], name="stream_row")
+    row = Row("stream row", str(path), "resnet18", "model_ii_3k", "Ojha")
+    scaled = scaled_config(row, SCALES["tiny"], tmp_path / "rep", tmp_path, TABLES["lenspinn"])
+    assert scaled.data.source == "stream" and scaled.data.steps_per_epoch == 2

@@ -29,3 +29,11 @@ def test_simulate_bad_input(tmp_path, capsys):
     assert "unknown family 'model_v'" in capsys.readouterr().err
     assert main(["simulate", "--family", "model_ii", "--per-class", "0", "--out", str(tmp_path)]) == 2
     assert "--per-class must be a positive int, got 0" in capsys.readouterr().err
+
+
+def test_simulate_a_published_family(tmp_path):
+    out = tmp_path / "pub"
+    assert main(["simulate", "--family", "model_i_published", "--per-class", "1", "--out", str(out),
+                 "--workers", "1"]) == 0
+    counts = np.load(out / "cdm" / "cdm_sim_1.npy")
+    assert counts.shape == (150, 150) and np.all(counts == np.round(counts)) and counts.min() >= 0  # Poisson counts
