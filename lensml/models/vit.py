@@ -45,7 +45,7 @@ def transformer_features(tokens, *, depth, num_heads, mlp_dim, attention, dropou
     return layers.GlobalAveragePooling1D(name="mean_features")(x)
 
 
-@register("vit", cpu_scale={"options": SMALL_TRANSFORMER}, recipe=TRANSFORMER_RECIPE, description="Vision Transformer (patch embedding + multi-head attention)")
+@register("vit", cpu_scale={"options": SMALL_TRANSFORMER, "epochs": 6, "steps_per_epoch": 200}, recipe=TRANSFORMER_RECIPE, description="Vision Transformer (patch embedding + multi-head attention)")
 def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
         mlp_dim: int = 1536, dropout: float = 0.1):
     """ViT features: class-token output ``(batch, embed_dim)``.
