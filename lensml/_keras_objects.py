@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.util
 import sys
 
 #: Modules that define classes registered with ``keras.saving.register_keras_serializable``.
