@@ -36,6 +36,8 @@ DEFAULT_FAMILY = "model_ii_published"
 #: ResNet18 at width 24, 1.6M parameters, 8 x 200 batches = 76,800 fresh lenses in ~80 s;
 #: LensPINN small 6 x 180 batches = 51,840 lenses in ~4 min on a 2-core CPU with TensorFlow).
 BATCH_SIZE = 48
+#: Examples per class of the stored validation/test dataset (deeplense/<family>_n<N>).
+PER_CLASS = 500
 #: Fresh lenses (a seed no run trains on) every saved model is also tested on.
 FRESH_LENSES = 600
 FRESH_SEED = 10_000
@@ -296,7 +298,7 @@ def _fmt_auc(value) -> str:
 
 
 def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, models=DEFAULT_MODELS,
-                   per_class: int = 500, epochs: int | None = None, steps_per_epoch: int | None = None,
+                   per_class: int = PER_CLASS, epochs: int | None = None, steps_per_epoch: int | None = None,
                    batch_size: int = BATCH_SIZE, seed: int = 0, learning_rate: float | None = None,
                    data_dir: str | None = None, tiny: bool = False, source: str = "stream",
                    fresh: int = FRESH_LENSES, log: Log = _print) -> dict:

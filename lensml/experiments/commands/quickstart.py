@@ -12,25 +12,28 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from lensml.experiments.quickstart import BATCH_SIZE, DEFAULT_FAMILY, FRESH_LENSES, PER_CLASS
     from lensml.simulation.families import PUBLISHED_FAMILIES, REALISTIC_FAMILIES
 
     parser.add_argument("--out", default="quickstart-report", help="report folder (default: quickstart-report)")
-    parser.add_argument("--family", default="model_ii_published", choices=list(PUBLISHED_FAMILIES + REALISTIC_FAMILIES),
-                        help="dataset family (default: model_ii_published, the Euclid-like 64x64 data as published; "
+    parser.add_argument("--family", default=DEFAULT_FAMILY, choices=list(PUBLISHED_FAMILIES + REALISTIC_FAMILIES),
+                        help=f"dataset family (default: {DEFAULT_FAMILY}, the Euclid-like 64x64 data as published; "
                              "model_ii: the realistic one with noise)")
     parser.add_argument("--models", default="resnet18,lenspinn_small",
                         help="comma-separated model names (default: resnet18,lenspinn_small)")
-    parser.add_argument("--per-class", "--size", dest="per_class", type=int, default=500,
-                        help="examples per class of the stored splits, 72/8/20%% train/validation/test (default: 500)")
+    parser.add_argument("--per-class", "--size", dest="per_class", type=int, default=PER_CLASS,
+                        help=f"examples per class of the stored splits, 72/8/20%% train/validation/test "
+                             f"(default: {PER_CLASS})")
     parser.add_argument("--source", default="stream", choices=["stream", "stored"],
                         help="train on fresh simulated lenses (default) or on the stored training split")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs per model (default: per model)")
     parser.add_argument("--steps-per-epoch", type=int, default=None,
                         help="stream batches per epoch (default: per model)")
-    parser.add_argument("--batch-size", type=int, default=48, help="batch size (default: 48)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"batch size (default: {BATCH_SIZE})")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="peak learning rate (default: each model's recipe)")
-    parser.add_argument("--fresh", type=int, default=600, help="fresh test lenses of an unseen seed (default: 600)")
+    parser.add_argument("--fresh", type=int, default=FRESH_LENSES,
+                        help=f"fresh test lenses of an unseen seed (default: {FRESH_LENSES})")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument("--data-dir", default=None, help="TFDS data dir (default: ~/tensorflow_datasets)")
     parser.add_argument("--tiny", action="store_true",
