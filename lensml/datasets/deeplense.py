@@ -19,7 +19,8 @@ Configs (per class; the class of example i of a split is i % 3, so splits are ba
   (``tfds.load("deeplense/model_ii_n300")``; quickstart and the reproduction harness use them).
 - ``model_ii_sr16``, ``model_ii_sr32``, ``model_iii_sr16``, ``model_iii_sr32`` (and
   ``model_ii_sr16_tiny``): super-resolution pairs, 64x64 high resolution with 16x16 or
-  32x32 low resolution of the same lens, the ``*_3k`` sizes.
+  32x32 low resolution of the same lens, the ``*_3k`` sizes; ``<family>_sr<L>_n<N>`` any
+  family's pairs with an L x L low resolution and N per class (``sized_config(family, N, L)``).
 
 Every example is regenerated alone from (family, split, index, seed): the same dataset,
 byte for byte, for any number of worker processes or Beam workers.
@@ -78,7 +79,7 @@ SPLITS = ("train", "validation", "test")
 #: Fractions of a sized config's examples per class that go to (train, validation, test):
 #: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
 SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
-_SIZED = re.compile(r"^(?P<family>\w+?)_n(?P<per_class>\d+)$")
+_SIZED = re.compile(r"^(?P<family>\w+?)(?:_sr(?P<lr>\d+))?_n(?P<per_class>\d+)$")
 
 
 def split_sizes(per_class: int) -> tuple[int, int, int]:
@@ -138,22 +139,32 @@ def _configs() -> list[DeeplenseConfig]:
     return out
 
 
-def sized_config(family: str, per_class: int) -> str:
+def sized_config(family: str, per_class: int, lr_pixels: int | None = None) -> str:
     """Register (once per process) the config ``<family>_n<per_class>`` and return its TFDS
     name, e.g. ``"deeplense/model_ii_n300"``: the family's simulator with
-    ``split_sizes(per_class)`` examples per class. The same seed and sizes give the same
+    ``split_sizes(per_class)`` examples per class. ``lr_pixels`` (e.g. 16) makes the
+    super-resolution pairs ``<family>_sr<lr_pixels>_n<per_class>`` instead (64x64 'hr' beside
+    a ``lr_pixels`` square 'lr' of the same field). The same seed and sizes give the same
     examples in any process; ``tfds.load`` of such a name registers it by itself.
     """
     if family not in FAMILIES:
         raise ValueError(f"family: unknown dataset family {family!r}; expected one of {sorted(FAMILIES)}")
     train, val, test = split_sizes(per_class)
-    name = f"{family}_n{per_class}"
+    num_pix = FAMILIES[family].instrument.num_pix
+    factor = 0
+    if lr_pixels is not None:
+        if isinstance(lr_pixels, bool) or not isinstance(lr_pixels, int) or lr_pixels < 1 or num_pix % lr_pixels:
+            raise ValueError(f"lr_pixels: expected a divisor of the family's {num_pix} pixels, got {lr_pixels!r}")
+        factor = num_pix // lr_pixels
+    name = f"{family}{f'_sr{lr_pixels}' if factor else ''}_n{per_class}"
     configs = Deeplense.builder_configs  # TFDS memoises this dict: adding to it registers the config
     if name not in configs:
+        what = (f"Super-resolution pairs of {family}: {num_pix}x{num_pix} 'hr' and {lr_pixels}x{lr_pixels} 'lr',"
+                if factor else FAMILIES[family].description)
         configs[name] = DeeplenseConfig(
             name=name, version=VERSION, family=family, train_per_class=train,
-            validation_per_class=val, test_per_class=test,
-            description=f"{FAMILIES[family].description} {train}/{val}/{test} per class.",
+            validation_per_class=val, test_per_class=test, sr_factor=factor,
+            description=f"{what} {train}/{val}/{test} per class.",
         )
     return f"deeplense/{name}"
 
@@ -182,7 +193,7 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
         """TFDS' lookup, plus ``<family>_n<N>`` configs made (once per process) on demand."""
         match = _SIZED.match(name)
         if match and name not in cls.builder_configs and match["family"] in FAMILIES:
-            sized_config(match["family"], int(match["per_class"]))
+            sized_config(match["family"], int(match["per_class"]), int(match["lr"]) if match["lr"] else None)
         return super().get_builder_config(name, version)
 
     def _info(self) -> tfds.core.DatasetInfo:

@@ -28,6 +28,7 @@ _JEPA = "Lens-JEPA, NeurIPS 2025 ML4PS"
 _LENSFM = "arnesh2212/Lens-FM-DeepLense README"
 _D4 = "Aditya26189/Mechanistic-Interpretability-... docs/RESULTS.md"
 _DESHMUKH = "ML4SCI/DeepLense (Deshmukh) README"
+_SSL_PAPER = "Self-supervised learning for dark matter (seeds 003) Tables 1-2"
 
 PUBLISHED: tuple[Published, ...] = (
     # Model II, 3k per class
@@ -76,6 +77,19 @@ PUBLISHED: tuple[Published, ...] = (
         for family, row in zip(("model_i", "model_ii", "model_iii"), table)
         for cls, value in zip(("axion", "cdm", "no_sub"), row)
     ),
+    # The SSL paper's Tables 1-2 (macro AUC, ResNet50): Model A (HST-like: lensml model_iii),
+    # Model B (Euclid-like: lensml model_ii). "resnet50" is the supervised baseline of its
+    # contrastive rows (its BYOL row's own baseline: 0.990 A, 0.963 B).
+    *(
+        Published(model, family, "macro_auc", value, _SSL_PAPER, note)
+        for model, note, values in (
+            ("simclr_rotation", "contrastive, rotation pretext, fine-tuned", (0.993, 0.997)),
+            ("simclr_noise", "contrastive, Gaussian-noise pretext, fine-tuned", (0.993, 0.997)),
+            ("byol", "fine-tuned", (0.993, 0.960)),
+            ("resnet50", "supervised baseline of the contrastive rows", (0.960, 0.967)),
+        )
+        for family, value in zip(("model_iii", "model_ii"), values)
+    ),
     # Regression of log10(m_a / eV), MAE in dex
     *(
         Published(model, family, "mae", value, source)
@@ -101,6 +115,8 @@ PUBLISHED: tuple[Published, ...] = (
     Published("mae_vit", "mae_benchmark", "accuracy", 0.8865, "arXiv:2512.06642", "mask ratio 0.90"),
     Published("vit", "mae_benchmark", "macro_auc", 0.957, "arXiv:2512.06642", "from scratch"),
     Published("vit", "mae_benchmark", "accuracy", 0.8246, "arXiv:2512.06642", "from scratch"),
+    Published("mae_vit", "mae_benchmark", "psnr", 33.0, "arXiv:2512.06642", "16 -> 64 super-resolution, about 33 dB"),
+    Published("mae_vit", "mae_benchmark", "ssim", 0.961, "arXiv:2512.06642", "16 -> 64 super-resolution"),
     Published("lensformer", "real_galaxy_tiny", "accuracy", 0.80, "ML4SCI/DeepLense (Lucas Jose) README", "2 classes"),
     Published("lensformer", "real_galaxy_tiny", "macro_auc", 0.865, "ML4SCI/DeepLense (Lucas Jose) README", "2 classes"),
 )

@@ -4,6 +4,13 @@
     >>> config = load_config("train/resnet18_model_ii_3k.toml", {"training.epochs": 2})
     >>> result = run(config)          # trains every seed in config.seeds
     >>> result["metrics"]["val_accuracy"]
+    >>> pretrain_then_finetune(load_config("train/ssl/pretrain_byol_resnet50_model_ii.toml"),
+    ...                        load_config("train/ssl/finetune_byol_resnet50_model_ii.toml"), seed=0)
+
+Protocols built from runs: ``train`` (one run, or a label-efficiency curve), the
+self-supervised chain (``lensml.experiments.pretraining``: ``pretrain``, ``finetune``,
+``pretrain_then_finetune``), ``tune`` (Optuna) and ``lensml.experiments.reproduce`` (a
+paper's table).
 
 Importing this package does not import Keras (the CLI stays fast); ``run`` does.
 """
@@ -35,6 +42,9 @@ __all__ = [
     "config_to_dict",
     "load_config",
     "parse_set_option",
+    "finetune",
+    "pretrain",
+    "pretrain_then_finetune",
     "run",
     "run_label_efficiency",
     "run_seed",
@@ -85,6 +95,28 @@ def run_label_efficiency(config, fractions=None, **kwargs):
     from lensml.experiments.protocols import run_label_efficiency as _rle
 
     return _rle(config, fractions, **kwargs)
+
+
+def pretrain(config):
+    """Pretrain every seed of an SSL config (see :func:`lensml.experiments.pretraining.pretrain`)."""
+    from lensml.experiments.pretraining import pretrain as _pretrain
+
+    return _pretrain(config)
+
+
+def finetune(config):
+    """Fine-tune every seed of a downstream config (see :func:`lensml.experiments.pretraining.finetune`)."""
+    from lensml.experiments.pretraining import finetune as _finetune
+
+    return _finetune(config)
+
+
+def pretrain_then_finetune(pretrain_config, finetune_config, seed, **kwargs):
+    """One seed of an SSL row, pretraining then fine-tuning (see
+    :func:`lensml.experiments.pretraining.pretrain_then_finetune`)."""
+    from lensml.experiments.pretraining import pretrain_then_finetune as _chain
+
+    return _chain(pretrain_config, finetune_config, seed, **kwargs)
 
 
 def save_config(config, path):

@@ -36,8 +36,9 @@ class DataConfig:
     ``"deeplense/model_ii_3k"``) or ``"synthetic:<examples>:<size>"`` for a tiny built-in
     random dataset of ``size x size`` single-channel images (tests, smoke runs).
     ``label_fraction`` in (0, 1] keeps that fraction of the training split (label-efficiency
-    experiments). ``steps_per_epoch`` / ``validation_steps`` cap the number of batches
-    (required for infinite streams).
+    experiments). ``steps_per_epoch`` / ``validation_steps`` set the number of batches per
+    epoch (required for infinite streams); a stored training split with ``steps_per_epoch``
+    is repeated, so every run takes the same number of steps whatever its label fraction.
 
     ``source``: ``"stored"`` trains on the stored training split; ``"stream"`` trains on fresh
     lenses of the dataset's family from the batched simulator (``lensml.data.SimulatedStream``,

@@ -93,10 +93,13 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
     from lensml.data import pipeline
 
     fraction = data.label_fraction if training and data.label_fraction < 1.0 else None
+    # A stored training split with data.steps_per_epoch repeats: a run has a fixed number of
+    # steps whatever the split's (or the label subset's) size, e.g. 1 % of the labels.
+    repeat = training and data.steps_per_epoch is not None
     return pipeline(data.dataset, split, batch_size=data.batch_size, normalization=data.normalization,
                     augment=data.augment if training else None, target=data.target,
                     shuffle=training and data.shuffle, seed=seed, data_dir=data.data_dir,
-                    fraction=fraction)
+                    fraction=fraction, repeat=repeat)
 
 
 def training_stream(data: DataConfig, seed: int):
@@ -513,7 +516,11 @@ def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
         history=str(paths["history_csv"]),
     )
     paths["evaluation"] = paths["dir"] / "evaluation"
-    return {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
+    metrics = {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
+    for name, auc in (report.get("auc_per_class") or {}).items():  # one-vs-rest AUC per class
+        if isinstance(auc, (int, float)):
+            metrics[f"test_auc_per_class/{name}"] = auc
+    return metrics
 
 
 def run(

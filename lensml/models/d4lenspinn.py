@@ -17,7 +17,7 @@ from __future__ import annotations
 from keras import layers
 
 from lensml.models.cnn import efficientnetv2_s_backbone
-from lensml.models.d4unet import d4_unet
+from lensml.models.d4unet import unet
 from lensml.models.physics_loss import PhysicsLoss
 from lensml.models.registry import CNN_RECIPE, register
 
@@ -33,13 +33,16 @@ D4LENSPINN_RECIPE = {**CNN_RECIPE, "training.learning_rate": 4.46e-4, "training.
 def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),
                stem_kernel: int = 7, pad_factor: int = 2, tv_weight: float = 0.005,
                l1_weight: float = 0.001, centre_weight: float = 0.002, poisson_weight: float = 0.01,
-               physics_phase: float = 0.0, head_options=None, epsilon: float = 1e-6):
+               physics_phase: float = 0.0, head_options=None, epsilon: float = 1e-6,
+               equivariant: bool = True):
     """D4LensPINN features ``(batch, 1280)``.
 
     Args:
       inputs: images ``(batch, H, H, 1)``, H even.
       pixel_scale: arcsec per pixel (0.101 = Model II; 0.05 = Model I).
       unet_fields: D4 fields per U-Net level.
+      equivariant: False swaps the D4 U-Net for a plain one of the same topology and width
+        (``d4unet.unet``): the paper's VanillaLensPINN, registered as ``vanilla_lenspinn``.
       physics_phase: initial phase of the physics losses (0 = off until the schedule).
       head_options: options of the EfficientNetV2-S (``width_coefficient``, ``depth_coefficient``).
     Intermediate layers: "d4unet_output" and "kappa" (batch, H, H, 1), "poisson" (psi, alpha),
@@ -49,7 +52,7 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
 
     preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
     x = layers.Concatenate(name="unet_input")([inputs, preproc])
-    kappa = d4_unet(x, fields=tuple(unet_fields), stem_kernel=stem_kernel)
+    kappa = unet(x, fields=tuple(unet_fields), stem_kernel=stem_kernel, equivariant=bool(equivariant))
     psi, alpha = PoissonSolver(pixel_scale, pad_factor=pad_factor, name="poisson")(kappa)
     kappa = PhysicsLoss(pixel_scale, tv_weight, l1_weight, centre_weight, poisson_weight,
                         initial_phase=physics_phase, name="kappa")([kappa, psi])
@@ -62,3 +65,10 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
     backbone = efficientnetv2_s_backbone(x.shape[1:], name="head_efficientnetv2s",
                                          **dict(head_options or {}))
     return backbone(x)
+
+
+@register("vanilla_lenspinn", cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
+          description="VanillaLensPINN: D4LensPINN with a plain (non-equivariant) U-Net, the paper's ablation")
+def vanilla_lenspinn(inputs, **options):
+    """D4LensPINN's pipeline with a plain U-Net (``d4lenspinn(equivariant=False)``)."""
+    return d4lenspinn(inputs, **{**options, "equivariant": False})

@@ -46,14 +46,29 @@ def classification_head(features, num_classes: int, classifier_activation="softm
 
 
 def regression_head(features, num_outputs: int = 1, *, hidden=(), activation="relu",
-                    dropout: float = 0.0):
+                    dropout: float = 0.0, target_range=None):
     """Optional MLP, then a linear ``Dense(num_outputs)`` (e.g. log10 axion mass in eV).
+
+    ``target_range`` ``(low, high)``: the range the targets are drawn from (the axion prior
+    U(-24, -22) in dex): the linear unit is rescaled to ``centre + half_width * unit``, so a
+    freshly initialised head predicts the centre of the prior and the network learns an O(1)
+    quantity. Without it a head at zero starts ~23 dex away, which Adam's ~lr-sized steps take
+    thousands of steps to cross.
 
     Returns:
       ``(batch, num_outputs)`` tensor (layer name "regression").
     """
     x = _mlp(features, hidden, activation, dropout, "head")
-    return layers.Dense(num_outputs, activation=None, name="regression", dtype="float32")(x)
+    if target_range is None:
+        return layers.Dense(num_outputs, activation=None, name="regression", dtype="float32")(x)
+    try:
+        low, high = (float(v) for v in target_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"target_range: expected (low, high) numbers, got {target_range!r}") from None
+    if not high > low:
+        raise ValueError(f"target_range: expected low < high, got {target_range!r}")
+    x = layers.Dense(num_outputs, activation=None, name="regression_unit", dtype="float32")(x)
+    return layers.Rescaling((high - low) / 2, offset=(high + low) / 2, name="regression", dtype="float32")(x)
 
 
 def super_resolution_decoder(feature_map, scale: int = 4, filters: int = 64, out_channels: int = 1,

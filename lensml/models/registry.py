@@ -95,7 +95,7 @@ def recipe(name: str) -> dict:
 
 
 #: Keyword arguments of ``build`` itself (besides the architecture's options).
-BUILD_OPTIONS = ("task", "classifier_activation", "head_hidden", "head_activation", "head_dropout")
+BUILD_OPTIONS = ("task", "target_range", "classifier_activation", "head_hidden", "head_activation", "head_dropout")
 
 
 def option_names(name: str) -> tuple[str, ...]:
@@ -183,13 +183,16 @@ def build_encoder(name: str, input_shape=(64, 64, 1), **options) -> keras.Model:
 
 def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
           task: str = "classification", classifier_activation: str | None = "softmax",
-          head_hidden=None, head_activation=None, head_dropout=None, **options) -> keras.Model:
+          head_hidden=None, head_activation=None, head_dropout=None, target_range=None,
+          **options) -> keras.Model:
     """Build a registered model with a task head.
 
     Args:
       name: a name from ``available()`` (unknown -> ValueError listing the known names).
       input_shape: ``(height, width, 1)``; 64x64 and 150x150 work for every model.
       num_classes: classes of the classification head.
+      target_range: for regression, the (low, high) range of the targets (e.g. the axion prior
+        (-24, -22) dex): the output starts at its centre (``heads.regression_head``).
       task: "classification" (``num_classes`` outputs) or "regression" (one linear output,
         e.g. log10 of the axion mass in eV).
       classifier_activation: "softmax" (probabilities, default, like keras.applications)
@@ -217,7 +220,8 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
         outputs = classification_head(features, num_classes, classifier_activation,
                                       hidden=hidden, activation=activation, dropout=dropout)
     else:
-        outputs = regression_head(features, 1, hidden=hidden, activation=activation, dropout=dropout)
+        outputs = regression_head(features, 1, hidden=hidden, activation=activation, dropout=dropout,
+                                  target_range=target_range)
     model = keras.Model(inputs, outputs, name=name)
     _make_auto_jit_compile_default(model)
     return model

@@ -66,7 +66,8 @@ def pretrained_encoder(trainer, pool="mean"):
 
 def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, *,
                      encoder_path=None, task="classification", mode="finetune", hidden=(),
-                     dropout=0.0, encoder_options=None, sr_filters=64, lr_shape=(16, 16, 1)):
+                     dropout=0.0, encoder_options=None, sr_filters=64, lr_shape=(16, 16, 1),
+                     target_range=None):
     """A downstream model on a pretrained (or, for baselines, fresh) encoder.
 
     name: "pretrained" (load `encoder_path`, a .keras file, with safe_mode) or an encoder
@@ -75,6 +76,8 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
     log10 axion mass) or "super_resolution" (`lr_shape` -> the encoder's image size; needs
     a token encoder, e.g. an MAE's ``image_encoder(pool=None)``).
     mode: "finetune" or "linear_probe".
+    target_range: for regression, the (low, high) range of the targets (the output starts at its
+    centre; ``lensml.models.heads.regression_head``).
     """
     from lensml.ssl.finetune import build_classifier, build_regressor, build_sr_from_tokens
 
@@ -92,7 +95,7 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
                                 dropout=dropout, input_shape=input_shape)
     if task == "regression":
         return build_regressor(encoder, mode=mode, hidden=tuple(hidden) or (64,), dropout=dropout,
-                               input_shape=input_shape)
+                               input_shape=input_shape, target_range=target_range)
     if mode != "finetune":
         raise ValueError(f"mode={mode!r}: super_resolution trains the encoder (mode='finetune')")
     return build_sr_from_tokens(encoder, lr_shape=tuple(input_shape) if input_shape else tuple(lr_shape),

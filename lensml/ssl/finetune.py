@@ -54,12 +54,13 @@ def build_classifier(encoder, num_classes=3, mode="finetune", hidden=(),
 
 
 def build_regressor(encoder, mode="finetune", hidden=(64,), dropout=0.0, input_shape=None,
-                    name=None):
-    """encoder + regression head: images -> (B, 1), e.g. log10(m_a / eV) of axion lenses."""
+                    name=None, target_range=None):
+    """encoder + regression head: images -> (B, 1), e.g. log10(m_a / eV) of axion lenses
+    (``target_range``: see ``lensml.models.heads.regression_head``)."""
     from lensml.models.heads import regression_head
 
     inputs, features = _prepare(encoder, mode, input_shape)
-    outputs = regression_head(features, 1, hidden=hidden, dropout=dropout)
+    outputs = regression_head(features, 1, hidden=hidden, dropout=dropout, target_range=target_range)
     return keras.Model(inputs, outputs, name=name or f"{encoder.name}_{mode}_regressor")
 
 

@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 
 import lensml  # noqa: F401  (registers deeplense)
 from lensml.datasets import deeplense as deeplense_module
-from lensml.datasets.deeplense import Deeplense
+from lensml.datasets.deeplense import Deeplense, sized_config
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = REPO / "datasets" / "deeplense"
@@ -53,6 +53,12 @@ def test_sized_configs_resolve_on_demand(tmp_path):
     with pytest.raises(ValueError, match="per_class"):
         tfds.builder("deeplense/model_ii_n3", data_dir=str(tmp_path))
 
+    # super-resolution pairs of any family and size: "<family>_sr<L>_n<N>"
+    sr = tfds.builder("deeplense/model_ii_published_sr16_n20", data_dir=str(tmp_path)).builder_config
+    assert (sr.family, sr.sr_factor, sr.train_per_class) == ("model_ii_published", 4, 14)
+    assert sized_config("model_iii", 20, lr_pixels=32) == "deeplense/model_iii_sr32_n20"
+    with pytest.raises(ValueError, match="lr_pixels"):
+        sized_config("model_ii", 20, lr_pixels=17)
 
 def test_tiny_build_load_interrupt_and_rerun(tmp_path, monkeypatch):
     real = deeplense_module.make_example

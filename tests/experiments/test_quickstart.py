@@ -106,26 +106,91 @@ def test_reproduce_tiny_one_row(tmp_path, data_dir):
     assert "Scale tiny" in table
     saved = json.loads(Path(result["json"]).read_text())
     assert len(saved["results"]["ResNet18"]["runs"]) == 1
+    # --render-only rewrites the same table from the JSON, training nothing
+    Path(result["markdown"]).unlink()
+    assert cli(["benchmark", "reproduce", "--table", "lenspinn", "--scale", "tiny", "--out", str(tmp_path / "rep"),
+                "--render-only"]) == 0
+    assert Path(result["markdown"]).read_text() == table
+    assert cli(["benchmark", "reproduce", "--table", "mae", "--scale", "tiny", "--out", str(tmp_path / "rep"),
+                "--render-only"]) == 2  # no run to render
 
 
-def test_reproduce_rows_without_trainers_say_so(tmp_path):
-    from lensml.experiments.reproduce import TABLES, reproduce
+@pytest.mark.slow
+def test_reproduce_tiny_chains_an_ssl_row(tmp_path, data_dir):
+    """MAE pretraining -> fine-tuning for classification and for super-resolution: one
+    pretraining per seed feeds both rows (the harness runs lensml.experiments.pretraining)."""
+    from lensml.experiments.reproduce import reproduce
 
-    result = reproduce("lens_jepa", "small", tmp_path, rows=["I-JEPA", "Lens-JEPA"], root=ROOT, log=lambda m: None)
+    result = reproduce("mae", "tiny", tmp_path / "rep", rows=["MAE ViT (mask 0.90)", "MAE ViT super-resolution 16 -> 64"],
+                       root=ROOT, data_dir=data_dir, log=lambda m: None)
+    saved = json.loads(Path(result["json"]).read_text())["results"]
+    mae, sr = saved["MAE ViT (mask 0.90)"], saved["MAE ViT super-resolution 16 -> 64"]
+    assert mae["status"] == "ok" and sr["status"] == "ok", (mae["status"], sr["status"])
+    assert 0 <= mae["runs"][0]["test_accuracy"] <= 1 and "test_auc_per_class/axion" in mae["runs"][0]
+    assert {"test_psnr", "test_ssim", "test_bicubic_psnr", "test_bicubic_ssim"} <= set(sr["runs"][0])
+    runs = tmp_path / "rep" / "runs"
+    pre = runs / "pretrain_mae_vit_mask90_model_ii" / "seed_0"
+    assert (pre / "encoder.keras").is_file() and (pre / "token_encoder.keras").is_file()
+    assert len(list(runs.glob("pretrain_*"))) == 1  # pretrained once for both rows
+    fine_cfg = (runs / "finetune_mae_vit_mask90_model_ii" / "seed_0" / "config.toml").read_text()
+    assert "model_ii_published_n8" in fine_cfg
+    sr_cfg = (runs / "finetune_mae_vit_mask90_sr16_model_ii" / "seed_0" / "config.toml").read_text()
+    assert "model_ii_published_sr16_n8" in sr_cfg
     table = Path(result["markdown"]).read_text()
-    jepa = next(line for line in table.splitlines() if line.startswith("| Lens-JEPA"))
-    assert "0.912" in jepa and "not run" in jepa and "lensml pretrain" in jepa and "+-" not in jepa
+    assert "## Super-resolution rows" in table and "| 33 | 0.961 |" in table
+
+
+def test_reproduce_tables_name_configs_that_load(tmp_path):
+    from lensml.experiments.reproduce import TABLES, reproduce, unavailable_reason
+
     assert set(TABLES) == {"lenspinn", "lens_jepa", "ssl", "mae", "d4lenspinn"}
     with pytest.raises(ValueError, match="table"):
         reproduce("nope", "small", tmp_path)
-    # Every row with a config names a file that exists and loads.
+    # Every row with a config names a file that exists and loads; only rows without one are unavailable.
     from lensml.experiments import load_config
 
     for spec in TABLES.values():
         for row in spec.rows:
+            assert (unavailable_reason(row, ROOT) is None) == (row.config is not None), row.label
             for path in (row.config, row.pretrain):
                 if path:
                     load_config(ROOT / path)
+    # every row resolves at every scale (the paper scale keeps each config's data and seeds)
+    from lensml.experiments.reproduce import SCALES, scaled_config
+
+    for spec in TABLES.values():
+        for row in spec.rows:
+            for scale in SCALES.values():
+                for path in filter(None, (row.config, row.pretrain)):
+                    cfg = scaled_config(row, scale, tmp_path, ROOT, spec, path=path)
+                    if scale.name == "paper":
+                        assert cfg.data.dataset == load_config(ROOT / path).data.dataset
+                        assert cfg.seeds == load_config(ROOT / path).seeds
+                    elif scale.name == "cpu":
+                        assert "_published" in cfg.data.dataset and cfg.seeds == [0], (row.label, path)
+
+
+def test_cpu_scale_uses_published_data_recipes_and_stream():
+    from lensml.experiments.reproduce import SCALES, TABLES, scaled_config
+
+    out = Path("unused")
+    by_label = {(t.name, r.label): (t, r) for t in TABLES.values() for r in t.rows}
+    table, row = by_label[("lenspinn", "ViT")]
+    vit = scaled_config(row, SCALES["cpu"], out, ROOT, table)
+    assert vit.data.dataset == "deeplense/model_ii_published_n500" and vit.data.source == "stream"
+    assert vit.model.options["embed_dim"] == 128 and vit.training.learning_rate == 3e-4  # CPU scale, recipe
+    assert vit.data.batch_size == 48 and vit.seeds == [0]
+    table, row = by_label[("ssl", "BYOL, ResNet50 (model_iii)")]
+    pre = scaled_config(row, SCALES["cpu"], out, ROOT, table, path=row.pretrain)
+    fine = scaled_config(row, SCALES["cpu"], out, ROOT, table)
+    assert pre.model.options["encoder_options"] == {"width": 16} and pre.data.dataset.endswith("model_iii_published_n500")
+    assert fine.data.augment == "" and fine.data.source == "stream" and fine.training.learning_rate == 1e-3
+    table, row = by_label[("mae", "MAE ViT super-resolution 16 -> 64")]
+    sr = scaled_config(row, SCALES["cpu"], out, ROOT, table)
+    assert sr.data.dataset == "deeplense/model_ii_published_sr16_n500" and sr.data.source == "stored"
+    table, row = by_label[("d4lenspinn", "D4LensPINN")]
+    d4 = scaled_config(row, SCALES["cpu"], out, ROOT, table)
+    assert d4.training.physics_phase2_epoch == 1 and d4.data.dataset == "deeplense/model_i_published_n300"
 
 
 def test_speed_collects_present_scripts(tmp_path):
@@ -153,8 +218,8 @@ def test_benchmark_cli_needs_an_action(capsys):
         cli(["benchmark", "reproduce", "--table", "nope"])
 
 
-def test_render_table_mean_std_and_ranking():
-    from lensml.experiments.reproduce import SCALES, TABLES, render_table
+def test_render_table_mean_std_gap_ranking_and_spearman():
+    from lensml.experiments.reproduce import SCALES, TABLES, render_table, spearman
 
     runs = lambda *accs: [{"test_accuracy": a, "test_micro_f1": a, "test_macro_auc": a} for a in accs]  # noqa: E731
     results = {"ResNet18": {"status": "ok", "runs": runs(0.5, 0.7), "num_params": 11_000_000},
@@ -165,7 +230,14 @@ def test_render_table_mean_std_and_ranking():
     text = render_table(TABLES["lenspinn"], SCALES["small"], results)
     resnet = next(line for line in text.splitlines() if line.startswith("| ResNet18 |"))
     assert "| 0.600 +- 0.141 |" in resnet and "11,000,000" in resnet
+    assert "| -0.218 |" in resnet  # gap to the paper's 0.818
     assert "failed: boom" in text and "Scale small" in text
     assert "- paper:  LensPINN_small > CaiT > ViTSD > ResNet18" in text
     # Equal at the table's 3 digits (both at chance) is a tie, in the table's row order.
     assert "- lensml: ResNet18 > LensPINN_small > CaiT = ViTSD" in text
+    # paper (0.956, 0.878, 0.867, 0.818) vs lensml (0.4, 0.333, 0.333, 0.6), ties averaged
+    expected = spearman([0.956, 0.878, 0.867, 0.818], [0.4, 0.333, 0.333, 0.6])
+    assert f"Spearman rank correlation: {expected:+.2f}" in text and expected < 0
+    assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2], [5, 5]) is None  # a ranking of ties has no correlation

@@ -137,3 +137,18 @@ log = true
     row = Row("stream row", str(path), "resnet18", "model_ii_3k", "Ojha")
     scaled = scaled_config(row, SCALES["tiny"], tmp_path / "rep", tmp_path, TABLES["lenspinn"])
     assert scaled.data.source == "stream" and scaled.data.steps_per_epoch == 2
+
+
+def test_stored_split_with_steps_per_epoch_repeats_a_label_subset(write_config, model_factory, data_dir):
+    """1/8 of the tiny training split (one image per class) still trains steps_per_epoch
+    batches every epoch: a stored split with data.steps_per_epoch is repeated."""
+    from lensml.experiments.runner import default_data_factory, training_steps
+
+    text = STREAM.format(data_dir=data_dir).replace('source = "stream"', 'label_fraction = 0.125')
+    config = load_config(write_config(text.replace("steps_per_epoch = 2", "steps_per_epoch = 4"), name="subset"))
+    train = default_data_factory(config.data, "train", training=True, seed=0)
+    labels = np.concatenate([np.asarray(y) for _, y in train.take(4)])
+    assert labels.shape == (24,) and sorted(set(labels.tolist())) == [0, 1, 2]  # 3 images, repeated
+    assert training_steps(config) == 3 * 4
+    result = run(config, model_factory=model_factory, evaluate_test=False)["runs"][0]
+    assert len(result["history"]["loss"]) == 3

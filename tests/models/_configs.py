@@ -23,4 +23,6 @@ TINY = {
     # One block per EfficientNetV2 stage (depth 0.1): its graph is the slowest to trace.
     "d4lenspinn": dict(unet_fields=(2, 2, 2), stem_kernel=3,
                        head_options=dict(width_coefficient=0.25, depth_coefficient=0.1)),
+    "vanilla_lenspinn": dict(unet_fields=(2, 2, 2), stem_kernel=3,
+                             head_options=dict(width_coefficient=0.25, depth_coefficient=0.1)),
 }

@@ -10,7 +10,7 @@ from tests.models._configs import TINY
 NAMES = [
     "resnet18", "resnet50", "vit", "vitsd", "cait", "cvt", "efficientnet_b0", "efficientnetv2_s",
     "mobilenetv3_small", "mobilenetv3_large", "lensformer", "lenspinn_small", "lenspinn_large",
-    "d4lenspinn",
+    "d4lenspinn", "vanilla_lenspinn",
 ]
 
 
@@ -26,7 +26,7 @@ def test_registry_names():
 # test_physics_models); JAX always compiles (its eager mode compiles every primitive on its
 # own and is slower still).
 HEAVY = {"efficientnet_b0", "efficientnetv2_s", "mobilenetv3_small", "mobilenetv3_large",
-         "lenspinn_small", "lenspinn_large", "d4lenspinn", "cvt", "resnet50"}
+         "lenspinn_small", "lenspinn_large", "d4lenspinn", "vanilla_lenspinn", "cvt", "resnet50"}
 
 
 def _infer(model, x):

@@ -50,6 +50,18 @@ def test_d4lenspinn_kappa_is_invariant(d4lenspinn, rng):
         assert _rel_err(out[g:g + 1], d4_transform(out[:1], g)) < 1e-5, g
 
 
+def test_vanilla_lenspinn_kappa_is_not_invariant(rng):
+    """The paper's sanity check: the plain U-Net's convergence map must *not* be D4-invariant
+    (else the ablation compares the D4 model with itself); same pipeline layers otherwise."""
+    vanilla = M.build("vanilla_lenspinn", input_shape=(32, 32, 1), pixel_scale=0.2, **TINY["vanilla_lenspinn"])
+    assert not any("lift" in layer.name for layer in vanilla.layers)
+    assert {"kappa", "poisson", "source", "residual"} <= {layer.name for layer in vanilla.layers}
+    kappa_model = keras.Model(vanilla.inputs, vanilla.get_layer("kappa").output)
+    x = rng.random((1, 32, 32, 1)).astype("float32") + 0.05
+    out = _np(kappa_model.predict(np.concatenate([_np(d4_transform(x, g)) for g in range(8)]), verbose=0))
+    assert max(_rel_err(out[g:g + 1], d4_transform(out[:1], g)) for g in range(1, 8)) > 1e-3
+
+
 @pytest.mark.slow
 def test_d4tta_is_invariant(d4lenspinn, rng, tmp_path):
     tta = M.D4TTA(d4lenspinn)

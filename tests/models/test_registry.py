@@ -65,6 +65,22 @@ def test_logits_regression_and_encoder(rng):
     assert np.asarray(enc(x)).shape == (2, 32)
 
 
+def test_regression_target_range_starts_at_the_prior_centre(rng, tmp_path):
+    """A regression head told the axion prior (-24, -22) dex predicts near its centre at
+    initialisation (a plain head starts near 0, ~23 dex off) and round-trips through .keras."""
+    x = rng.random((3, 32, 32, 1)).astype("float32")
+    plain = M.build("resnet18", (32, 32, 1), task="regression", **TINY["resnet18"])
+    ranged = M.build("resnet18", (32, 32, 1), task="regression", target_range=(-24.0, -22.0), **TINY["resnet18"])
+    assert np.all(np.abs(np.asarray(plain(x))) < 5)
+    y = np.asarray(ranged(x))
+    assert np.all(np.abs(y + 23.0) < 1.0), y
+    path = tmp_path / "reg.keras"
+    ranged.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path)(x), y, rtol=1e-6)
+    with pytest.raises(ValueError, match="target_range"):
+        M.build("resnet18", (32, 32, 1), task="regression", target_range=(-22.0, -24.0), **TINY["resnet18"])
+
+
 def test_super_resolution(rng, tmp_path):
     model = M.build_super_resolution((16, 16, 1), scale=4, filters=4, num_blocks=1)
     assert model.output_shape == (None, 64, 64, 1)

@@ -218,3 +218,38 @@ run_eagerly = true
 
     trainer = keras.saving.load_model(result["paths"]["model"])
     assert trainer.total_steps == 3 * 4 and float(np.asarray(trainer.step)) == 12
+
+
+def test_pretrain_then_finetune_starts_from_this_seeds_encoder(tmp_path):
+    """lensml.experiments.pretrain_then_finetune: the fine-tuning run of seed k loads the
+    encoder that seed k's pretraining wrote (weights equal before any fine-tuning step), and a
+    super-resolution row asks for a token encoder that an image-encoder trainer cannot give."""
+    from pathlib import Path
+
+    import keras
+
+    from lensml.experiments import config_from_dict, pretrain_then_finetune
+    from lensml.experiments.pretraining import finetune_from
+
+    common = {"seeds": [3], "training": {"epochs": 1, "learning_rate": 1e-3, "verbose": 0}}
+    pre = config_from_dict({**common, "name": "pre", "output": {"dir": str(tmp_path / "pre_{seed}")},
+                            "data": {"dataset": "synthetic:16:32", "batch_size": 8, "val_split": "", "test_split": ""},
+                            "model": {"name": "simclr", "options": {"encoder": "resnet18", "encoder_options": {
+                                "width": 4, "stage_blocks": [1, 1, 1, 1]}}},
+                            "training": {**common["training"], "metrics": [], "monitor": "loss"}})
+    fin = config_from_dict({**common, "name": "fin", "output": {"dir": str(tmp_path / "fin_{seed}")},
+                            "data": {"dataset": "synthetic:16:32", "batch_size": 8, "test_split": ""},
+                            "model": {"name": "pretrained", "options": {"encoder_path": "unused", "mode": "linear_probe"}}})
+    result = pretrain_then_finetune(pre, fin, seed=3)
+    encoder_path = Path(result["pretrain"]["paths"]["encoder"])
+    assert encoder_path == tmp_path / "pre_3" / "encoder.keras"
+    encoder = keras.saving.load_model(encoder_path)
+    tuned = keras.saving.load_model(result["paths"]["model"])
+    # a linear probe leaves the encoder as pretrained: its first convolution equals the saved one
+    first = next(layer for layer in encoder.layers if layer.weights and "conv" in layer.name)
+    np.testing.assert_array_equal(tuned.get_layer(encoder.name).get_layer(first.name).get_weights()[0],
+                                  first.get_weights()[0])
+    sr = config_from_dict({**common, "name": "sr", "data": {"dataset": "synthetic:16:32", "target": "label"},
+                           "model": {"name": "pretrained", "options": {"encoder_path": "x", "task": "super_resolution"}}})
+    with pytest.raises(ValueError, match="token encoder"):
+        finetune_from({"paths": {"encoder": str(encoder_path)}}, sr, seed=3)

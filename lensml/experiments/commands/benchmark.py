@@ -1,7 +1,8 @@
-"""``lensml benchmark reproduce --table lenspinn --scale small`` and ``lensml benchmark speed``.
+"""``lensml benchmark reproduce --table lenspinn --scale cpu`` and ``lensml benchmark speed``.
 
 - ``reproduce``: every row of a paper table trained and tested under the one protocol;
-  a Markdown table with the paper's number beside lensml's (mean +- std over seeds).
+  a Markdown table with the paper's number beside lensml's (mean +- std over seeds), the gap,
+  both rankings and their Spearman correlation; SSL rows chained pretrain -> fine-tune.
   See :mod:`lensml.experiments.reproduce`.
 - ``speed``: the scripts in ``benchmarks/`` collected into one table with the machine's
   description. See :mod:`lensml.experiments.speed`.
@@ -19,15 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep = sub.add_parser("reproduce", help="re-run a paper table under the protocol",
                          description="Re-run every row of a paper table; write paper vs lensml as Markdown.")
     rep.add_argument("--table", required=True, choices=TABLE_NAMES)
-    rep.add_argument("--scale", default="small", choices=["small", "paper", "tiny"],
-                     help="small: CPU, under an hour (fewer images/epochs/seeds, stated in the table); "
-                          "paper: the published scale (GPU); tiny: smoke test")
+    rep.add_argument("--scale", default="cpu", choices=["cpu", "small", "paper", "tiny"],
+                     help="cpu (default): a 2-core CPU within an hour per table, every model at its CPU scale on "
+                          "fresh lenses of the published-compatible data; paper: the published scale (GPU); "
+                          "small: the older stored-data laptop scale; tiny: smoke test")
     rep.add_argument("--out", default="reproduce", help="output folder (default: reproduce)")
     rep.add_argument("--rows", default=None, help="comma-separated row labels or config stems to run (default: all)")
     rep.add_argument("--data-dir", default=None, help="TFDS data dir (default: ~/tensorflow_datasets)")
     rep.add_argument("--max-minutes", type=float, default=None,
                      help="start no new training run after this many minutes; unfinished rows say so")
     rep.add_argument("--root", default=".", help="repository root holding train/ (default: .)")
+    rep.add_argument("--render-only", action="store_true",
+                     help="train nothing: rewrite OUT/reproduce_<table>_<scale>.md from its .json")
     spd = sub.add_parser("speed", help="collect the benchmarks/ scripts into one table",
                          description="Run benchmarks/bench_*.py and collect their tables with the machine's description.")
     spd.add_argument("--out", default="benchmarks-speed.md", help="Markdown file (default: benchmarks-speed.md)")
@@ -44,6 +48,17 @@ def main(args) -> int:
         from lensml.experiments.reproduce import reproduce
 
         rows = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else None
+        if args.render_only:
+            from pathlib import Path
+
+            from lensml.experiments.reproduce import rerender
+
+            path = Path(args.out) / f"reproduce_{args.table}_{args.scale}.json"
+            if not path.is_file():
+                print(f"lensml benchmark reproduce: --render-only needs {path} (a finished run)", file=sys.stderr)
+                return 2
+            print(open(rerender(path)).read())
+            return 0
         try:
             result = reproduce(args.table, args.scale, args.out, rows=rows, root=args.root, data_dir=args.data_dir,
                                max_minutes=args.max_minutes)

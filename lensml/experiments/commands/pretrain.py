@@ -1,5 +1,5 @@
 """``lensml pretrain --config train/ssl/<run>.toml [--set key=value ...]``: self-supervised
-pretraining through ``lensml.experiments.run_seed`` with an SSL trainer as the model.
+pretraining, ``lensml.experiments.pretraining.pretrain`` (``run_seed`` with an SSL trainer as the model).
 
 The config is an ordinary experiment config (TOML) whose ``[model]`` names the method
 (``name = "simclr" | "byol" | "simsiam" | "dino" | "mae" | "ijepa" | "lens_jepa"``) and
@@ -49,7 +49,6 @@ def print_config(config):
 def main(args) -> int:
     import json
     import sys
-    from pathlib import Path
 
     config, error = load(args, "pretrain")
     if error:
@@ -64,32 +63,7 @@ def main(args) -> int:
     if args.dry_run:
         print_config(config)
         return 0
-    from lensml.experiments import run_seed
-    from lensml.experiments.callbacks import save_model_atomic
-    from lensml.experiments.runner import training_steps
-    from lensml.ssl.factory import EMA_METHODS, build_trainer, pretrained_encoder
+    from lensml.experiments.pretraining import pretrain
 
-    built = []
-    current = {}
-
-    def factory(name, **kwargs):
-        if name in EMA_METHODS and "total_steps" not in kwargs:
-            kwargs["total_steps"] = current["total_steps"]
-        built.append(build_trainer(name, **kwargs))
-        return built[-1]
-
-    results = []
-    for seed in config.seeds:
-        if config.model.name in EMA_METHODS:
-            current["total_steps"] = training_steps(config, seed)
-        result = run_seed(config, seed, model_factory=factory, evaluate_test=False)
-        encoder_path = Path(result["paths"]["dir"]) / "encoder.keras"
-        save_model_atomic(pretrained_encoder(built[-1]), encoder_path)
-        result["paths"]["encoder"] = str(encoder_path)
-        if hasattr(built[-1], "image_encoder"):  # token trainers: tokens too (super-resolution)
-            tokens_path = encoder_path.with_name("token_encoder.keras")
-            save_model_atomic(pretrained_encoder(built[-1], pool=None), tokens_path)
-            result["paths"]["token_encoder"] = str(tokens_path)
-        results.append({k: v for k, v in result.items() if k != "history"})
-    print(json.dumps(results, indent=2, default=str))
+    print(json.dumps(pretrain(config), indent=2, default=str))
     return 0
