@@ -1,4 +1,5 @@
-"""Classification metrics in numpy: accuracy, F1, one-vs-rest ROC AUC, confusion matrix.
+"""Classification metrics: accuracy, F1, one-vs-rest ROC AUC, confusion matrix (scikit-learn's
+implementations behind lensml's input checks and JSON layout).
 
 Conventions: ``y_true`` is ``(n,)`` integer class indices, ``probs`` is ``(n, C)`` class
 probabilities (rows need not sum to one for AUC; the predicted class is the argmax).
@@ -7,6 +8,7 @@ probabilities (rows need not sum to one for AUC; the predicted class is the argm
 from __future__ import annotations
 
 import numpy as np
+from sklearn import metrics as _skm
 
 from lensml.evaluation._checks import as_float_array, as_label_array
 from lensml.evaluation.calibration import expected_calibration_error
@@ -17,7 +19,7 @@ def accuracy(y_true, y_pred) -> float:
     y_true = as_label_array(y_true, "y_true")
     y_pred = as_label_array(y_pred, "y_pred")
     _same_length(y_true, y_pred, "y_pred")
-    return float(np.mean(y_true == y_pred))
+    return float(_skm.accuracy_score(y_true, y_pred))
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
@@ -25,60 +27,49 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
     y_true = as_label_array(y_true, "y_true", num_classes)
     y_pred = as_label_array(y_pred, "y_pred", num_classes)
     _same_length(y_true, y_pred, "y_pred")
-    flat = y_true * num_classes + y_pred
-    return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    return _skm.confusion_matrix(y_true, y_pred, labels=np.arange(num_classes)).astype(np.int64)
 
 
 def f1_scores(y_true, y_pred, num_classes: int) -> dict:
     """Micro, macro and per-class F1 for single-label multi-class predictions.
 
-    A class with no true and no predicted example has F1 0 (scikit-learn's ``zero_division=0``).
+    A class with no true and no predicted example has F1 0 (``zero_division=0``), and every one of
+    the ``num_classes`` classes counts in the macro mean, present or not.
     Returns ``{"micro": float, "macro": float, "per_class": list[float]}``.
     """
-    cm = confusion_matrix(y_true, y_pred, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    fp = cm.sum(axis=0) - tp
-    fn = cm.sum(axis=1) - tp
-    denom = 2 * tp + fp + fn
-    per_class = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    micro_denom = 2 * tp.sum() + fp.sum() + fn.sum()
-    micro = float(2 * tp.sum() / micro_denom) if micro_denom > 0 else 0.0
-    return {"micro": micro, "macro": float(per_class.mean()), "per_class": per_class.tolist()}
+    y_true = as_label_array(y_true, "y_true", num_classes)
+    y_pred = as_label_array(y_pred, "y_pred", num_classes)
+    _same_length(y_true, y_pred, "y_pred")
+    labels = np.arange(num_classes)
+    per_class = _skm.f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    micro = _skm.f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0)
+    return {"micro": float(micro), "macro": float(np.mean(per_class)), "per_class": per_class.tolist()}
 
 
 def roc_curve(is_positive, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binary ROC curve. ``is_positive``: (n,) bool; ``scores``: (n,) float, higher = more positive.
 
-    Returns ``(fpr, tpr, thresholds)`` starting at (0, 0) with threshold +inf; tied scores
-    form one step. Raises ValueError when only one class is present.
+    Returns ``(fpr, tpr, thresholds)`` starting at (0, 0) with threshold +inf, one point per
+    distinct score (tied scores form one diagonal step). Raises ValueError when only one class
+    is present.
     """
     positive = np.asarray(is_positive).astype(bool).reshape(-1)
     scores = as_float_array(scores, "scores", 1)
     _same_length(positive, scores, "scores")
-    n_pos = positive.sum()
-    n_neg = positive.size - n_pos
-    if n_pos == 0 or n_neg == 0:
+    if positive.all() or not positive.any():
         raise ValueError("ROC needs both positive and negative examples; `is_positive` has only one class.")
-    order = np.argsort(-scores, kind="mergesort")
-    sorted_scores = scores[order]
-    sorted_pos = positive[order]
-    # Keep the last index of each run of tied scores so ties move the curve diagonally.
-    last_of_tie = np.r_[np.nonzero(np.diff(sorted_scores))[0], sorted_scores.size - 1]
-    tps = np.cumsum(sorted_pos)[last_of_tie]
-    fps = (last_of_tie + 1) - tps
-    fpr = np.r_[0.0, fps / n_neg]
-    tpr = np.r_[0.0, tps / n_pos]
-    thresholds = np.r_[np.inf, sorted_scores[last_of_tie]]
+    fpr, tpr, thresholds = _skm.roc_curve(positive, scores, drop_intermediate=False)
     return fpr, tpr, thresholds
 
 
 def roc_auc(is_positive, scores) -> float:
-    """Area under the binary ROC curve (trapezoidal, ties count one half). NaN if one class only."""
+    """Area under the binary ROC curve (ties count one half). NaN if one class only."""
     positive = np.asarray(is_positive).astype(bool).reshape(-1)
     if positive.all() or not positive.any():
         return float("nan")
-    fpr, tpr, _ = roc_curve(positive, scores)
-    return float(np.trapezoid(tpr, fpr) if hasattr(np, "trapezoid") else np.trapz(tpr, fpr))
+    scores = as_float_array(scores, "scores", 1)
+    _same_length(positive, scores, "scores")
+    return float(_skm.roc_auc_score(positive, scores))
 
 
 def one_vs_rest_auc(y_true, probs) -> dict:

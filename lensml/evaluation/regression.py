@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn import metrics as _skm
 
 from lensml.evaluation._checks import as_float_array
 
@@ -22,13 +23,11 @@ def regression_metrics(y_true, y_pred) -> dict:
     y_pred = as_float_array(y_pred, "y_pred", (1, 2)).reshape(-1)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"`y_pred` has {y_pred.size} values but `y_true` has {y_true.size}; they must match.")
-    residual = y_pred - y_true
-    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(residual**2)) / ss_tot if ss_tot > 0 else None
+    constant = bool(np.all(y_true == y_true[0]))
     return {
         "num_examples": int(y_true.size),
-        "mae": float(np.mean(np.abs(residual))),
-        "rmse": float(np.sqrt(np.mean(residual**2))),
-        "r2": r2,
+        "mae": float(_skm.mean_absolute_error(y_true, y_pred)),
+        "rmse": float(np.sqrt(_skm.mean_squared_error(y_true, y_pred))),
+        "r2": None if constant else float(_skm.r2_score(y_true, y_pred)),
         "units": "dex",
     }

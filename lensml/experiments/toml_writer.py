@@ -1,66 +1,37 @@
-"""A small TOML writer for experiment configs (the standard library only reads TOML).
+"""TOML writing for experiment configs (``tomli_w``; the standard library only reads TOML)
+and atomic text writes.
 
-Handles what configs hold: strings, booleans, ints, floats, lists of those, and nested
-tables. ``None`` values are dropped (TOML has no null).
+``dumps`` / ``dump`` take what configs hold: strings, booleans, ints, floats, lists and nested
+tables; ``None`` values are dropped (TOML has no null), tuples become arrays and numpy scalars
+Python numbers.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+import tomli_w
 
 
-def _key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else json.dumps(k)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)  # JSON string escapes are valid TOML basic-string escapes
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v if x is not None) + "]"
+def _plain(v: Any) -> Any:
+    """``v`` with None dropped, tuples as lists and numpy scalars as Python scalars."""
     if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
-    # numpy scalars and similar
-    if hasattr(v, "item"):
-        return _value(v.item())
+        return {str(k): _plain(x) for k, x in v.items() if x is not None}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v if x is not None]
+    if isinstance(v, (bool, int, float, str)):
+        return v
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
     raise TypeError(f"cannot write {v!r} of type {type(v).__name__} to TOML")
 
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise a nested dict to TOML text (scalars first, then ``[tables]``)."""
-    lines: list[str] = []
-
-    def emit(table: Mapping[str, Any], prefix: list[str]) -> None:
-        scalars = {k: v for k, v in table.items() if v is not None and not isinstance(v, Mapping)}
-        tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
-        if prefix and (scalars or not tables):
-            lines.append("")
-            lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
-        for k, v in scalars.items():
-            lines.append(f"{_key(k)} = {_value(v)}")
-        for k, v in tables.items():
-            emit(v, prefix + [k])
-
-    emit(data, [])
-    return "\n".join(lines).lstrip("\n") + "\n"
+    return tomli_w.dumps(_plain(data))
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

@@ -29,6 +29,18 @@ def test_nt_xent_matches_numpy(rng):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("temperature", [0.1, 0.5])
+def test_nt_xent_matches_keras_cv_simclr_loss(rng, temperature):
+    """keras-cv's SimCLRLoss is the reference implementation of NT-Xent; it sums the two view
+    directions (a -> b and b -> a) where lensml averages over all 2N anchors: exactly 2x."""
+    from keras_cv.losses import SimCLRLoss
+
+    a = rng.normal(size=(8, 16)).astype("float32")
+    b = (a + 0.3 * rng.normal(size=(8, 16))).astype("float32")
+    reference = float(SimCLRLoss(temperature=temperature)(a, b))
+    assert float(losses.nt_xent_loss(a, b, temperature)) == pytest.approx(reference / 2, rel=1e-5)
+
+
 def test_nt_xent_identical_views_with_orthogonal_rows_is_low():
     z = np.eye(4, dtype="float32")
     low = float(losses.nt_xent_loss(z, z, 0.1))
