@@ -188,6 +188,27 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = _configs()
     BUILDER_CONFIG_CLS = DeeplenseConfig
 
+    def download_and_prepare(self, *args, **kwargs):
+        """TFDS' build, holding an exclusive lock on this config for the whole build: builds of
+        one config by several processes run one after the other (the later ones find it
+        prepared), and an ``incomplete.*`` folder found while holding the lock belongs to a
+        killed build (SIGKILL leaves TFDS no chance to clean up) and is removed first.
+        TFDS only renames a finished build into place, so ``tfds.load`` never sees a part."""
+        import fcntl
+        import shutil
+        from pathlib import Path
+
+        config_dir = Path(self.data_dir).parent  # <data_dir>/deeplense/<config>/<version>
+        if "://" in str(self.data_dir):  # remote storage: no local file locks
+            return super().download_and_prepare(*args, **kwargs)
+        locks = config_dir.parent / ".build_locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{config_dir.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released by the OS when a holder dies
+            for stale in config_dir.glob("incomplete.*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            return super().download_and_prepare(*args, **kwargs)
+
     @classmethod
     def get_builder_config(cls, name, version=None):
         """TFDS' lookup, plus ``<family>_n<N>`` configs made (once per process) on demand."""

@@ -163,3 +163,55 @@ def test_published_configs_exist_beside_the_realistic_ones(tmp_path):
     ds = tfds.load("deeplense/model_ii_published_tiny", split="test", data_dir=tmp_path)
     image = next(iter(ds))["image"].numpy()
     assert image.shape == (64, 64, 1) and image.min() >= 0.0  # twice the noise-free model: no negative noise
+
+
+_BUILD = ("import sys, tensorflow_datasets as tfds, lensml.datasets; "
+          "tfds.builder(sys.argv[1], data_dir=sys.argv[2]).download_and_prepare()")
+
+
+def _build(name, data_dir, **popen):
+    import subprocess
+    import sys
+
+    env = dict(__import__("os").environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen([sys.executable, "-c", _BUILD, name, str(data_dir)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+
+
+@pytest.mark.slow
+def test_build_sigkilled_mid_split_is_invisible_and_rebuilds_the_same_bytes(tmp_path):
+    """A build process killed with SIGKILL (no exception handler runs) leaves no dataset that
+    tfds.load would read; the same command run again removes the killed build's folder and
+    writes the same dataset as an uninterrupted build: every feature of every example, in order,
+    byte for byte. (The shard files themselves differ between *any* two builds, uninterrupted
+    ones too: protobuf serialises an Example's feature map in a per-process order.)"""
+    import os
+    import signal
+    import time
+
+    name = "deeplense/model_ii_published_n100"
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    config_dir = killed / "deeplense" / "model_ii_published_n100"
+    proc = _build(name, killed, start_new_session=True)
+    deadline = time.time() + 120
+    while not list(config_dir.glob("incomplete.*")) and time.time() < deadline:
+        time.sleep(0.05)
+    assert list(config_dir.glob("incomplete.*")), "the build never started"
+    time.sleep(2.0)  # inside the splits (300 lenses take ~8 s)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(config_dir.glob("incomplete.*"))  # the killed build's folder, never renamed into place
+    assert not tfds.builder(name, data_dir=killed).is_prepared()
+    with pytest.raises(AssertionError, match="could not find data"):
+        tfds.load(name, split="train", data_dir=killed, download=False)
+    for data_dir in (killed, clean):
+        assert _build(name, data_dir).wait(timeout=300) == 0
+    assert not list(config_dir.glob("incomplete.*"))  # the stale folder was removed
+    for split in ("train", "validation", "test"):
+        rebuilt, reference = (list(tfds.as_numpy(tfds.load(name, split=split, data_dir=d, shuffle_files=False)))
+                              for d in (killed, clean))
+        assert len(rebuilt) == len(reference) == 3 * dict(train=72, validation=8, test=20)[split]
+        for a, b in zip(rebuilt, reference):
+            assert a.keys() == b.keys()
+            for key in a:
+                assert np.asarray(a[key]).tobytes() == np.asarray(b[key]).tobytes(), (split, key)
