@@ -99,6 +99,8 @@ def pipeline(
     drop_remainder: bool = False,
     repeat: bool = False,
     download: bool = True,
+    epoch=None,
+    steps_per_epoch: int | None = None,
 ):
     """A batched ``tf.data.Dataset`` of (inputs, targets) for ``model.fit``.
 
@@ -115,6 +117,13 @@ def pipeline(
       seed: seed of the shuffle and the augmentation.
       fraction: keep a stratified fraction of the split (label-efficiency curves).
       repeat: repeat forever.
+      epoch: a ``tf.Variable`` (int64) for resumable training: the dataset becomes the endless
+        sequence of the split's examples (reshuffled every pass, in orders fixed by ``seed``;
+        example j augmented with seeds from ``(seed, j)``), batched, starting at batch
+        ``epoch * steps_per_epoch`` (read when an iterator is created, so a run resumed at epoch
+        k, with ``epoch`` set to k, sees exactly the batches an uninterrupted run saw from k on).
+        ``steps_per_epoch``: batches per training epoch (default: one pass over the split);
+        the result carries ``batches_per_epoch`` (that number) and ``epoch_variable``.
     Returns:
       tf.data.Dataset yielding (images (B, H, W, 1) float32, targets) or images only
       (target=None).
@@ -140,6 +149,7 @@ def pipeline(
     keep = ("lr", "hr") if target == "hr" else ("image", "label", "log10_axion_mass", "theta_E",
                                                 "source_center", "convergence")
     ds = ds.map(lambda ex: {k: ex[k] for k in keep}).cache()
+    base = ds
     if shuffle:
         ds = ds.shuffle(min(num_examples, 10_000), seed=seed, reshuffle_each_iteration=True)
     if repeat:
@@ -163,5 +173,35 @@ def pipeline(
             x = random_noise(x, noise_stddev, seeds[1])
         return x if target is None else (x, y)
 
+    if epoch is not None:
+        return _epoch_indexed(base, prepare, epoch, steps_per_epoch, shuffle=shuffle, seed=seed,
+                              buffer=min(num_examples, 10_000), batch_size=batch_size, drop_remainder=drop_remainder)
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_indexed(base, prepare, epoch, steps_per_epoch, *, shuffle, seed, buffer, batch_size, drop_remainder):
+    """``pipeline(epoch=...)``: the endless example sequence of ``base`` (reshuffled every pass
+    in an order fixed by ``seed``), example j augmented with seeds from (seed, j), batched, and
+    started at batch ``epoch * steps_per_epoch`` (see ``pipeline``)."""
+    n = int(base.cardinality())
+    if n < 0:  # a filtered split (stratified subset, axion-only): count it once
+        n = int(base.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
+    per_epoch = n // batch_size if drop_remainder else -(-n // batch_size)
+    if per_epoch == 0:
+        raise ValueError(f"batch_size: {batch_size} with drop_remainder leaves no batch of the {n} examples")
+    steps = int(steps_per_epoch or per_epoch)
+    examples = base.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else base
+    examples = examples.repeat()
+    salt = tf.constant(int(seed) * 1_000_003, tf.int64)
+
+    def from_start(_):
+        first = epoch.read_value() * steps * batch_size  # read when an iterator is created
+        indexed = tf.data.Dataset.zip((tf.data.Dataset.range(first, tf.int64.max), examples.skip(first)))
+        return indexed.map(lambda j, ex: prepare(ex, salt + j), num_parallel_calls=tf.data.AUTOTUNE,
+                           deterministic=True)
+
+    ds = (tf.data.Dataset.from_tensors(0).flat_map(from_start)
+          .batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE))
+    ds.batches_per_epoch, ds.epoch_variable = steps, epoch  # for fit(steps_per_epoch=...) and DataEpoch
+    return ds

@@ -8,10 +8,85 @@ from pathlib import Path
 import keras
 
 
+class DataEpoch(keras.callbacks.Callback):
+    """Sets the epoch variable of an epoch-indexed training dataset (``lensml.data.pipeline(
+    epoch=...)``) to ``fit``'s epoch when it begins, so the iterator a (resumed) run creates
+    starts at that epoch's batches."""
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(int(epoch))
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """One CSV row per epoch (``epoch`` then the logged metrics, like ``keras.callbacks.CSVLogger``),
+    rewritten atomically at every epoch end, each epoch exactly once across resumes.
+
+    Placed before ``BackupAndRestore`` in the callback list, a run killed between the two writes
+    redoes that epoch on resume; the rows of epochs >= the one it resumes at are replaced, never
+    duplicated, and a row is never missing (the backup is only written after the row).
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+        import io
+
+        from lensml.experiments.toml_writer import write_text_atomic
+
+        rows = []
+        if self.path.exists():
+            with open(self.path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < int(epoch)]  # a redone epoch replaces its row
+        rows.append({"epoch": int(epoch), **{k: float(v) for k, v in (logs or {}).items()}})
+        keys = ["epoch"] + sorted({k for r in rows for k in r if k != "epoch"})
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=keys, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(self.path, out.getvalue())
+
+
+def monitor_mode(monitor: str) -> str:
+    """"max" for metrics where larger is better (accuracy, AUC, F1, R^2), else "min" (losses, errors)."""
+    return "max" if any(s in monitor for s in ("acc", "auc", "f1", "r2")) else "min"
+
+
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """``keras.callbacks.ModelCheckpoint`` that saves to a temporary ``.keras`` file and
     renames it over the target, so a process killed while saving never leaves a
-    half-written checkpoint behind (the previous one stays intact)."""
+    half-written checkpoint behind (the previous one stays intact).
+
+    ``history``: the run's ``HistoryCSV`` file. A run resumed at epoch k starts from the best
+    monitored value of epochs < k (else its first epoch would overwrite a better checkpoint of
+    the killed run), so the best checkpoint is the one an uninterrupted run keeps. The mode is
+    explicit (``monitor_mode``), the same rule for both."""
+
+    def __init__(self, filepath, monitor="val_loss", *, history=None, **kwargs):
+        kwargs.setdefault("mode", monitor_mode(monitor))
+        super().__init__(filepath, monitor=monitor, **kwargs)
+        self._history = Path(history) if history else None
+        self._started = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        if self._started or not epoch or self._history is None or not self._history.exists():
+            self._started = True
+            return
+        self._started = True
+        import csv
+
+        with open(self._history, newline="") as f:
+            done = [float(r[self.monitor]) for r in csv.DictReader(f)
+                    if int(r["epoch"]) < epoch and r.get(self.monitor) not in (None, "")]
+        if done:
+            self.best = max(done) if self.mode == "max" else min(done)
 
     def _save_model(self, epoch, batch, logs):
         if self.save_weights_only or not hasattr(self, "_should_save_model"):

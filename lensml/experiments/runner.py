@@ -7,7 +7,7 @@ standard callbacks, and writes into the run folder::
     config.toml          the resolved config of this run (re-runnable as is)
     checkpoints/best.keras   best epoch by ``training.monitor`` (atomic writes)
     backup/              BackupAndRestore state; resumes a killed run; removed when done
-    history.csv          one row per epoch (appended across resumes)
+    history.csv          one row per epoch, each epoch exactly once across resumes
     history.json         the same, as {metric: [values]}
     model.keras          the final model
     metrics.json         final and best validation metrics (+ test, + evaluation report)
@@ -93,13 +93,20 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
     from lensml.data import pipeline
 
     fraction = data.label_fraction if training and data.label_fraction < 1.0 else None
-    # A stored training split with data.steps_per_epoch repeats: a run has a fixed number of
-    # steps whatever the split's (or the label subset's) size, e.g. 1 % of the labels.
-    repeat = training and data.steps_per_epoch is not None
+    # The stored training split is an endless sequence of data epochs, each shuffled and
+    # augmented from (seed, epoch) alone, starting where the run's epoch counter says
+    # (``DataEpoch``): a run resumed after a kill sees the batches an uninterrupted run saw.
+    # With data.steps_per_epoch a training epoch is that many batches whatever the split's (or
+    # the label subset's) size, e.g. 1 % of the labels.
+    epoch = None
+    if training:
+        import tensorflow as tf
+
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
     return pipeline(data.dataset, split, batch_size=data.batch_size, normalization=data.normalization,
                     augment=data.augment if training else None, target=data.target,
                     shuffle=training and data.shuffle, seed=seed, data_dir=data.data_dir,
-                    fraction=fraction, repeat=repeat)
+                    fraction=fraction, epoch=epoch, steps_per_epoch=data.steps_per_epoch)
 
 
 def training_stream(data: DataConfig, seed: int):
@@ -139,6 +146,8 @@ def check_config(config: ExperimentConfig, model_factory: ModelFactory | None = 
 
 def _num_batches(ds) -> int | None:
     """Batches per epoch of a tf.data.Dataset / PyDataset, None if unknown or infinite."""
+    if getattr(ds, "batches_per_epoch", None):  # lensml.data.pipeline(epoch=...): endless, epoch-indexed
+        return int(ds.batches_per_epoch)
     if hasattr(ds, "cardinality"):
         n = int(ds.cardinality())
         if n == -2:  # unknown but finite (filtered, e.g. a stratified subset): count once
@@ -368,6 +377,9 @@ def run_seed(
         if policy:
             keras.config.set_dtype_policy(policy)
         engine = _distribute.enter_distribution(distribution, t.distribute, d.batch_size)
+        # Seeded again: building the data may have drawn random numbers (a dataset simulated on
+        # first use), and the initial weights must not depend on whether it was.
+        keras.utils.set_random_seed(seed)
         model = model_factory(
             config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
         )
@@ -395,17 +407,18 @@ def run_seed(
             f"jit_compile={jit} precision={policy or 'float32'} "
             f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
-        from lensml.experiments.callbacks import AtomicModelCheckpoint
+        from lensml.experiments.callbacks import AtomicModelCheckpoint, HistoryCSV
 
         cbs = [
+            HistoryCSV(paths["history_csv"]),  # before the backup: an epoch's row, then its backup
             keras.callbacks.BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
             AtomicModelCheckpoint(
                 str(paths["checkpoint"]),
                 monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
                 save_best_only=True,
+                history=paths["history_csv"],
             ),
             keras.callbacks.TerminateOnNaN(),
-            keras.callbacks.CSVLogger(str(paths["history_csv"]), append=True),
         ]
         if t.physics_phase2_epoch is not None:
             cbs.append(_physics_schedule(t.physics_phase2_epoch))
@@ -419,13 +432,18 @@ def run_seed(
         streamed = isinstance(train_ds, SimulatedStream)
         if streamed:  # its lenses follow fit's epoch, also after a resume (BackupAndRestore)
             cbs.append(StreamEpoch(train_ds))
+        epoch_indexed = getattr(train_ds, "epoch_variable", None) is not None
+        if epoch_indexed:  # so do the stored split's data epochs
+            from lensml.experiments.callbacks import DataEpoch
+
+            cbs.append(DataEpoch(train_ds.epoch_variable))
         cbs.extend(callbacks)
         model.fit(
             train_ds,
             validation_data=val_ds,
             epochs=t.epochs,
             # a stream is steps_per_epoch long: fit then starts each epoch's batches afresh
-            steps_per_epoch=None if streamed else d.steps_per_epoch,
+            steps_per_epoch=None if streamed else (steps if epoch_indexed else d.steps_per_epoch),
             validation_steps=d.validation_steps if val_ds is not None else None,
             callbacks=cbs,
             verbose=verbose,
