@@ -21,6 +21,20 @@ class DataEpoch(keras.callbacks.Callback):
         self.variable.assign(int(epoch))
 
 
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """``keras.callbacks.BackupAndRestore`` whose restore failure (a backup truncated or damaged
+    on disk) is an error that names the backup folder and what to do, not a deep h5py trace."""
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except Exception as e:  # noqa: BLE001 - any unreadable backup file
+            raise RuntimeError(
+                f"cannot resume from the training backup in {self.backup_dir!r}: {type(e).__name__}: {e}. "
+                "The backup is damaged (e.g. truncated by a full disk); delete that folder to start this "
+                "seed's run over, the rest of the run folder is kept") from e
+
+
 class HistoryCSV(keras.callbacks.Callback):
     """One CSV row per epoch (``epoch`` then the logged metrics, like ``keras.callbacks.CSVLogger``),
     rewritten atomically at every epoch end, each epoch exactly once across resumes.

@@ -407,11 +407,11 @@ def run_seed(
             f"jit_compile={jit} precision={policy or 'float32'} "
             f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
-        from lensml.experiments.callbacks import AtomicModelCheckpoint, HistoryCSV
+        from lensml.experiments.callbacks import AtomicModelCheckpoint, BackupAndRestore, HistoryCSV
 
         cbs = [
             HistoryCSV(paths["history_csv"]),  # before the backup: an epoch's row, then its backup
-            keras.callbacks.BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
+            BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
             AtomicModelCheckpoint(
                 str(paths["checkpoint"]),
                 monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
@@ -438,17 +438,18 @@ def run_seed(
 
             cbs.append(DataEpoch(train_ds.epoch_variable))
         cbs.extend(callbacks)
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=t.epochs,
-            # a stream is steps_per_epoch long: fit then starts each epoch's batches afresh
-            steps_per_epoch=None if streamed else (steps if epoch_indexed else d.steps_per_epoch),
-            validation_steps=d.validation_steps if val_ds is not None else None,
-            callbacks=cbs,
-            verbose=verbose,
-            shuffle=False,  # the datasets shuffle themselves (seeded)
-        )
+        with damaged_data_error(d):
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=t.epochs,
+                # a stream is steps_per_epoch long: fit then starts each epoch's batches afresh
+                steps_per_epoch=None if streamed else (steps if epoch_indexed else d.steps_per_epoch),
+                validation_steps=d.validation_steps if val_ds is not None else None,
+                callbacks=cbs,
+                verbose=verbose,
+                shuffle=False,  # the datasets shuffle themselves (seeded)
+            )
         train_time = time.time() - start
         if config.output.save_model:
             from lensml.experiments.callbacks import save_model_atomic
@@ -510,6 +511,26 @@ def _fmt(metrics: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, float))
 
 
+@contextlib.contextmanager
+def damaged_data_error(data: DataConfig):
+    """A damaged stored dataset file (TensorFlow's DataLossError: a shard's checksum fails) as
+    an error that names the dataset folder and the fix (rebuild), instead of a trace from inside
+    ``fit``."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.DataLossError as e:
+        from lensml.data.pipeline import builder_name
+
+        name = builder_name(data.dataset)
+        folder = Path(data.data_dir or Path.home() / "tensorflow_datasets") / name
+        raise RuntimeError(
+            f"data.dataset={data.dataset!r}: a stored file of the dataset is damaged ({e.message.splitlines()[0]}). "
+            f"Delete {str(folder)!r} and run again: the dataset is rebuilt from the simulator, the same examples "
+            "byte for byte") from None
+
+
 def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
     """Test-split metrics of the best checkpoint (else the final model), under the protocol of
     ``data.target`` (lensml.experiments.checks.evaluation_task)."""
@@ -523,16 +544,9 @@ def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
     best = model
     if paths["checkpoint"].exists():
         best = keras.saving.load_model(paths["checkpoint"])
-    report = evaluate_model(
-        best,
-        test_ds,
-        task,
-        str(paths["dir"] / "evaluation"),
-        model_name=config.model.name,
-        dataset_name=d.dataset,
-        split=d.test_split,
-        history=str(paths["history_csv"]),
-    )
+    with damaged_data_error(d):
+        report = evaluate_model(best, test_ds, task, str(paths["dir"] / "evaluation"), model_name=config.model.name,
+                                dataset_name=d.dataset, split=d.test_split, history=str(paths["history_csv"]))
     paths["evaluation"] = paths["dir"] / "evaluation"
     metrics = {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
     for name, auc in (report.get("auc_per_class") or {}).items():  # one-vs-rest AUC per class

@@ -33,8 +33,8 @@ def warm_start(model, path, *, trainable: str = "all") -> dict[str, list[str]]:
       shapes differ.
 
     Raises:
-      ValueError: ``trainable`` is not one of ``TRAINABLE``, or no layer could be copied (the
-        saved model is another architecture).
+      ValueError: ``trainable`` is not one of ``TRAINABLE``, the saved model is another
+        architecture (another model name), or no layer could be copied.
       FileNotFoundError: ``path`` does not exist.
     """
     from lensml.evaluation.inputs import load_keras_model
@@ -45,7 +45,13 @@ def warm_start(model, path, *, trainable: str = "all") -> dict[str, list[str]]:
     if not Path(path).is_file():
         raise FileNotFoundError(f"model.init_from={str(path)!r}: no such .keras file (a finished run's "
                                 "model.keras; '{seed}' is filled in with each run's seed)")
-    saved_layers = [layer for layer in load_keras_model(Path(path)).layers if layer.weights]
+    saved = load_keras_model(Path(path))
+    if saved.name != model.name:  # registry models are named after their architecture
+        raise ValueError(
+            f"model.init_from={str(path)!r} is a {saved.name!r} model, but this run builds {model.name!r}: "
+            "a warm start copies the weights of the same architecture; point init_from at a run of "
+            f"{model.name!r} (or set model.name = {saved.name!r})")
+    saved_layers = [layer for layer in saved.layers if layer.weights]
     layers = [layer for layer in model.layers if layer.weights]
     if [type(a) for a in saved_layers] == [type(b) for b in layers]:
         pairs = zip(layers, saved_layers)

@@ -81,16 +81,22 @@ def make_storage(
             raise ValueError(f"storage {url!r}: the folder {str(path.parent)!r} does not exist")
         from optuna.storages.journal import JournalFileBackend
 
+        _check_journal(path, url)
         try:
             return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
         except OSError as e:
             raise ValueError(f"storage {url!r}: cannot open the journal file ({e})") from e
+        except ValueError as e:  # a journal whose lines do not parse (json.JSONDecodeError)
+            raise ValueError(f"storage {url!r}: {str(path)!r} is not an Optuna journal ({e}); point the "
+                             "storage at a new file or at a journal Optuna wrote") from e
 
     if "://" not in url:
         raise ValueError(
             f"storage: {url!r} is not a storage URL; expected e.g. 'sqlite:///study.db', "
             "'postgresql://user:pass@host/db' or 'journal:/path/study.log'"
         )
+    if url.startswith("sqlite:///"):
+        _check_sqlite(Path(url[len("sqlite:///"):]), url)
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # Several worker processes share one file: wait for locks instead of failing.
@@ -114,6 +120,44 @@ def make_storage(
         ) from e
     except Exception as e:  # sqlalchemy OperationalError / ArgumentError and the like
         raise ValueError(f"storage {redact(url)!r} is unreachable or invalid: {type(e).__name__}: {e}") from e
+
+
+def _check_journal(path: Path, url: str) -> None:
+    """ValueError when ``path`` exists, is not empty and its first line is not an Optuna
+    journal record (a JSON object with an ``op_code``)."""
+    import json
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as f:
+        first = f.readline()
+    try:
+        record = json.loads(first)
+        ok = isinstance(record, dict) and "op_code" in record
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"storage {url!r}: {str(path)!r} exists but is not an Optuna journal (its first line is "
+                         f"{first[:60]!r}); point the storage at a new file or at a journal Optuna wrote")
+
+
+def _check_sqlite(path: Path, url: str) -> None:
+    """ValueError when the SQLite file ``path`` exists and holds tables but not Optuna's: lensml
+    does not add a study to another program's database."""
+    import sqlite3
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as e:
+        raise ValueError(f"storage {url!r}: {str(path)!r} is not a SQLite database ({e}); point the storage at "
+                         "a new file or at an Optuna study database") from e
+    if tables and "studies" not in tables:
+        raise ValueError(f"storage {url!r}: {str(path)!r} is a SQLite database of something else (tables: "
+                         f"{', '.join(sorted(tables)[:5])}), not an Optuna study database; lensml will not add "
+                         "Optuna's tables to it. Point the storage at a new file or at an Optuna database")
 
 
 # Errors of two workers creating the same fresh database at once (the loser finds the

@@ -191,6 +191,38 @@ def test_warm_start_fine_tune_and_linear_probe(write_config, tiny_toml, model_fa
     assert not np.allclose(head, keras.ops.convert_to_numpy(trained.get_layer("predictions").kernel))
 
 
+def test_warm_start_from_another_architecture_names_both(tmp_path):
+    import lensml.models as M
+    from lensml.experiments.warm_start import warm_start
+
+    resnet = M.build("resnet18", (16, 16, 1), 3, width=4, stage_blocks=(1, 1, 1, 1))
+    resnet.save(tmp_path / "resnet.keras")
+    vit = M.build("vit", (16, 16, 1), 3, embed_dim=8, depth=1, num_heads=1, mlp_dim=8)
+    with pytest.raises(ValueError, match=r"is a 'resnet18' model, but this run builds 'vit'"):
+        warm_start(vit, tmp_path / "resnet.keras")
+
+
+def test_damaged_backup_is_an_error_naming_the_folder(write_config, tiny_toml, model_factory):
+    import keras
+
+    config = load_config(write_config(tiny_toml.replace("epochs = 2", "epochs = 3"), name="damaged"))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+    backup = Path(config.output.dir.format(name="damaged")) / "backup"
+    files = [p for p in backup.rglob("*") if p.is_file() and p.stat().st_size > 100]
+    assert files
+    for path in files:  # truncate every backup file, as a full disk would
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    with pytest.raises(RuntimeError, match=r"cannot resume from the training backup in .*backup.*delete that folder"):
+        run(config, model_factory=model_factory, evaluate_test=False)
+
+
 def test_warm_start_config_errors(write_config, tiny_toml):
     with pytest.raises(ValueError, match="needs model.init_from"):
         load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ntrainable = "head"')))

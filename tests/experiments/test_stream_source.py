@@ -152,3 +152,20 @@ def test_stored_split_with_steps_per_epoch_repeats_a_label_subset(write_config, 
     assert training_steps(config) == 3 * 4
     result = run(config, model_factory=model_factory, evaluate_test=False)["runs"][0]
     assert len(result["history"]["loss"]) == 3
+
+
+def test_damaged_dataset_shard_is_an_error_naming_the_folder(write_config, model_factory, tmp_path):
+    """Bytes flipped in the middle of a stored shard (a bad disk, a broken copy): training stops
+    with an error that names the dataset folder and says to rebuild it."""
+    import tensorflow_datasets as tfds
+
+    data_dir = tmp_path / "tfds"
+    tfds.builder("deeplense/model_ii_published_tiny", data_dir=data_dir).download_and_prepare()
+    shard = next((data_dir / "deeplense" / "model_ii_published_tiny" / "1.0.0").glob("deeplense-train.tfrecord*"))
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 2: len(raw) // 2 + 64] = bytes(64)  # zero a block: the record's checksum fails
+    shard.write_bytes(bytes(raw))
+    text = STREAM.format(data_dir=data_dir).replace('source = "stream"\n', "")
+    config = load_config(write_config(text, name="damaged_data"))
+    with pytest.raises(RuntimeError, match=r"damaged .*Delete '.*model_ii_published_tiny' and run again"):
+        run(config, model_factory=model_factory, evaluate_test=False)

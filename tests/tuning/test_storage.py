@@ -70,3 +70,29 @@ def test_bad_pruner_sampler_direction_names(tmp_path):
         create_study("a", storage, ["maximize"], sampler="grid-ish")
     with pytest.raises(ValueError, match="directions"):
         create_study("a", storage, ["up"])
+
+
+def test_storage_that_is_not_an_optuna_database_is_refused(tmp_path):
+    """Another program's SQLite database, a file that is not SQLite and a journal Optuna did not
+    write: each a ValueError naming the file and what to do; the other database is left untouched."""
+    import sqlite3
+
+    other = tmp_path / "inventory.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE parts (id INTEGER)")
+    before = other.read_bytes()
+    with pytest.raises(ValueError, match=r"inventory.db.*something else \(tables: parts\).*new file"):
+        make_storage(f"sqlite:///{other}")
+    assert other.read_bytes() == before
+    text = tmp_path / "notes.db"
+    text.write_text("not a database\n" * 200)
+    with pytest.raises(ValueError, match=r"notes.db.*not a SQLite database"):
+        make_storage(f"sqlite:///{text}")
+    journal = tmp_path / "notes.log"
+    journal.write_text("hello\n")
+    with pytest.raises(ValueError, match=r"notes.log.*not an Optuna journal"):
+        make_storage(f"journal:{journal}")
+    # an Optuna database and a fresh path still open
+    make_storage(f"sqlite:///{tmp_path / 'fresh.db'}")
+    make_storage(f"sqlite:///{tmp_path / 'fresh.db'}")
+    make_storage(f"journal:{tmp_path / 'fresh.log'}")
