@@ -190,7 +190,8 @@ def test_cpu_scale_uses_published_data_recipes_and_stream():
     assert sr.data.dataset == "deeplense/model_ii_published_sr16_n500" and sr.data.source == "stored"
     table, row = by_label[("d4lenspinn", "D4LensPINN")]
     d4 = scaled_config(row, SCALES["cpu"], out, ROOT, table)
-    assert d4.training.physics_phase2_epoch == 1 and d4.data.dataset == "deeplense/model_i_published_n300"
+    assert d4.training.physics_phase2_epoch == 1 and d4.data.dataset == "deeplense/model_ii_published_n500"
+    assert d4.model.options["pixel_scale"] == 0.101 and d4.data.steps_per_epoch == 150
 
 
 def test_speed_collects_present_scripts(tmp_path):
