@@ -301,6 +301,12 @@ def _validate(config: ExperimentConfig) -> None:
         raise ValueError(f"config key 'data.batch_size': got {d.batch_size}, expected >= 1")
     if not 0.0 < d.label_fraction <= 1.0:
         raise ValueError(f"config key 'data.label_fraction': got {d.label_fraction}, expected in (0, 1]")
+    if d.normalization not in ("", None, "minmax"):  # the common case validates without TensorFlow
+        from lensml.data.normalization import NORMALIZATIONS
+
+        if d.normalization not in NORMALIZATIONS:
+            raise ValueError(f"config key 'data.normalization': got {d.normalization!r}, expected one of "
+                             f"{NORMALIZATIONS}")
     for key in ("steps_per_epoch", "validation_steps"):
         v = getattr(d, key)
         if v is not None and v < 1:

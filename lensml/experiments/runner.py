@@ -331,7 +331,6 @@ def run_seed(
     t, d = config.training, config.data
     verbose = t.verbose if t.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
     out = Path(out_dir) if out_dir is not None else _seed_dir(config, seed)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {
         "dir": out,
         "config": out / "config.toml",
@@ -342,15 +341,6 @@ def run_seed(
         "model": out / "model.keras",
         "metrics": out / "metrics.json",
     }
-    run_config = config_to_dict(config)
-    run_config["seeds"] = [seed]
-    run_config.pop("tune", None)
-    dump_toml(run_config, paths["config"])
-
-    # A run with no backup to resume from starts a fresh history.
-    if not paths["backup"].exists() and paths["history_csv"].exists():
-        paths["history_csv"].unlink()
-
     keras.utils.set_random_seed(seed)
     num_classes = config.model.num_classes
     train_ds = data_factory(d, d.train_split, training=True, seed=d.seed + seed, num_classes=num_classes)
@@ -407,6 +397,15 @@ def run_seed(
             f"jit_compile={jit} precision={policy or 'float32'} "
             f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
+        # The run folder is written only now: a run whose data, model or options are wrong
+        # fails above and leaves nothing on disk.
+        out.mkdir(parents=True, exist_ok=True)
+        run_config = config_to_dict(config)
+        run_config["seeds"] = [seed]
+        run_config.pop("tune", None)
+        dump_toml(run_config, paths["config"])
+        if not paths["backup"].exists() and paths["history_csv"].exists():
+            paths["history_csv"].unlink()  # a run with no backup to resume from starts a fresh history
         from lensml.experiments.callbacks import AtomicModelCheckpoint, BackupAndRestore, HistoryCSV
 
         cbs = [

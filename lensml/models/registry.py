@@ -175,6 +175,7 @@ def build_encoder(name: str, input_shape=(64, 64, 1), **options) -> keras.Model:
       ``(batch, D)``.
     """
     entry = _entry(name)
+    check_options(name, options)  # a misspelled option names the ones the model takes
     shape = check_input_shape(input_shape)
     inputs = keras.Input(shape, name="images")
     features = entry.features(inputs, **options)
@@ -210,6 +211,7 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     if task == "classification" and (not isinstance(num_classes, int) or num_classes < 2):
         raise ValueError(f"num_classes={num_classes!r}: expected an integer >= 2")
     entry = _entry(name)
+    check_options(name, options)  # a misspelled option names the ones the model takes
     shape = check_input_shape(input_shape)
     inputs = keras.Input(shape, name="images")
     features = entry.features(inputs, **options)

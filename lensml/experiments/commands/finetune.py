@@ -39,5 +39,10 @@ def main(args) -> int:
         return 0
     from lensml.experiments.pretraining import finetune
 
-    print(json.dumps(finetune(config), indent=2, default=str))
+    try:
+        results = finetune(config)
+    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, encoder or option: nothing was written
+        print(f"lensml finetune: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(results, indent=2, default=str))
     return 0

@@ -65,5 +65,10 @@ def main(args) -> int:
         return 0
     from lensml.experiments.pretraining import pretrain
 
-    print(json.dumps(pretrain(config), indent=2, default=str))
+    try:
+        results = pretrain(config)
+    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, encoder or option: nothing was written
+        print(f"lensml pretrain: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(results, indent=2, default=str))
     return 0

@@ -58,5 +58,10 @@ def main(args) -> int:
         return 0
     from lensml.experiments import report_training, train
 
-    print(report_training(config, train(config)))
+    try:
+        result = train(config)
+    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, model or option: nothing was written
+        print(f"lensml train: {e}", file=sys.stderr)
+        return 2
+    print(report_training(config, result))
     return 0

@@ -1,0 +1,191 @@
+"""The bad-input table of the README ("Bad inputs"): every public entry point, the bad inputs
+tried, and the error each gets. Each case runs in an empty working folder and must leave it
+empty (nothing half-written after a failure).
+
+``python tests/test_bad_inputs.py`` prints the table as Markdown (what the README shows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CONFIG = '[data]\ndataset = "{dataset}"\nbatch_size = {batch}\n[model]\nname = "{model}"\n{extra}'
+
+
+def _toml(dataset="synthetic:8:8", batch=4, model="resnet18", extra=""):
+    Path("exp.toml").write_text(CONFIG.format(dataset=dataset, batch=batch, model=model, extra=extra))
+    return "exp.toml"
+
+
+def _cli(*args):
+    """(exit code, last stderr line) of ``lensml ARGS``."""
+    from lensml.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse
+            code = e.code
+    lines = err.getvalue().strip().splitlines()
+    return code, lines[-1] if lines else ""
+
+
+def _raises(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the table records what each raises
+        return type(e).__name__, str(e)
+    return None, "no error"
+
+
+def _models():
+    import lensml.models
+
+    return lensml.models
+
+
+def _data():
+    import lensml.data
+
+    return lensml.data
+
+
+def _physics():
+    import lensml.physics
+
+    return lensml.physics
+
+
+def _nan_images(folder="bad_npy"):
+    for cls in ("no_sub", "cdm", "axion"):
+        os.makedirs(f"{folder}/test/{cls}", exist_ok=True)
+        np.save(f"{folder}/test/{cls}/a.npy", np.full((8, 8), np.nan if cls == "cdm" else 1.0))
+    return folder
+
+
+def _tiny_model(path="m.keras"):
+    _models().build("resnet18", (8, 8, 1), width=4, stage_blocks=(1, 1, 1, 1)).save(path)
+    return path
+
+
+#: (entry point, bad input, how it is tried, expected: ("exit", code, text) or (exception, text)).
+CASES = [
+    ("lensml train", "config file missing", lambda: _cli("train", "--config", "missing.toml"),
+     ("exit", 2, "does not exist")),
+    ("lensml train", "misspelled config key", lambda: _cli("train", "--config", _toml(extra="[training]\nepoch = 3\n")),
+     ("exit", 2, "unknown config key 'training.epoch'")),
+    ("lensml train", "batch size 0", lambda: _cli("train", "--config", _toml(batch=0)),
+     ("exit", 2, "'data.batch_size': got 0, expected >= 1")),
+    ("lensml train", "unknown model name", lambda: _cli("train", "--config", _toml(model="resnet19")),
+     ("exit", 2, "unknown model 'resnet19'")),
+    ("lensml train", "unknown dataset config", lambda: _cli("train", "--config", _toml(dataset="deeplense/model_x_3k")),
+     ("exit", 2, "unknown deeplense config 'model_x_3k'")),
+    ("lensml train", "unknown normalisation", lambda: _cli("train", "--config", _toml(), "--set",
+                                                           "data.normalization='zscore'"),
+     ("exit", 2, "'data.normalization': got 'zscore'")),
+    ("lensml train", "negative epochs (--set)", lambda: _cli("train", "--config", _toml(), "--set", "training.epochs=-1"),
+     ("exit", 2, "'training.epochs': got -1, expected >= 1")),
+    ("lensml train", "misspelled model option", lambda: _cli("train", "--config",
+                                                             _toml(extra="options = { widht = 8 }\n")),
+     ("exit", 2, "has no option 'widht'")),
+    ("lensml evaluate", "model file missing", lambda: _cli("evaluate", "--model", "missing.keras", "--data",
+                                                            "deeplense/model_ii_tiny", "--out", "report"),
+     ("exit", 2, "'missing.keras' does not exist")),
+    ("lensml tune", "config without [tune]", lambda: _cli("tune", "--config", _toml()),
+     ("exit", 2, "has no [tune] table")),
+    ("lensml simulate", "unknown family", lambda: _cli("simulate", "--family", "model_x", "--per-class", "1", "--out",
+                                                        "sim"),
+     ("exit", 2, "model_x")),
+    ("lensml pretrain", "unknown SSL method", lambda: _cli("pretrain", "--config", _toml(model="moco")),
+     ("exit", 2, "model.name='moco': expected one of")),
+    ("lensml finetune", "encoder file missing", lambda: _cli(
+        "finetune", "--config", _toml(model="pretrained", extra='options = { encoder_path = "missing.keras" }\n'
+                                                              "[training]\nepochs = 1\nverbose = 0\n")),
+     ("exit", 2, "missing.keras")),
+    ("lensml quickstart", "unknown model", lambda: _cli("quickstart", "--models", "resnet18,nope", "--out", "qs"),
+     ("exit", 2, "unknown model 'nope'")),
+    ("lensml.models.build", "unknown name", lambda: _raises(lambda: _models().build("resnet19")),
+     ("ValueError", "unknown model name 'resnet19'")),
+    ("lensml.models.build", "input shape of rank 2", lambda: _raises(lambda: _models().build("resnet18", (64, 64))),
+     ("ValueError", "expected rank 3")),
+    ("lensml.models.build", "one class", lambda: _raises(lambda: _models().build("resnet18", num_classes=1)),
+     ("ValueError", "num_classes=1: expected an integer >= 2")),
+    ("lensml.models.build", "misspelled option", lambda: _raises(lambda: _models().build("resnet18", depht=3)),
+     ("ValueError", "has no option 'depht'; its options:")),
+    ("lensml.data.pipeline", "batch size 0", lambda: _raises(lambda: _data().pipeline("model_ii_tiny", "train",
+                                                                                       batch_size=0)),
+     ("ValueError", "batch_size must be a positive int, got 0")),
+    ("lensml.data.pipeline", "unknown augmentation", lambda: _raises(
+        lambda: _data().pipeline("model_ii_tiny", "train", augment="rotate")),
+     ("ValueError", "augment must be None or a combination of")),
+    ("lensml.data.pipeline", "unknown target", lambda: _raises(
+        lambda: _data().pipeline("model_ii_tiny", "train", target="mass")),
+     ("ValueError", "target must be one of")),
+    ("lensml.data.pipeline", "unknown dataset", lambda: _raises(lambda: _data().pipeline("model_x_tiny", "train")),
+     ("ValueError", "unknown deeplense config 'model_x_tiny'")),
+    ("lensml.data.simulated_stream", "unknown family", lambda: _raises(
+        lambda: _data().simulated_stream("model_x", batch_size=4)),
+     ("ValueError", "unknown family 'model_x'")),
+    ("lensml.data.simulated_stream", "batch size 0", lambda: _raises(
+        lambda: _data().simulated_stream("model_ii", batch_size=0)),
+     ("ValueError", "batch_size must be a positive int, got 0")),
+    ("lensml.data.simulated_stream", "unknown class", lambda: _raises(
+        lambda: _data().simulated_stream("model_ii", batch_size=4, classes=("wimp",))),
+     ("ValueError", "unknown class 'wimp'")),
+    ("lensml.data.normalize", "NaN pixels", lambda: _raises(
+        lambda: _data().normalize(np.full((1, 8, 8, 1), np.nan, "float32"))),
+     ("InvalidArgumentError", "images hold NaN or inf pixels")),
+    ("lensml evaluate", "a .npy image with NaN pixels", lambda: _cli("evaluate", "--model", _tiny_model(), "--data",
+                                                                      _nan_images(), "--split", "test", "--out", "report"),
+     ("exit", 2, "NaN")),
+    ("lensml.physics.PoissonSolver", "negative pixel scale", lambda: _raises(lambda: _physics().PoissonSolver(-1.0)),
+     ("ValueError", "pixel_scale must be finite and > 0, got -1.0")),
+    ("lensml.physics.PhysicsPreprocessing", "epsilon <= 0", lambda: _raises(
+        lambda: _physics().PhysicsPreprocessing(0.0)),
+     ("ValueError", "epsilon must be finite and > 0")),
+]
+
+
+@pytest.mark.parametrize("entry, bad, attempt, expected", CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_bad_input_gets_a_clear_error_and_leaves_nothing(entry, bad, attempt, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds_unused"))
+    outcome = attempt()
+    if expected[0] == "exit":
+        code, message = outcome
+        assert code == expected[1], outcome
+        assert expected[2] in message, outcome
+    else:
+        kind, message = outcome
+        assert kind == expected[0], outcome
+        assert expected[1] in message, outcome
+    inputs = {"exp.toml", "bad_npy", "m.keras"}
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
+                  if p.is_file() and p.relative_to(tmp_path).parts[0] not in inputs)
+    assert left == [], f"{entry} left files behind after failing: {left}"
+
+
+def markdown() -> str:
+    """The README's table: entry point, bad input, the error (from CASES)."""
+    lines = ["| entry point | bad input | error |", "|---|---|---|"]
+    for entry, bad, _, expected in CASES:
+        error = f"exit code {expected[1]}: `...{expected[2]}...`" if expected[0] == "exit" else \
+            f"`{expected[0]}`: `...{expected[1]}...`"
+        lines.append(f"| `{entry}` | {bad} | {error} |")
+    return "\n".join(lines)
+
+
+def test_readme_shows_the_table():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert markdown() in readme, "README's bad-input table is out of date: python tests/test_bad_inputs.py"
+
+
+if __name__ == "__main__":
+    print(markdown())
