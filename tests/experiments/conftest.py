@@ -53,3 +53,21 @@ run_eagerly = true
 @pytest.fixture
 def tiny_toml():
     return TINY
+
+
+@pytest.fixture
+def crash_after():
+    """crash_after(epoch) -> a callback that raises KeyboardInterrupt at the end of ``epoch``
+    (an interrupted run: the backup of that epoch is written, the run stops)."""
+    import keras
+
+    class Crash(keras.callbacks.Callback):
+        def __init__(self, at):
+            super().__init__()
+            self.at = at
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == self.at:
+                raise KeyboardInterrupt("killed")
+
+    return Crash

@@ -37,19 +37,12 @@ def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
     assert model.count_params() == result["num_params"]
 
 
-def test_interrupted_run_resumes_and_seeds_are_summarised(write_config, tiny_toml, model_factory):
-    import keras
-
+def test_interrupted_run_resumes_and_seeds_are_summarised(write_config, tiny_toml, model_factory, crash_after):
     text = "seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 3")
     config = load_config(write_config(text, name="resume"))
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt("killed")
-
     with pytest.raises(KeyboardInterrupt):
-        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+        run(config, model_factory=model_factory, callbacks=[crash_after(1)], evaluate_test=False)
     out = Path(config.output.dir.format(name="resume")) / "seed_0"
     assert (out / "backup").exists()
     assert len(out.joinpath("history.csv").read_text().splitlines()) == 3  # header + 2 epochs
@@ -202,18 +195,11 @@ def test_warm_start_from_another_architecture_names_both(tmp_path):
         warm_start(vit, tmp_path / "resnet.keras")
 
 
-def test_damaged_backup_is_an_error_naming_the_folder(write_config, tiny_toml, model_factory):
-    import keras
-
+def test_damaged_backup_is_an_error_naming_the_folder(write_config, tiny_toml, model_factory, crash_after):
     config = load_config(write_config(tiny_toml.replace("epochs = 2", "epochs = 3"), name="damaged"))
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 0:
-                raise KeyboardInterrupt("killed")
-
     with pytest.raises(KeyboardInterrupt):
-        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+        run(config, model_factory=model_factory, callbacks=[crash_after(0)], evaluate_test=False)
     backup = Path(config.output.dir.format(name="damaged")) / "backup"
     files = [p for p in backup.rglob("*") if p.is_file() and p.stat().st_size > 100]
     assert files

@@ -52,21 +52,14 @@ def test_stream_training_uses_fresh_lenses_and_stored_validation(write_config, m
     assert metrics["metrics"]["test_accuracy"] == result["metrics"]["test_accuracy"]
 
 
-def test_interrupted_stream_run_resumes_with_the_same_lenses(write_config, model_factory, data_dir):
-    import keras
-
+def test_interrupted_stream_run_resumes_with_the_same_lenses(write_config, model_factory, data_dir, crash_after):
     text = STREAM.format(data_dir=data_dir)
     straight = run(load_config(write_config(text, name="straight")), model_factory=model_factory,
                    evaluate_test=False)["runs"][0]
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt("killed")
-
     config = load_config(write_config(text, name="killed"))
     with pytest.raises(KeyboardInterrupt):
-        run(config, model_factory=model_factory, callbacks=[Crash()], evaluate_test=False)
+        run(config, model_factory=model_factory, callbacks=[crash_after(1)], evaluate_test=False)
     resumed = run(config, model_factory=model_factory, evaluate_test=False)["runs"][0]
     # the resumed epoch 3 saw epoch 3's lenses (not epoch 1's again): the same losses
     assert len(resumed["history"]["loss"]) == 3
