@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Any, Callable
 
@@ -128,6 +130,7 @@ def make_objective(
 
         params = space.suggest(trial)
         seed = trial_seed(trial, base_seed, tn.seed_policy)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which process ran it
         run_dir = root / "trials" / f"trial_{trial.number:04d}"
         overrides = dict(params)
         overrides.update({"seeds": [seed], "output.save_model": False})

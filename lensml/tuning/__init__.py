@@ -4,11 +4,11 @@ The package runs an objective callable and never imports the experiment layer
 (``lensml.experiments.tune``, in ``lensml.experiments.tuning_study``, plugs ``run(config)`` in). Pieces:
 
 - :class:`SearchSpace` - float (log), int, categorical and conditional parameters from a table.
-- :func:`make_storage` - SQLite file (default, resumable), PostgreSQL/MySQL (many workers,
-  heartbeat + ``RetryHeartbeatStaleTrialCallback``) or a journal file.
-- :func:`create_study`, :func:`optimize` - create or resume a study and run it to a total of
-  ``n_trials`` finished trials; :func:`pruning_callback` (optuna-integration's Keras 3
-  callback), :func:`trial_seed`.
+- :func:`make_storage` - SQLite file (default, resumable), PostgreSQL/MySQL (many workers) or a
+  journal file, each with heartbeats + ``RetryHeartbeatStaleTrialCallback`` (``heartbeat``).
+- :func:`create_study`, :func:`optimize` - create or resume a study and run it to exactly
+  ``n_trials`` finished trials across all its workers (``budget``: the trials are queued);
+  :func:`pruning_callback` (optuna-integration's Keras 3 callback), :func:`trial_seed`.
 - :func:`write_study_report` - summary, parameter importances, optimisation-history PNGs.
 
 Importing it does not import Keras or TensorFlow.

@@ -1,4 +1,8 @@
-"""An ``RDBStorage`` that also fails the trials of workers killed before their first heartbeat.
+"""Storages whose heartbeats fail the trials of killed workers, also before their first beat.
+
+- :class:`HeartbeatRDBStorage`: Optuna's ``RDBStorage``, plus the rule below.
+- :class:`HeartbeatJournalStorage`: Optuna's ``JournalStorage`` (which has no heartbeat) with one:
+  each beat is a trial system attribute (``lensml:heartbeat``, Unix seconds) in the journal.
 
 Optuna's heartbeat marks a RUNNING trial stale when its last heartbeat is older than the
 grace period; a trial with *no* heartbeat is never stale. A worker has no heartbeat between
@@ -7,21 +11,36 @@ in that window (a preempted job, ``kill -9``) left its trial RUNNING forever and
 trial short. Here such a trial is stale once its start is older than the grace period: a
 live worker beats within milliseconds of the start. (Optuna stamps the start with the worker's
 local clock, so workers sharing a database should share a time zone, as cluster nodes do.)
+Both storages carry the trial budget of ``lensml.tuning.budget``.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
 
 import optuna
+from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
 
+from lensml.tuning.budget import TrialBudgetMixin
 
-class HeartbeatRDBStorage(optuna.storages.RDBStorage):
+BEAT_KEY = "lensml:heartbeat"
+
+
+class HeartbeatRDBStorage(TrialBudgetMixin, optuna.storages.RDBStorage):
     """``optuna.storages.RDBStorage`` (same arguments) whose stale trials include RUNNING
     trials without a heartbeat that started more than ``grace_period`` seconds ago."""
+
+    def _create_new_trial(self, study_id: int, template_trial=None):
+        # Optuna's _CachedStorage (which wraps every RDBStorage a Study uses) calls this private
+        # method, not create_new_trial (pinned by tests/tuning/test_storage.py::test_storage_of_a_study).
+        self.refuse_unqueued(study_id, template_trial)
+        return super()._create_new_trial(study_id, template_trial)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
@@ -39,3 +58,55 @@ class HeartbeatRDBStorage(optuna.storages.RDBStorage):
             )
             stale += [t.trial_id for t in silent if t.datetime_start and now - t.datetime_start > grace]
         return stale
+
+
+class HeartbeatJournalStorage(TrialBudgetMixin, optuna.storages.JournalStorage, BaseHeartbeat):
+    """``optuna.storages.JournalStorage`` on the journal file ``path``, with heartbeats.
+
+    Args:
+        path: the journal file (created if missing).
+        heartbeat_interval: seconds between beats of a running trial; None: no heartbeat.
+        grace_period: seconds without a beat (or, before the first, since the trial's start)
+            after which the trial counts as dead (default 2 x heartbeat_interval).
+        failed_trial_callback: called with each dead trial once failed, e.g.
+            ``RetryHeartbeatStaleTrialCallback``.
+    """
+
+    def __init__(self, path: str | Path, *, heartbeat_interval: int | None = None, grace_period: int | None = None,
+                 failed_trial_callback: Callable | None = None):
+        from optuna.storages.journal import JournalFileBackend
+
+        self.path = Path(path)
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period or (2 * heartbeat_interval if heartbeat_interval else None)
+        self.failed_trial_callback = failed_trial_callback
+        super().__init__(JournalFileBackend(str(path)))
+
+    def create_new_trial(self, study_id: int, template_trial=None) -> int:
+        self.refuse_unqueued(study_id, template_trial)
+        return super().create_new_trial(study_id, template_trial)
+
+    def budget_lock_path(self) -> Path:
+        return self.path
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        try:
+            self.set_trial_system_attr(trial_id, BEAT_KEY, time.time())
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # another worker judged this one dead and failed its trial: nothing to beat for
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        now = time.time()
+        stale = []
+        for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            # the journal's datetime_start is naive local time, as timestamp() reads it
+            last = t.system_attrs.get(BEAT_KEY) or (t.datetime_start.timestamp() if t.datetime_start else now)
+            if now - last > self.grace_period:
+                stale.append(t._trial_id)
+        return stale
+
+    def get_heartbeat_interval(self) -> int | None:
+        return self.heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self) -> Callable | None:
+        return self.failed_trial_callback

@@ -3,13 +3,15 @@
 - ``None`` / ``""``: a SQLite file (``default_path``), e.g. next to the results. A killed
   study resumes from it; several processes on one machine can share it.
 - ``sqlite:///path.db``, ``postgresql://user:pass@host/db``, ``mysql+pymysql://...``: an
-  ``optuna.storages.RDBStorage`` with a heartbeat, so the trial of a killed worker is marked
-  failed after ``grace_period`` seconds and retried (``RetryHeartbeatStaleTrialCallback``),
-  also when it died before its first heartbeat (``lensml.tuning.heartbeat``).
-  PostgreSQL is the choice for many workers on many machines.
+  ``optuna.storages.RDBStorage``. PostgreSQL is the choice for many workers on many machines.
 - ``journal:/shared/path/study.log`` (or a path ending in ``.log`` / ``.journal``): Optuna's
   ``JournalStorage`` on a ``JournalFileBackend`` - a file on a shared file system, no
-  database server. Journal storage has no heartbeat: a killed worker's trial stays RUNNING.
+  database server.
+
+Both kinds send heartbeats (``lensml.tuning.heartbeat``), so the trial of a killed worker is
+marked failed after ``grace_period`` seconds, also when it died before its first heartbeat, and
+retried with its parameters (``RetryHeartbeatStaleTrialCallback``); and both keep the trial
+budget (``lensml.tuning.budget``): a study ends with exactly ``n_trials`` finished trials.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def make_storage(
     Args:
         url: storage URL (see the module docstring) or None for the default SQLite file.
         default_path: the SQLite file used when ``url`` is empty.
-        heartbeat_interval: seconds between a running trial's heartbeats (RDB storages);
+        heartbeat_interval: seconds between a running trial's heartbeats;
             None disables heartbeats and retries.
         grace_period: seconds without a heartbeat after which a trial counts as dead
             (default: 2 x heartbeat_interval).
@@ -79,11 +81,11 @@ def make_storage(
             path = Path(str(path)[1:])
         if not path.parent.is_dir():
             raise ValueError(f"storage {url!r}: the folder {str(path.parent)!r} does not exist")
-        from optuna.storages.journal import JournalFileBackend
+        from lensml.tuning.heartbeat import HeartbeatJournalStorage
 
         _check_journal(path, url)
         try:
-            return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+            return HeartbeatJournalStorage(path, **_heartbeat_kwargs(heartbeat_interval, grace_period, max_retry))
         except OSError as e:
             raise ValueError(f"storage {url!r}: cannot open the journal file ({e})") from e
         except ValueError as e:  # a journal whose lines do not parse (json.JSONDecodeError)
@@ -97,29 +99,52 @@ def make_storage(
         )
     if url.startswith("sqlite:///"):
         _check_sqlite(Path(url[len("sqlite:///"):]), url)
+    url = _with_postgres_driver(url)
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # Several worker processes share one file: wait for locks instead of failing.
         engine_kwargs["connect_args"] = {"timeout": 60}
     elif url.startswith(("postgresql", "postgres")):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
-    kwargs: dict[str, Any] = {}
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-    if heartbeat_interval:
-        kwargs = dict(
-            heartbeat_interval=int(heartbeat_interval),
-            grace_period=int(grace_period) if grace_period else None,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry),
-        )
+    kwargs = _heartbeat_kwargs(heartbeat_interval, grace_period, max_retry)
+    if kwargs:
+        kwargs["heartbeat_stale_trial_callback"] = kwargs.pop("failed_trial_callback")
     try:
         return _open_rdb(url, engine_kwargs, kwargs)
     except ModuleNotFoundError as e:
         raise ValueError(
             f"storage {redact(url)!r}: the database driver is not installed ({e}); "
-            "e.g. `pip install psycopg2-binary` for PostgreSQL"
+            "e.g. `pip install 'lensml[postgres]'` for PostgreSQL"
         ) from e
     except Exception as e:  # sqlalchemy OperationalError / ArgumentError and the like
         raise ValueError(f"storage {redact(url)!r} is unreachable or invalid: {type(e).__name__}: {e}") from e
+
+
+def _heartbeat_kwargs(heartbeat_interval, grace_period, max_retry) -> dict[str, Any]:
+    """Heartbeat settings of a storage: none when ``heartbeat_interval`` is falsy; a dead
+    worker's trial is re-queued up to ``max_retry`` times."""
+    import optuna
+
+    if not heartbeat_interval:
+        return {}
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    return dict(heartbeat_interval=int(heartbeat_interval), grace_period=int(grace_period) if grace_period else None,
+                failed_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
+
+
+def _with_postgres_driver(url: str) -> str:
+    """``postgresql://...`` with the driver that is installed (psycopg 3, else psycopg2): SQLAlchemy's
+    default driver for a bare ``postgresql://`` is psycopg2 in 2.0 and psycopg in 2.1."""
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("postgresql", "postgres"):
+        return url
+    import importlib.util
+
+    for driver, module in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    raise ValueError(f"storage {redact(url)!r}: no PostgreSQL driver is installed; "
+                     "`pip install 'lensml[postgres]'` (psycopg 3) or `pip install psycopg2-binary`")
 
 
 def _check_journal(path: Path, url: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 PRUNERS = ("median", "hyperband", "none")
 SAMPLERS = ("tpe", "random", "nsgaii")
 DIRECTIONS = ("minimize", "maximize")
-# Trials that count towards a study's ``n_trials`` (failed ones are retried or re-run).
+# Trials that count towards a study's ``n_trials`` (a killed worker's trial is retried).
 _FINISHED = ("COMPLETE", "PRUNED")
 
 log = logging.getLogger("lensml.tuning")
@@ -162,31 +162,56 @@ def optimize(
     timeout: float | None = None,
     callbacks: Iterable[Callable] = (),
     catch: tuple[type[BaseException], ...] = (),
-    show_progress_bar: bool = False,
+    poll_interval: float = 0.5,
 ) -> int:
-    """Run ``objective`` until the study holds ``n_trials`` finished (complete or pruned)
-    trials, counting those from earlier runs and other workers. Returns the number of
+    """Run ``objective`` until the study holds exactly ``n_trials`` finished (complete or
+    pruned) trials, counting those from earlier runs and other workers. Returns the number of
     trials this call ran.
 
-    A resumed study only runs what is missing; workers sharing a storage stop together.
+    The budget is queued first (``lensml.tuning.budget``): workers pop queued trials, so a
+    resumed study only runs what is missing and workers sharing a storage never overshoot.
+    With nothing left to pop, a worker on a storage with heartbeats waits (``poll_interval``
+    seconds between looks) while other workers' trials run: if one of them dies its trial is
+    re-queued and this worker runs it. A trial failed by its objective is not re-run here
+    (``catch`` decides whether the worker goes on); running the command again queues it anew.
+    ``timeout``: seconds after which no new trial starts.
     """
+    import time
+
     import optuna
+
+    from lensml.tuning.budget import NoTrialLeft, heartbeat_interval, queue_trials, storage_of
 
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise ValueError(f"n_trials: got {n_trials!r}, expected a positive integer")
-    remaining = n_trials - count_finished(study)
-    if remaining <= 0:
+    if count_finished(study) >= n_trials:
         log.info("study %r already has %d finished trials; nothing to do", study.study_name, n_trials)
         return 0
-    before = len(study.trials)
-    states = tuple(getattr(optuna.trial.TrialState, s) for s in _FINISHED)
-    study.optimize(
-        objective,
-        n_trials=remaining,
-        timeout=timeout,
-        callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=states), *callbacks],
-        catch=catch,
-        gc_after_trial=True,
-        show_progress_bar=show_progress_bar,
-    )
-    return len(study.trials) - before
+    queue_trials(study, n_trials)
+    beats = heartbeat_interval(storage_of(study))
+    deadline = None if timeout is None else time.monotonic() + float(timeout)
+    ran = 0
+
+    def tally():  # (finished, waiting, running) in one read of the study
+        states = [t.state.name for t in study.get_trials(deepcopy=False)]
+        return sum(s in _FINISHED for s in states), states.count("WAITING"), states.count("RUNNING")
+
+    while deadline is None or time.monotonic() < deadline:
+        finished, waiting, running = tally()
+        if finished >= n_trials:
+            break
+        try:
+            if not waiting:
+                raise NoTrialLeft  # (checked first: a storage without the budget would add a trial)
+            study.optimize(objective, n_trials=1, callbacks=list(callbacks), catch=catch, gc_after_trial=True)
+            ran += 1
+        except NoTrialLeft:
+            if not (beats and running):
+                break
+            time.sleep(poll_interval)
+            optuna.storages.fail_stale_trials(study)  # a dead worker's trial is re-queued
+    finished, waiting, running = tally()
+    if finished < n_trials and not (waiting or running):
+        log.warning("study %r ends %d trial(s) short of %d: their objective failed; run again to re-run them",
+                    study.study_name, n_trials - finished, n_trials)
+    return ran

@@ -96,3 +96,25 @@ def test_storage_that_is_not_an_optuna_database_is_refused(tmp_path):
     make_storage(f"sqlite:///{tmp_path / 'fresh.db'}")
     make_storage(f"sqlite:///{tmp_path / 'fresh.db'}")
     make_storage(f"journal:{tmp_path / 'fresh.log'}")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_storage_of_a_study(tmp_path, kind):
+    # Pins the Optuna internals lensml.tuning.budget reads (Study._storage, _CachedStorage._backend):
+    # the budget lock and the heartbeat interval live on the storage lensml made.
+    from lensml.tuning.budget import NoTrialLeft, heartbeat_interval, queue_trials, storage_of
+
+    url = f"sqlite:///{tmp_path / 's.db'}" if kind == "sqlite" else f"journal:{tmp_path / 's.log'}"
+    storage = make_storage(url, heartbeat_interval=7)
+    study = create_study("pinned", storage, ["minimize"], sampler="random", pruner="none")
+    assert storage_of(study) is storage
+    assert storage_of(optuna.load_study(study_name="pinned", storage=storage)) is storage
+    assert heartbeat_interval(storage) == 7
+    study.ask()  # before the budget is queued, ask() creates trials as Optuna does
+    assert queue_trials(study, 3) == 2  # the running trial holds one of the 3
+    assert queue_trials(study, 3) == 0
+    assert study.ask().number == 1  # pops the queue, in order
+    study.ask()
+    with pytest.raises(NoTrialLeft, match="no queued trial left"):
+        study.ask()
+    assert len(study.trials) == 3

@@ -1,0 +1,175 @@
+"""lensml's tuning on a real PostgreSQL server (tests/tuning/conftest.py starts or finds it):
+workers sharing one study with heartbeats, one SIGKILLed in the middle of a trial. The study
+ends with exactly the budget of finished trials; the killed trial is failed and retried once,
+with its parameters and seed; trial numbers run 0..N-1 with none lost or repeated."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+import zlib
+from pathlib import Path
+
+import optuna
+import pytest
+
+from lensml.tuning import create_study, make_storage, optimize
+from lensml.tuning.budget import _PG_LOCK_SPACE, BUDGET_KEY, NoTrialLeft, queue_trials, storage_of
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = str(Path(__file__).with_name("worker.py"))
+TS = optuna.trial.TrialState
+
+
+def _study(url, name):
+    return optuna.load_study(study_name=name, storage=make_storage(url, heartbeat_interval=None))
+
+
+def _kill_one_mid_trial(url, name, workers, owner_attr, started, timeout=300):
+    """SIGKILL the worker running a trial that has its parameters, once one trial has
+    finished; returns that trial. ``owner_attr(trial)`` gives the pid of the trial's worker,
+    ``started(trial)`` whether its objective is under way and not finishing."""
+    pids = {w.pid: w for w in workers}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.05)
+        try:
+            trials = _study(url, name).get_trials(deepcopy=False)
+        except KeyError:  # not created yet
+            continue
+        done = [t for t in trials if t.state == TS.COMPLETE]
+        for t in trials:
+            if done and t.state == TS.RUNNING and t.params and started(t) and owner_attr(t) in pids:
+                victim = pids[owner_attr(t)]
+                assert victim.poll() is None
+                victim.send_signal(signal.SIGKILL)
+                victim.wait()
+                return t, victim
+        assert all(w.poll() in (None, 0) for w in workers), [w.stderr.read() for w in workers if w.poll()]
+    raise AssertionError("no trial was seen running")
+
+
+def _check_exact(url, name, n, killed):
+    trials = _study(url, name).get_trials(deepcopy=False)
+    table = [(t.number, t.state.name, t.params, t.user_attrs, t.system_attrs) for t in trials]
+    assert sum(t.state == TS.COMPLETE for t in trials) == n, table
+    assert [t.number for t in trials] == list(range(n + 1)), "a trial number is lost or repeated"
+    failed = [t for t in trials if t.state == TS.FAIL]
+    assert [t.number for t in failed] == [killed.number]
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retries) == 1 and retries[0].state == TS.COMPLETE
+    assert retries[0].params == killed.params
+    assert retries[0].user_attrs["seed"] == killed.user_attrs["seed"]
+    assert not [t for t in trials if t.state in (TS.RUNNING, TS.WAITING)]
+    return trials, retries[0]
+
+
+def test_four_workers_one_killed_mid_trial(postgres_url):
+    name = f"pg_kill_{uuid.uuid4().hex[:8]}"
+    n = 8
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    workers = [subprocess.Popen([sys.executable, WORKER, postgres_url, name, str(n), "0.6"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    killed, victim = _kill_one_mid_trial(postgres_url, name, workers, lambda t: t.user_attrs.get("pid"),
+                                         lambda t: "pid" in t.user_attrs)
+    for w in workers:
+        if w is not victim:
+            assert w.wait(timeout=120) == 0, w.stderr.read()[-3000:]
+    trials, retry = _check_exact(postgres_url, name, n, killed)
+    assert retry.user_attrs["pid"] != victim.pid
+
+
+CONFIG = """
+name = "pg_workers"
+[data]
+dataset = "synthetic:24:8"
+batch_size = 6
+[model]
+name = "vit"
+[model.options]
+patch_size = 4
+embed_dim = 4
+depth = 1
+num_heads = 1
+mlp_dim = 4
+dropout = 0.0
+[training]
+epochs = 3
+verbose = 0
+run_eagerly = EAGER
+[output]
+dir = "OUT/runs/{name}"
+save_model = false
+[tune]
+objectives = ["val_loss"]
+sampler = "random"
+pruner = "none"
+seed_policy = "per_trial"
+heartbeat_interval = 1
+grace_period = 3
+max_retry = 1
+[tune.params."training.learning_rate"]
+type = "float"
+low = 1e-3
+high = 1e-1
+log = true
+"""
+
+
+@pytest.mark.slow
+def test_four_lensml_tune_workers_one_killed_mid_trial(postgres_url, tmp_path):
+    # The real CLI: four `lensml tune` processes on one PostgreSQL study with heartbeats.
+    config = tmp_path / "pg_workers.toml"
+    eager = "true" if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" else "false"
+    config.write_text(textwrap.dedent(CONFIG.replace("OUT", str(tmp_path)).replace("EAGER", eager)))
+    name, n = f"pg_cli_{uuid.uuid4().hex[:8]}", 6
+    command = [sys.executable, "-m", "lensml", "tune", "--config", str(config), "--storage", postgres_url,
+               "--study", name, "--n-trials", str(n), "--no-report"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+    workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True) for _ in range(4)]
+    pid = lambda t: int(t.user_attrs["worker"].rsplit(":", 1)[1]) if "worker" in t.user_attrs else None  # noqa: E731
+    # "num_params" is recorded once the trial's training is over: kill before that.
+    killed, victim = _kill_one_mid_trial(postgres_url, name, workers, pid, lambda t: "num_params" not in t.user_attrs)
+    for w in workers:
+        if w is not victim:
+            _, err = w.communicate(timeout=400)
+            assert w.returncode == 0, err[-4000:]
+    trials, retry = _check_exact(postgres_url, name, n, killed)
+    assert pid(retry) != victim.pid
+    assert all(len(t.values) == 1 for t in trials if t.state == TS.COMPLETE)
+
+
+def test_budget_guard_and_lock(postgres_url):
+    storage = make_storage(postgres_url, heartbeat_interval=None)
+    study = create_study(f"pg_budget_{uuid.uuid4().hex[:8]}", storage, ["minimize"], sampler="random", pruner="none")
+    assert storage_of(study) is storage
+    assert queue_trials(study, 2) == 2 and queue_trials(study, 2) == 0
+    assert storage.get_study_system_attrs(study._study_id)[BUDGET_KEY] is True
+    assert optimize(study, lambda t: t.suggest_float("x", 0, 1), 2) == 2
+    with pytest.raises(NoTrialLeft):
+        study.ask()  # nothing queued: the storage refuses a trial outside the budget
+    # The budget lock is PostgreSQL's advisory lock, held across connections.
+    from sqlalchemy import text
+
+    held, released = threading.Event(), threading.Event()
+
+    def hold():
+        with storage.budget_lock(study.study_name):
+            held.set()
+            released.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(10)
+    key = dict(a=_PG_LOCK_SPACE, b=zlib.crc32(study.study_name.encode()) - 2**31)
+    with storage.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar() is False
+        released.set()
+        thread.join(10)
+        assert conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar() is True
+        conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)
