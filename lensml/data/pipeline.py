@@ -51,7 +51,7 @@ def dataset_family(name: str) -> str:
     from lensml.datasets.deeplense import Deeplense
 
     config = builder_name(name).rpartition("/")[2]
-    return Deeplense.builder_configs[config].family
+    return Deeplense.get_builder_config(config).family
 
 
 def load_split(name: str, split: str, *, data_dir=None, download: bool = True):

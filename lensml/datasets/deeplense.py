@@ -80,6 +80,8 @@ SPLITS = ("train", "validation", "test")
 #: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
 SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
 _SIZED = re.compile(r"^(?P<family>\w+?)(?:_sr(?P<lr>\d+))?_n(?P<per_class>\d+)$")
+# The "<family>_n<N>" configs made so far in this process (by sized_config), by name.
+_SIZED_CONFIGS: dict = {}
 
 
 def split_sizes(per_class: int) -> tuple[int, int, int]:
@@ -157,7 +159,7 @@ def sized_config(family: str, per_class: int, lr_pixels: int | None = None) -> s
             raise ValueError(f"lr_pixels: expected a divisor of the family's {num_pix} pixels, got {lr_pixels!r}")
         factor = num_pix // lr_pixels
     name = f"{family}{f'_sr{lr_pixels}' if factor else ''}_n{per_class}"
-    configs = Deeplense.builder_configs  # TFDS memoises this dict: adding to it registers the config
+    configs = _SIZED_CONFIGS  # lensml's own registry, served by Deeplense.get_builder_config
     if name not in configs:
         what = (f"Super-resolution pairs of {family}: {num_pix}x{num_pix} 'hr' and {lr_pixels}x{lr_pixels} 'lr',"
                 if factor else FAMILIES[family].description)
@@ -211,11 +213,16 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
 
     @classmethod
     def get_builder_config(cls, name, version=None):
-        """TFDS' lookup, plus ``<family>_n<N>`` configs made (once per process) on demand."""
+        """TFDS' lookup (a public classmethod TFDS resolves every config name through), plus
+        ``<family>_n<N>`` configs made (once per process, always the same object) on demand."""
+        config = super().get_builder_config(name, version)
+        if config is not None:
+            return config
         match = _SIZED.match(name)
-        if match and name not in cls.builder_configs and match["family"] in FAMILIES:
+        if match and match["family"] in FAMILIES and version in (None, VERSION, str(VERSION)):
             sized_config(match["family"], int(match["per_class"]), int(match["lr"]) if match["lr"] else None)
-        return super().get_builder_config(name, version)
+            return _SIZED_CONFIGS[name]
+        return None
 
     def _info(self) -> tfds.core.DatasetInfo:
         cfg = self.builder_config

@@ -12,11 +12,7 @@ import contextlib
 
 import keras
 
-
-def iter_layers(model: keras.Model):
-    """All layers of ``model``, depth first, including those of nested sub-models."""
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        yield layer
+from lensml.layers.walk import iter_layers  # noqa: F401 - re-exported (lensml.evaluation.patching)
 
 
 def find_layer(model: keras.Model, layer) -> keras.layers.Layer:

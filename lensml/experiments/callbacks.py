@@ -72,28 +72,36 @@ def monitor_mode(monitor: str) -> str:
     return "max" if any(s in monitor for s in ("acc", "auc", "f1", "r2")) else "min"
 
 
-class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``keras.callbacks.ModelCheckpoint`` that saves to a temporary ``.keras`` file and
-    renames it over the target, so a process killed while saving never leaves a
-    half-written checkpoint behind (the previous one stays intact).
+class AtomicModelCheckpoint(keras.callbacks.Callback):
+    """Saves the model (``.keras``) whenever the epoch's ``monitor`` is the best so far, like
+    ``keras.callbacks.ModelCheckpoint(save_best_only=True)``, through a temporary file and a
+    rename (:func:`save_model_atomic`), so a process killed while saving never leaves a
+    half-written checkpoint behind (the previous one stays intact). Public Keras API only.
 
-    ``history``: the run's ``HistoryCSV`` file. A run resumed at epoch k starts from the best
-    monitored value of epochs < k (else its first epoch would overwrite a better checkpoint of
-    the killed run), so the best checkpoint is the one an uninterrupted run keeps. The mode is
-    explicit (``monitor_mode``), the same rule for both."""
+    ``mode``: "min" or "max" (default :func:`monitor_mode`). ``history``: the run's ``HistoryCSV``
+    file. A run resumed at epoch k starts from the best monitored value of epochs < k (else its
+    first epoch would overwrite a better checkpoint of the killed run), so the best checkpoint is
+    the one an uninterrupted run keeps.
+    """
 
-    def __init__(self, filepath, monitor="val_loss", *, history=None, **kwargs):
-        kwargs.setdefault("mode", monitor_mode(monitor))
-        super().__init__(filepath, monitor=monitor, **kwargs)
+    def __init__(self, filepath, monitor="val_loss", *, history=None, mode=None, verbose=0):
+        super().__init__()
+        self.filepath = Path(filepath)
+        self.monitor = monitor
+        self.mode = mode or monitor_mode(monitor)
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"mode: got {mode!r}, expected 'min' or 'max'")
+        self.verbose = verbose
+        self.best = None
         self._history = Path(history) if history else None
         self._started = False
 
     def on_epoch_begin(self, epoch, logs=None):
-        super().on_epoch_begin(epoch, logs)
-        if self._started or not epoch or self._history is None or not self._history.exists():
-            self._started = True
+        if self._started:
             return
         self._started = True
+        if not epoch or self._history is None or not self._history.exists():
+            return
         import csv
 
         with open(self._history, newline="") as f:
@@ -102,23 +110,24 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if done:
             self.best = max(done) if self.mode == "max" else min(done)
 
-    def _save_model(self, epoch, batch, logs):
-        if self.save_weights_only or not hasattr(self, "_should_save_model"):
-            return super()._save_model(epoch, batch, logs)
-        filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, batch, logs, filepath):
+    def on_epoch_end(self, epoch, logs=None):
+        import math
+        import warnings
+
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"AtomicModelCheckpoint: {self.monitor!r} is not logged (logged: {sorted(logs or {})}); "
+                          "no checkpoint saved", stacklevel=2)
             return
-        target = Path(filepath)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
-        try:
-            self.model.save(tmp, overwrite=True)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        value = float(value)
+        if math.isnan(value):
+            return
+        if self.best is not None and not (value > self.best if self.mode == "max" else value < self.best):
+            return
+        self.best = value
+        save_model_atomic(self.model, self.filepath)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saved model to {target}", flush=True)
+            print(f"\nEpoch {epoch + 1}: {self.monitor} = {value:.5g}, saved model to {self.filepath}", flush=True)
 
 
 def save_model_atomic(model, path: str | os.PathLike) -> Path:

@@ -233,7 +233,9 @@ def synchronize_batch_norm(model: Any, synchronized: bool = True) -> int:
     if keras.backend.backend() != "tensorflow":
         return 0
     count = 0
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    from lensml.layers.walk import iter_layers
+
+    for layer in iter_layers(model, include_self=True):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.synchronized = bool(synchronized)
             count += 1

@@ -307,7 +307,7 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
     from lensml.datasets import Deeplense, sized_config
     from lensml.models import available, cpu_scale, recipe
 
-    cfg = Deeplense.builder_configs[config.data.dataset.split("/")[-1]]
+    cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
     plan = dict(plan)
     recipe_of = plan.pop("recipe", config.model.name)
     over: dict = {}
@@ -371,7 +371,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
         if scale.tiny_models:
             over["data.batch_size"] = scale.batch_size
         return apply_overrides(config, over)
-    cfg = Deeplense.builder_configs[config.data.dataset.split("/")[-1]]
+    cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
     lr_pixels = cfg.sr_factor and get_num_pix(cfg.family) // cfg.sr_factor
     over["data.dataset"] = sized_config(cfg.family, per_class, lr_pixels=lr_pixels or None)
     ratio = scale.epochs / config.training.epochs

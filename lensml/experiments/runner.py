@@ -414,7 +414,6 @@ def run_seed(
             AtomicModelCheckpoint(
                 str(paths["checkpoint"]),
                 monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
-                save_best_only=True,
                 history=paths["history_csv"],
             ),
             keras.callbacks.TerminateOnNaN(),

@@ -69,7 +69,8 @@ class _TokenizerBase(keras.layers.Layer):
 
 
 def extract_patches(images, patch_size: int):
-    """Non-overlapping patches, row-major.
+    """Non-overlapping patches, row-major over the patch grid, each flattened (row, column,
+    channel) - ``keras.ops.image.extract_patches`` with the grid flattened.
 
     Args:
       images: ``(batch, height, width, channels)``; height and width divisible by ``patch_size``.
@@ -78,10 +79,11 @@ def extract_patches(images, patch_size: int):
       ``(batch, (height // p) * (width // p), p * p * channels)``.
     """
     _, h, w, c = images.shape
-    p = patch_size
-    x = ops.reshape(images, (-1, h // p, p, w // p, p, c))
-    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
-    return ops.reshape(x, (-1, (h // p) * (w // p), p * p * c))
+    p = int(patch_size)
+    if h % p or w % p:
+        raise ValueError(f"images of size {h}x{w} are not divisible by patch_size={p}")
+    patches = ops.image.extract_patches(images, p, strides=p, padding="valid", data_format="channels_last")
+    return ops.reshape(patches, (-1, (h // p) * (w // p), p * p * c))
 
 
 @keras.saving.register_keras_serializable(package="lensml")

@@ -34,7 +34,9 @@ def set_batch_norm_momentum(model: keras.Model, momentum: float = BN_MOMENTUM) -
     (nested models included) to ``momentum`` in [0, 1); saved with the model's config."""
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0.0 <= momentum < 1.0:
         raise ValueError(f"bn_momentum must be a number in [0, 1), got {momentum!r}")
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    from lensml.layers.walk import iter_layers
+
+    for layer in iter_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = float(momentum)
     return model

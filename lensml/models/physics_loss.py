@@ -80,8 +80,9 @@ class PhysicsLoss(keras.layers.Layer):
 
 def physics_loss_layers(model: keras.Model) -> list[PhysicsLoss]:
     """All ``PhysicsLoss`` layers inside ``model`` (nested models included)."""
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, PhysicsLoss)]
+    from lensml.layers.walk import iter_layers
+
+    return [layer for layer in iter_layers(model) if isinstance(layer, PhysicsLoss)]
 
 
 def set_physics_phase(model: keras.Model, phase: float) -> int:

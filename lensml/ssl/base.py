@@ -36,18 +36,16 @@ def clone_network(model, name=None, input_shape=None):
     input_shape: for a plain layer (not a Model), the shape of a dummy input, batch included,
     used to build the copy.
     """
-    if isinstance(model, keras.Model):
-        copy = keras.models.clone_model(model)
-    else:
-        copy = model.__class__.from_config(model.get_config())
-        if input_shape is not None:
-            copy.build(input_shape)
+    config = model.get_config()
+    if name is not None:
+        config = {**config, "name": name}
+    copy = model.__class__.from_config(config)  # a functional model rebuilds its graph of copies
+    if not isinstance(model, keras.Model) and input_shape is not None:
+        copy.build(input_shape)
     if not copy.built:
         raise ValueError(f"clone_network: {model.name} must be built before it is copied")
     copy.set_weights(model.get_weights())
     copy.trainable = False
-    if name is not None:
-        copy._name = name
     return copy
 
 
@@ -71,11 +69,13 @@ def replica_loss(loss):
     itself (``keras.losses``) by the number of replicas; a trainer computing its own loss in
     ``compute_loss`` does the same here. Identity on JAX (one global program) and on one device.
     """
-    try:
-        from keras.src.losses.loss import scale_loss_for_distribution
-    except ImportError:  # a Keras without it has no tf.distribute support to match
+    if keras.backend.backend() != "tensorflow":
         return loss
-    return scale_loss_for_distribution(loss)
+    import tensorflow as tf
+
+    # what keras.losses do (keras.src.losses.loss.scale_loss_for_distribution), in public TF API
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else ops.multiply(loss, ops.cast(1.0 / replicas, loss.dtype))
 
 
 def feature_dim(encoder, image_shape):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from keras import ops
 
 
-def l2_normalize(x, axis=-1, epsilon=1e-12):
-    """Unit-norm rows. x: (..., D) -> (..., D); epsilon keeps zero vectors finite."""
-    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), epsilon))
+def l2_normalize(x, axis=-1):
+    """Unit-norm rows (``keras.ops.normalize``). x: (..., D) -> (..., D); a zero row stays 0."""
+    return ops.normalize(x, axis=axis, order=2)
 
 
 def nt_xent_loss(z1, z2, temperature=0.5):
@@ -80,9 +80,10 @@ def smooth_l1(prediction, target, beta=1.0, mask=None):
     prediction, target: (..., D). mask: optional (...) weights (1 = counted). Mean over
     counted items; an all-zero mask gives 0, not NaN.
     """
-    diff = ops.abs(prediction - target)
-    per = ops.where(diff < beta, 0.5 * ops.square(diff) / beta, diff - 0.5 * beta)
-    per = ops.mean(per, axis=-1)
+    import keras
+
+    # smooth-L1 with threshold beta is Huber with delta beta, divided by beta
+    per = keras.losses.huber(target, prediction, delta=beta) / beta
     if mask is None:
         return ops.mean(per)
     mask = ops.cast(mask, per.dtype)

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from lensml.layers.tokens import extract_patches as patchify  # images -> (B, N, p*p*C)
+
 _PKG = "lensml"
 
 
@@ -32,19 +34,8 @@ def sincos_position_embedding(grid_h, grid_w, dim):
     return np.concatenate(parts, axis=1).astype("float32")
 
 
-def patchify(images, patch_size):
-    """images (B, H, W, C) -> patches (B, (H/p)*(W/p), p*p*C), row-major over the patch grid."""
-    h, w, c = images.shape[1], images.shape[2], images.shape[3]
-    p = patch_size
-    if h % p or w % p:
-        raise ValueError(f"images of size {h}x{w} are not divisible by patch_size={p}")
-    x = ops.reshape(images, (-1, h // p, p, w // p, p, c))
-    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
-    return ops.reshape(x, (-1, (h // p) * (w // p), p * p * c))
-
-
 def unpatchify(patches, patch_size, height, width, channels=1):
-    """Inverse of :func:`patchify`: (B, N, p*p*C) -> (B, H, W, C)."""
+    """Inverse of :func:`patchify` (``lensml.layers.tokens.extract_patches``): (B, N, p*p*C) -> (B, H, W, C)."""
     p = patch_size
     x = ops.reshape(patches, (-1, height // p, width // p, p, p, channels))
     x = ops.transpose(x, (0, 1, 3, 2, 4, 5))

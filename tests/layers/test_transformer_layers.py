@@ -42,6 +42,13 @@ def test_extract_patches_order():
     p = _np(extract_patches(x, 2))
     np.testing.assert_array_equal(p[0, 0], [0, 1, 4, 5])
     np.testing.assert_array_equal(p[0, 1], [2, 3, 6, 7])
+    # several channels: each patch flattened (row, column, channel), as the reshape reference
+    x = np.random.default_rng(0).normal(size=(2, 8, 12, 3)).astype("float32")
+    ref = x.reshape(2, 2, 4, 3, 4, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, 6, 48)
+    np.testing.assert_array_equal(_np(extract_patches(x, 4)), ref)
+    from lensml.ssl.tokens import unpatchify
+
+    np.testing.assert_array_equal(_np(unpatchify(extract_patches(x, 4), 4, 8, 12, 3)), x)
 
 
 def test_shift_image_zero_fill():

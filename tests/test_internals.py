@@ -1,0 +1,78 @@
+"""The private Keras and Optuna internals lensml relies on, each because no public API does the
+job, and each pinned here (or by the test named) so that an upgrade that changes one fails
+a test that names it, not a user's run. The README's "Private internals" lists the same.
+
+| internal | used by | why no public API |
+|---|---|---|
+| ``keras.Model._resolve_auto_jit_compile`` | ``lensml.models.build`` | how ``compile(jit_compile="auto")`` resolves; lensml answers with ``default_jit_compile`` |
+| ``keras.layers.Layer._flatten_layers`` | ``lensml.layers.walk.iter_layers`` | Keras has no public recursive layer walk |
+| ``keras.src.applications.efficientnet(_v2).EfficientNet(V2)`` | ``lensml.models.cnn`` | the public ``EfficientNetB0``/``V2S`` fix the width and depth coefficients |
+| ``optuna.Study._storage``, ``_CachedStorage._backend``, ``RDBStorage._create_new_trial`` | ``lensml.tuning.budget`` | Optuna exposes neither a study's storage nor a hook on trial creation (tests/tuning/test_storage.py::test_storage_of_a_study) |
+| ``optuna.storages._heartbeat.BaseHeartbeat``, ``_get_stale_trial_ids``, ``FrozenTrial._trial_id`` | ``lensml.tuning.heartbeat`` | the heartbeat interface ``fail_stale_trials`` and ``study.optimize`` look for |
+| ``optuna.storages._rdb.models``, ``_create_scoped_session`` | ``HeartbeatRDBStorage`` | the heartbeat table is not in ``FrozenTrial`` (tests/tuning/test_workers.py::test_trial_killed_before_its_first_heartbeat_is_failed_and_retried) |
+"""
+
+import inspect
+import time
+
+import keras
+import optuna
+import pytest
+
+
+def test_keras_compile_auto_asks_resolve_auto_jit_compile():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    wanted = keras.backend.backend() == "tensorflow"  # the opposite of Keras's own CPU answer on TF
+    model._resolve_auto_jit_compile = lambda: wanted
+    model.compile("sgd", "mse")  # jit_compile="auto"
+    assert model.jit_compile is wanted
+
+
+def test_keras_flatten_layers_walks_nested_models_and_sublayers():
+    from lensml.layers.walk import iter_layers
+
+    class Holder(keras.layers.Layer):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.inner = keras.layers.Dense(2, name="held")
+
+        def call(self, x):
+            return self.inner(x)
+
+    inputs = keras.Input((3,))
+    sub = keras.Sequential([keras.layers.Dense(2, name="nested")], name="sub")
+    model = keras.Model(inputs, Holder(name="holder")(sub(inputs)))
+    assert {"sub", "nested", "holder", "held"} <= {layer.name for layer in iter_layers(model)}
+    assert next(iter(iter_layers(model, include_self=True))) is model
+
+
+def test_keras_generic_efficientnet_builders():
+    from keras.src.applications.efficientnet import EfficientNet
+    from keras.src.applications.efficientnet_v2 import EfficientNetV2
+
+    for builder in (EfficientNet, EfficientNetV2):
+        names = list(inspect.signature(builder).parameters)
+        assert names[:3] == ["width_coefficient", "depth_coefficient", "default_size"], (builder, names)
+        assert {"include_top", "weights", "input_shape", "pooling"} <= set(names)
+
+
+def test_optuna_heartbeat_interface(tmp_path):
+    # fail_stale_trials (public) fails what a BaseHeartbeat storage's _get_stale_trial_ids names;
+    # lensml's journal storage implements that interface.
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+
+    from lensml.tuning import make_storage
+
+    storage = make_storage(f"journal:{tmp_path / 's.log'}", heartbeat_interval=1, grace_period=1, max_retry=1)
+    assert isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)
+    study = optuna.create_study(storage=storage)
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        orphan = study.ask()  # a worker killed before its first beat
+    assert storage._get_stale_trial_ids(study._study_id) == []
+    time.sleep(1.2)
+    assert storage._get_stale_trial_ids(study._study_id) == [orphan._trial_id]
+    optuna.storages.fail_stale_trials(study)
+    trials = study.trials
+    assert trials[0].state == optuna.trial.TrialState.FAIL
+    assert trials[1].state == optuna.trial.TrialState.WAITING and trials[1].system_attrs["failed_trial"] == 0
