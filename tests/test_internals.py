@@ -7,6 +7,7 @@ a test that names it, not a user's run. The README's "Private internals" lists t
 | ``keras.Model._resolve_auto_jit_compile`` | ``lensml.models.build`` | how ``compile(jit_compile="auto")`` resolves; lensml answers with ``default_jit_compile`` |
 | ``keras.layers.Layer._flatten_layers`` | ``lensml.layers.walk.iter_layers`` | Keras has no public recursive layer walk |
 | ``keras.src.applications.efficientnet(_v2).EfficientNet(V2)`` | ``lensml.models.cnn`` | the public ``EfficientNetB0``/``V2S`` fix the width and depth coefficients |
+| ``tfds.core.DatasetBuilder.builder_configs`` (mutated) | ``lensml.datasets.sized_config`` | TFDS has no public way to register a config made at run time (``<family>_n<N>``) |
 | ``optuna.Study._storage``, ``_CachedStorage._backend``, ``RDBStorage._create_new_trial`` | ``lensml.tuning.budget`` | Optuna exposes neither a study's storage nor a hook on trial creation (tests/tuning/test_storage.py::test_storage_of_a_study) |
 | ``optuna.storages._heartbeat.BaseHeartbeat``, ``_get_stale_trial_ids``, ``FrozenTrial._trial_id`` | ``lensml.tuning.heartbeat`` | the heartbeat interface ``fail_stale_trials`` and ``study.optimize`` look for |
 | ``optuna.storages._rdb.models``, ``_create_scoped_session`` | ``HeartbeatRDBStorage`` | the heartbeat table is not in ``FrozenTrial`` (tests/tuning/test_workers.py::test_trial_killed_before_its_first_heartbeat_is_failed_and_retried) |
@@ -76,3 +77,20 @@ def test_optuna_heartbeat_interface(tmp_path):
     trials = study.trials
     assert trials[0].state == optuna.trial.TrialState.FAIL
     assert trials[1].state == optuna.trial.TrialState.WAITING and trials[1].system_attrs["failed_trial"] == 0
+
+
+def test_tfds_serves_configs_added_to_builder_configs(tmp_path):
+    # Built once, a sized config is read back through lensml's builder (with its config class),
+    # not through TFDS's read-only builder, only because it is in Deeplense.builder_configs.
+    import tensorflow_datasets as tfds
+
+    from lensml.datasets import Deeplense, sized_config
+    from lensml.datasets.deeplense import DeeplenseConfig
+
+    assert Deeplense.builder_configs is Deeplense.builder_configs  # one memoised dict
+    name = sized_config("model_i", 5)
+    assert name.split("/")[1] in Deeplense.builder_configs
+    tfds.builder(name, data_dir=str(tmp_path)).download_and_prepare()
+    again = tfds.builder(name, data_dir=str(tmp_path))
+    assert isinstance(again, Deeplense) and isinstance(again.builder_config, DeeplenseConfig)
+    assert again.builder_config.test_per_class >= 1

@@ -80,8 +80,6 @@ SPLITS = ("train", "validation", "test")
 #: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
 SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
 _SIZED = re.compile(r"^(?P<family>\w+?)(?:_sr(?P<lr>\d+))?_n(?P<per_class>\d+)$")
-# The "<family>_n<N>" configs made so far in this process (by sized_config), by name.
-_SIZED_CONFIGS: dict = {}
 
 
 def split_sizes(per_class: int) -> tuple[int, int, int]:
@@ -159,7 +157,10 @@ def sized_config(family: str, per_class: int, lr_pixels: int | None = None) -> s
             raise ValueError(f"lr_pixels: expected a divisor of the family's {num_pix} pixels, got {lr_pixels!r}")
         factor = num_pix // lr_pixels
     name = f"{family}{f'_sr{lr_pixels}' if factor else ''}_n{per_class}"
-    configs = _SIZED_CONFIGS  # lensml's own registry, served by Deeplense.get_builder_config
+    # TFDS memoises this dict and has no public way to add a config: tfds.builder/load serve a
+    # name from the code only if it is in it (else from files, with a bare BuilderConfig).
+    # Pinned by tests/test_internals.py::test_tfds_serves_configs_added_to_builder_configs.
+    configs = Deeplense.builder_configs
     if name not in configs:
         what = (f"Super-resolution pairs of {family}: {num_pix}x{num_pix} 'hr' and {lr_pixels}x{lr_pixels} 'lr',"
                 if factor else FAMILIES[family].description)
@@ -213,16 +214,11 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
 
     @classmethod
     def get_builder_config(cls, name, version=None):
-        """TFDS' lookup (a public classmethod TFDS resolves every config name through), plus
-        ``<family>_n<N>`` configs made (once per process, always the same object) on demand."""
-        config = super().get_builder_config(name, version)
-        if config is not None:
-            return config
+        """TFDS' lookup, plus ``<family>_n<N>`` configs made (once per process) on demand."""
         match = _SIZED.match(name)
-        if match and match["family"] in FAMILIES and version in (None, VERSION, str(VERSION)):
+        if match and name not in cls.builder_configs and match["family"] in FAMILIES:
             sized_config(match["family"], int(match["per_class"]), int(match["lr"]) if match["lr"] else None)
-            return _SIZED_CONFIGS[name]
-        return None
+        return super().get_builder_config(name, version)
 
     def _info(self) -> tfds.core.DatasetInfo:
         cfg = self.builder_config

@@ -76,10 +76,11 @@ def _split_element(element):
 
 
 def minmax_normalize(images: np.ndarray) -> np.ndarray:
-    """Per-image min-max scaling to [0, 1] (constant images become 0). ``images``: (N, H, W, 1)."""
-    lo = images.min(axis=(1, 2, 3), keepdims=True)
-    span = images.max(axis=(1, 2, 3), keepdims=True) - lo
-    return np.divide(images - lo, span, out=np.zeros_like(images), where=span > 0)
+    """Per-image min-max scaling to [0, 1] (constant images become 0), in numpy
+    (``lensml.layers.normalization``). ``images``: (N, H, W, 1)."""
+    from lensml.layers.normalization import normalize_images
+
+    return normalize_images(images, "minmax", xp=np).astype(np.float32)
 
 
 def load_npy_folder(path, split: str | None = None, normalization: str = "minmax", max_per_class: int | None = None) -> dict:

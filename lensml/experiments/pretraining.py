@@ -89,6 +89,7 @@ def finetune_seed(config: ExperimentConfig, seed: int, *, encoder_path: str | No
         path = encoder_path or kwargs.get("encoder_path")
         if path:
             kwargs["encoder_path"] = str(path).format(seed=seed)
+        kwargs.setdefault("normalization", config.data.normalization)  # the model's input contract
         built.append(build_downstream(name, **kwargs))
         return built[-1]
 

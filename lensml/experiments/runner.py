@@ -370,8 +370,9 @@ def run_seed(
         # Seeded again: building the data may have drawn random numbers (a dataset simulated on
         # first use), and the initial weights must not depend on whether it was.
         keras.utils.set_random_seed(seed)
-        model = model_factory(
-            config.model.name, input_shape=input_shape, num_classes=num_classes, **config.model.options
+        contract = {"normalization": d.normalization} if model_factory is registry_model_factory else {}
+        model = model_factory(  # a registry model carries the data's normalisation (its input contract)
+            config.model.name, input_shape=input_shape, num_classes=num_classes, **contract, **config.model.options
         )
         if config.model.init_from:
             from lensml.experiments.warm_start import warm_start

@@ -5,6 +5,8 @@
   ``d4_transform`` / ``d4_transform_fields`` helpers (``D4Transform`` namespace).
 - Tokenizers (:mod:`lensml.layers.tokens`): ``PatchEmbedding``, ``ShiftedPatchTokenization``,
   ``ConvTokenEmbedding``.
+- Input contract (:mod:`lensml.layers.normalization`): ``ImageNormalization`` (per-image
+  min-max or standardisation inside a model) and ``normalize_images``, the one implementation.
 - Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``,
   ``ClassAttention``, ``ClassAttentionBlock``, ``LayerScale``, ``ConvProjection``,
   ``ConvTransformerBlock``, ``MLP``.
@@ -34,6 +36,7 @@ from lensml.layers.d4 import (
     d4_transform,
     d4_transform_fields,
 )
+from lensml.layers.normalization import NORMALIZATIONS, ImageNormalization, normalize_images
 from lensml.layers.tokens import (
     ClassToken,
     ConvTokenEmbedding,
@@ -58,6 +61,7 @@ __all__ = [
     "PatchEmbedding", "ShiftedPatchTokenization", "ConvTokenEmbedding", "ClassToken",
     "LocalitySelfAttention", "TransformerBlock", "ClassAttention", "ClassAttentionBlock",
     "LayerScale", "ConvProjection", "ConvTransformerBlock", "MLP",
+    "ImageNormalization", "NORMALIZATIONS", "normalize_images",
 ]
 
 from lensml import _keras_objects  # noqa: E402

@@ -30,11 +30,11 @@ from lensml.models.heads import (
     super_resolution_decoder,
 )
 from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
-from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, recipe
+from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, recipe
 from lensml.models.tta import D4TTA
 
 __all__ = [
-    "available", "build", "build_encoder", "cpu_scale", "describe", "recipe", "default_jit_compile", "D4TTA",
+    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",
     "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken",

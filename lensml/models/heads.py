@@ -96,29 +96,32 @@ def super_resolution_decoder(feature_map, scale: int = 4, filters: int = 64, out
 
 
 def build_super_resolution(input_shape=(16, 16, 1), scale: int = 4, filters: int = 64,
-                           num_blocks: int = 4) -> keras.Model:
+                           num_blocks: int = 4, normalization: str | None = "minmax") -> keras.Model:
     """A small residual CNN super-resolution model (features at low resolution, then
     ``super_resolution_decoder``), plus a bilinear skip so it learns the residual.
 
     Args:
       input_shape: low-resolution ``(h, w, 1)``.
       scale: upscaling factor (power of two).
+      normalization: the input contract (see ``lensml.models.build``); the output is in the
+        normalised unit of the training targets.
 
     Returns:
       ``keras.Model``: ``(batch, h, w, 1)`` -> ``(batch, h * scale, w * scale, 1)``.
     """
-    from lensml.models.registry import check_input_shape
+    from lensml.models.registry import check_input_shape, input_contract_layer
 
     h, w, c = (int(s) for s in input_shape)
     if c != 1:
         check_input_shape(input_shape)
     inputs = keras.Input((h, w, 1), name="low_resolution")
-    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="sr_stem")(inputs)
+    images = input_contract_layer(inputs, normalization)
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu", name="sr_stem")(images)
     for i in range(num_blocks):
         y = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"sr_block{i}_a")(x)
         y = layers.Conv2D(filters, 3, padding="same", name=f"sr_block{i}_b")(y)
         x = layers.Add(name=f"sr_block{i}_add")([x, y])
     residual = super_resolution_decoder(x, scale, filters)
-    upsampled = layers.UpSampling2D(scale, interpolation="bilinear", name="sr_skip")(inputs)
+    upsampled = layers.UpSampling2D(scale, interpolation="bilinear", name="sr_skip")(images)
     outputs = layers.Add(name="high_resolution", dtype="float32")([upsampled, residual])
     return keras.Model(inputs, outputs, name="super_resolution")

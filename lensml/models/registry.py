@@ -185,7 +185,7 @@ def build_encoder(name: str, input_shape=(64, 64, 1), **options) -> keras.Model:
 def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
           task: str = "classification", classifier_activation: str | None = "softmax",
           head_hidden=None, head_activation=None, head_dropout=None, target_range=None,
-          **options) -> keras.Model:
+          normalization: str | None = "minmax", **options) -> keras.Model:
     """Build a registered model with a task head.
 
     Args:
@@ -200,6 +200,11 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
         or None for logits. Ignored for regression.
       head_hidden, head_activation, head_dropout: hidden Dense layers of the head
         (defaults per model: the papers' MLP for the physics-informed models, none otherwise).
+      normalization: the model's input contract, "minmax" (the papers'), "standardize" or
+        None: an ``ImageNormalization`` layer ("input_normalization") right after the input,
+        saved with the model, so ``model.predict(raw_counts)`` sees what training saw (an
+        input already normalised the same way is unchanged by it). The physics models also
+        carry their pixel scale (arcsec) in their layers' configs.
       **options: architecture options (width, depth, patch size, ...).
 
     Returns:
@@ -214,7 +219,7 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     check_options(name, options)  # a misspelled option names the ones the model takes
     shape = check_input_shape(input_shape)
     inputs = keras.Input(shape, name="images")
-    features = entry.features(inputs, **options)
+    features = entry.features(input_contract_layer(inputs, normalization), **options)
     hidden = entry.head_hidden if head_hidden is None else tuple(head_hidden)
     activation = entry.head_activation if head_activation is None else head_activation
     dropout = entry.head_dropout if head_dropout is None else float(head_dropout)
@@ -227,6 +232,32 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     model = keras.Model(inputs, outputs, name=name)
     _make_auto_jit_compile_default(model)
     return model
+
+
+def input_contract_layer(inputs, normalization: str | None):
+    """``inputs`` through ``ImageNormalization(normalization)`` named "input_normalization",
+    or ``inputs`` unchanged for None / "none"."""
+    from lensml.layers.normalization import ImageNormalization, check_normalization
+
+    if check_normalization(normalization) == "none":
+        return inputs
+    return ImageNormalization(normalization, name="input_normalization")(inputs)
+
+
+def input_contract(model: keras.Model) -> dict:
+    """What ``model`` expects of its input: ``{"normalization": "minmax" | "standardize" | None,
+    "pixel_scale": arcsec per pixel | None}`` (None: the model does not carry it; a model saved
+    before lensml models carried their normalisation expects min-max normalised images)."""
+    from lensml.layers.normalization import ImageNormalization
+    from lensml.layers.walk import iter_layers
+
+    norm, scale = None, None
+    for layer in iter_layers(model):
+        if isinstance(layer, ImageNormalization) and norm is None:
+            norm = layer.normalization
+        if scale is None and isinstance(getattr(layer, "pixel_scale", None), (int, float)):
+            scale = float(layer.pixel_scale)
+    return {"normalization": norm, "pixel_scale": scale}
 
 
 def _make_auto_jit_compile_default(model: keras.Model) -> None:

@@ -67,7 +67,7 @@ def pretrained_encoder(trainer, pool="mean"):
 def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, *,
                      encoder_path=None, task="classification", mode="finetune", hidden=(),
                      dropout=0.0, encoder_options=None, sr_filters=64, lr_shape=(16, 16, 1),
-                     target_range=None):
+                     target_range=None, normalization=None):
     """A downstream model on a pretrained (or, for baselines, fresh) encoder.
 
     name: "pretrained" (load `encoder_path`, a .keras file, with safe_mode) or an encoder
@@ -78,6 +78,7 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
     mode: "finetune" or "linear_probe".
     target_range: for regression, the (low, high) range of the targets (the output starts at its
     centre; ``lensml.models.heads.regression_head``).
+    normalization: the model's input contract (``lensml.models.build``), None for none.
     """
     from lensml.ssl.finetune import build_classifier, build_regressor, build_sr_from_tokens
 
@@ -92,11 +93,11 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
                                       else (64, 64, 1), **(encoder_options or {}))
     if task == "classification":
         return build_classifier(encoder, num_classes, mode=mode, hidden=tuple(hidden),
-                                dropout=dropout, input_shape=input_shape)
+                                dropout=dropout, input_shape=input_shape, normalization=normalization)
     if task == "regression":
         return build_regressor(encoder, mode=mode, hidden=tuple(hidden) or (64,), dropout=dropout,
-                               input_shape=input_shape, target_range=target_range)
+                               input_shape=input_shape, target_range=target_range, normalization=normalization)
     if mode != "finetune":
         raise ValueError(f"mode={mode!r}: super_resolution trains the encoder (mode='finetune')")
     return build_sr_from_tokens(encoder, lr_shape=tuple(input_shape) if input_shape else tuple(lr_shape),
-                                filters=sr_filters)
+                                filters=sr_filters, normalization=normalization)
