@@ -14,6 +14,7 @@ from lensml.physics.constants import FWHM_TO_SIGMA
 
 #: Public name -> the submodule that defines it (imported on first access).
 _EXPORTS = {
+    "field_jacobian": "lensml.physics.autodiff",
     "pixel_coordinates": "lensml.physics.grids",
     "pixel_grid": "lensml.physics.grids",
     "pixel_grid_numpy": "lensml.physics.grids",
@@ -54,6 +55,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "field_jacobian",
     "pixel_grid",
     "pixel_grid_numpy",
     "subpixel_grids",

@@ -15,7 +15,8 @@ class MassModel:
         profile_names: list of lenstronomy profile names, e.g. ``["SIE", "SHEAR"]``;
             available: see ``lensml.physics.PROFILES``.
 
-    Every method takes positions ``x, y`` (arcsec, float32, any broadcastable shape) and
+    Methods: ``deflection``, ``potential``, ``hessian``, ``convergence``, ``magnification``,
+    ``ray_shoot``. Every method takes positions ``x, y`` (arcsec, float32, any broadcastable shape) and
     ``kwargs_list``, one dict of keyword parameters per profile (lenstronomy's names).
     Parameter values are floats or tensors that broadcast against x: x (H, W) or (1, H, W)
     with theta_E (B, 1, 1) evaluates B lenses in one call, giving (B, H, W).
@@ -77,6 +78,23 @@ class MassModel:
     def potential(self, x, y, kwargs_list):
         """Total lensing potential psi (arcsec^2) at (x, y)."""
         return self._sum("potential", x, y, kwargs_list)
+
+    def hessian(self, x, y, kwargs_list):
+        """Total ``(f_xx, f_xy, f_yx, f_yy)`` at (x, y), lenstronomy's order (dimensionless)."""
+        total = None
+        for profile, kwargs in self._pairs(kwargs_list):
+            h = profile.hessian(x, y, **kwargs)
+            total = h if total is None else tuple(t + v for t, v in zip(total, h))
+        if total is None:
+            zero = 0.0 * as_float32(x) * as_float32(y)
+            return zero, zero, zero, zero
+        return total
+
+    def magnification(self, x, y, kwargs_list):
+        """Signed magnification mu = 1 / det(A), A = 1 - hessian (lenstronomy's); +-inf on
+        the critical curves."""
+        f_xx, f_xy, f_yx, f_yy = self.hessian(x, y, kwargs_list)
+        return 1.0 / ((1.0 - f_xx) * (1.0 - f_yy) - f_xy * f_yx)
 
     def ray_shoot(self, x, y, kwargs_list):
         """Source-plane positions ``(beta_x, beta_y) = theta - alpha(theta)`` in arcsec."""

@@ -20,12 +20,15 @@ def as_float32(value):
 
 
 class MassProfile:
-    """Analytic lens mass profile (deflection, convergence, potential).
+    """Analytic lens mass profile with lenstronomy's method set: potential, deflection,
+    hessian, convergence.
 
     Subclasses set ``name`` (lenstronomy's profile name), ``required`` (parameter names
     without default), ``optional`` (name -> default), ``nonnegative`` / ``positive``
     (checked when the value is known), ``static`` (Python-int parameters that fix the
-    computation graph) and implement ``_deflection``, ``_convergence``, ``_potential``.
+    computation graph) and implement ``_deflection``, ``_convergence``, ``_potential``; and
+    ``_hessian`` where a closed form is written (else it is the deflection's Jacobian by
+    automatic differentiation, ``lensml.physics.autodiff``).
     """
 
     name: str = ""
@@ -95,6 +98,19 @@ class MassProfile:
         """Lensing potential psi in arcsec^2 at (x, y); same shapes as :meth:`deflection`."""
         x, y = self._positions(x, y)
         return self._potential(x, y, **self.parse_kwargs(kwargs))
+
+    def hessian(self, x, y, **kwargs):
+        """Second derivatives of the potential at (x, y), lenstronomy's order:
+        ``(f_xx, f_xy, f_yx, f_yy)`` (dimensionless; f_xy = d alpha_x / dy); same shapes as
+        :meth:`deflection`. The convergence is (f_xx + f_yy) / 2, the magnification
+        1 / ((1 - f_xx)(1 - f_yy) - f_xy f_yx) (``MassModel.magnification``)."""
+        x, y = self._positions(x, y)
+        return self._hessian(x, y, **self.parse_kwargs(kwargs))
+
+    def _hessian(self, x, y, **p):
+        from lensml.physics.autodiff import field_jacobian
+
+        return field_jacobian(lambda u, v: self._deflection(u, v, **p), x, y)
 
     def _deflection(self, x, y, **p):
         raise NotImplementedError

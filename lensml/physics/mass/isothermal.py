@@ -40,6 +40,14 @@ class SIS(MassProfile):
         a = ops.where(r2 > 0, theta_E / r_safe, ops.zeros_like(r2))
         return a * dx, a * dy
 
+    def _hessian(self, x, y, theta_E, center_x, center_y):
+        # theta_E (dy^2, -dx dy, -dx dy, dx^2) / r^3
+        dx, dy = x - center_x, y - center_y
+        r2, _, r_safe = safe_radius(dx, dy)
+        a = ops.where(r2 > 0, theta_E / (r_safe * r_safe * r_safe), ops.zeros_like(r2))
+        f_xy = -a * dx * dy
+        return a * dy * dy, f_xy, f_xy, a * dx * dx
+
     def _convergence(self, x, y, theta_E, center_x, center_y):
         dx, dy = x - center_x, y - center_y
         r2, _, r_safe = safe_radius(dx, dy)

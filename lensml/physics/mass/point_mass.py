@@ -39,6 +39,14 @@ class PointMass(MassProfile):
     def _deflection(self, x, y, theta_E, center_x, center_y):
         return point_mass_deflection(x - center_x, y - center_y, theta_E * theta_E)
 
+    def _hessian(self, x, y, theta_E, center_x, center_y):
+        # theta_E^2 (r^2 - 2 dx^2, -2 dx dy, -2 dx dy, r^2 - 2 dy^2) / r^4, zero at the centre
+        dx, dy = x - center_x, y - center_y
+        r2 = ops.maximum(dx * dx + dy * dy, R2_FLOOR)
+        a = theta_E * theta_E / (r2 * r2)
+        f_xy = -2.0 * a * dx * dy
+        return a * (dy * dy - dx * dx), f_xy, f_xy, a * (dx * dx - dy * dy)
+
     def _convergence(self, x, y, theta_E, center_x, center_y):
         return 0.0 * (x - center_x) * (y - center_y) * theta_E
 

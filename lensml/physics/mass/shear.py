@@ -22,6 +22,10 @@ class Shear(MassProfile):
         dx, dy = x - ra_0, y - dec_0
         return gamma1 * dx + gamma2 * dy, gamma2 * dx - gamma1 * dy
 
+    def _hessian(self, x, y, gamma1, gamma2, ra_0, dec_0):
+        zero = ops.zeros_like(x - ra_0) + 0.0 * (y - dec_0)
+        return zero + gamma1, zero + gamma2, zero + gamma2, zero - gamma1
+
     def _convergence(self, x, y, gamma1, gamma2, ra_0, dec_0):
         return ops.zeros_like(x - ra_0) + 0.0 * (gamma1 + gamma2 + dec_0 + y)
 
