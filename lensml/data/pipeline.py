@@ -145,7 +145,7 @@ def pipeline(
     if fraction is not None:
         ds = stratified_subset(ds, fraction, num_examples)
     if target == "log10_axion_mass":
-        ds = ds.filter(lambda ex: tf.equal(ex["label"], 2))
+        ds = ds.filter(lambda ex: tf.math.is_finite(ex["log10_axion_mass"]))  # the axion examples
     keep = ("lr", "hr") if target == "hr" else ("image", "label", "log10_axion_mass", "theta_E",
                                                 "source_center", "convergence")
     ds = ds.map(lambda ex: {k: ex[k] for k in keep}).cache()

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lensml.data.normalization import check_normalization, normalize_ops
-from lensml.simulation.families import CLASS_NAMES, get_family
+from lensml.simulation.families import get_family
 from lensml.simulation.priors import label_index, sample_parameters
 
 STREAM_TARGETS = ("label", "log10_axion_mass", "theta_E", "source_center", "image", None)
@@ -71,14 +71,15 @@ class SimulatedStream(keras.utils.PyDataset):
       normalization: "minmax" (per image), "standardize" or None.
       noise: add the instrument's noise.
       target: one of STREAM_TARGETS ("image": the normalised noise-free image; None: images only).
-      classes: the classes to draw (e.g. ("axion",) for axion-mass regression).
+      classes: the classes to draw (default: all of the family's, ``Family.class_names``; e.g.
+        ("axion",) for axion-mass regression).
       supersampling: override of the family's supersampling.
       **kwargs: keras.utils.PyDataset options (workers, use_multiprocessing, max_queue_size).
     """
 
     def __init__(self, family, *, batch_size: int, seed: int = 0, steps_per_epoch: int | None = None,
                  normalization: str | None = "minmax", noise: bool = True, target: str | None = "label",
-                 classes=CLASS_NAMES, supersampling: int | None = None, **kwargs):
+                 classes=None, supersampling: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.family = get_family(family)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
@@ -89,7 +90,8 @@ class SimulatedStream(keras.utils.PyDataset):
             raise ValueError(f"steps_per_epoch must be None or a positive int, got {steps_per_epoch!r}")
         if target not in STREAM_TARGETS:
             raise ValueError(f"target must be one of {STREAM_TARGETS}, got {target!r}")
-        self.classes = tuple(CLASS_NAMES[label_index(c)] for c in classes)
+        names = self.family.class_names
+        self.classes = tuple(names[label_index(c, names)] for c in (names if classes is None else classes))
         if not self.classes:
             raise ValueError("classes must name at least one class")
         if target == "log10_axion_mass" and self.classes != ("axion",):

@@ -229,7 +229,7 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
         features = {
             "image": image(n, "model + noise, counts/s per pixel (not normalised); published "
                            "variants: 2 x model (Models II/III) or Poisson counts (Model I)"),
-            "label": tfds.features.ClassLabel(names=list(CLASS_NAMES)),
+            "label": tfds.features.ClassLabel(names=list(fam.class_names)),
             "log10_axion_mass": tfds.features.Scalar(
                 dtype=np.float32, doc="log10(m_a / eV) for axion examples; NaN for no_sub and cdm"),
             "theta_E": tfds.features.Scalar(dtype=np.float32, doc="main-lens Einstein radius, arcsec"),

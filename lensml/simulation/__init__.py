@@ -4,6 +4,9 @@
   (lensml.simulation.families), realistic (``model_ii``) and published-compatible
   (``model_ii_published``: the public simulator's data as the papers trained on them);
   ``Family.replace(...)`` defines your own.
+- the scene (lensml.simulation.scene): each class a substructure sampler naming lenstronomy
+  profiles (``NoSubstructure``, ``PointMassSubhalos``, ``VortexPoints``, ``TNFWSubhalos``),
+  which both simulators render; ``model_ii_tnfw`` has truncated-NFW CDM subhalos.
 - ``sample_parameters`` / ``example_parameters``: seeded priors, per-example seeds from
   (family, split, index, seed) (lensml.simulation.priors).
 - ``ReferenceSimulator``: lenstronomy, the source of truth (lensml.simulation.reference).
@@ -37,6 +40,7 @@ from lensml.simulation.priors import (
     sample_parameters,
 )
 from lensml.simulation.reference import ReferenceSimulator, reference_simulator
+from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, Substructure, TNFWSubhalos, VortexPoints
 
 
 def __getattr__(name):

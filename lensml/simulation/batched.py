@@ -2,9 +2,10 @@
 on TensorFlow or JAX, CPU or GPU, inside a compiled graph.
 
 It renders exactly what the reference simulator (lenstronomy) renders for the same
-parameters: SIE + SHEAR + point masses ray-traced on the (supersampled) pixel grid, the
-elliptical Sersic source, the supersampled pixels averaged, lenstronomy's Gaussian PSF
-with its 'nearest' border, then noise with the same variance.
+parameters: SIE + SHEAR + the class's substructure components (the profiles its sampler names,
+``lensml.simulation.scene``: point masses, truncated NFW halos, ...) ray-traced on the
+(supersampled) pixel grid, the elliptical Sersic source, the supersampled pixels averaged,
+lenstronomy's Gaussian PSF with its 'nearest' border, then noise with the same variance.
 
 Speed (DESIGN section 6; benchmarks/bench_simulation.py):
 - subhalo deflections are summed in an unrolled loop over subhalos (not broadcast over a
@@ -29,15 +30,16 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from lensml.physics import LightModel, MassModel, PointMass, gaussian_filter_taps, subpixel_grids
+from lensml.physics import PROFILES, LightModel, MassModel, gaussian_filter_taps, subpixel_grids
 from lensml.physics.mass.point_mass import R2_FLOOR
 from lensml.simulation.families import Family, get_family
+from lensml.simulation.scene import component_profile
 
-#: Parameters the renderer reads (see lensml.simulation.priors.sample_parameters).
+#: Parameters the renderer reads besides the substructure's ``sub_*`` keys (see
+#: lensml.simulation.priors.sample_parameters).
 PARAMETER_KEYS = (
     "theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2", "source_x", "source_y", "source_amp",
     "source_r_sersic", "source_n_sersic", "source_e1", "source_e2", "exposure_time",
-    "sub_theta_E", "sub_x", "sub_y",
 )
 _MACRO_KEYS = ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2")
 
@@ -69,7 +71,6 @@ class BatchedSimulator:
             raise ValueError(f"supersampling must be a positive int, got {self.supersampling!r}")
         inst = self.family.instrument
         self._macro = MassModel(["SIE", "SHEAR"])
-        self._point = PointMass()
         self._light = LightModel(["SERSIC_ELLIPSE"])
         self._taps = gaussian_filter_taps(inst.psf_sigma_pixels, inst.psf_truncation) if inst.psf_fwhm > 0 else None
         border = 0 if self._taps is None else inst.psf_radius_pixels
@@ -95,13 +96,15 @@ class BatchedSimulator:
         used); ``vortex_angle`` is kept for axion batches (the vortex is then evaluated in the
         frame of its line)."""
         missing = [k for k in PARAMETER_KEYS if k not in params]
+        if not any(str(k).startswith("sub_") for k in params):
+            missing.append("the substructure's sub_* keys (e.g. sub_theta_E, sub_x, sub_y)")
         if missing:
             raise ValueError(f"params is missing {missing}; expected the keys of sample_parameters()")
-        keys = list(PARAMETER_KEYS)
+        keys = list(PARAMETER_KEYS) + list(component_profile(self.family, params)[1].values())
         if all(np.all(np.asarray(params[k]) == v) for k, v in self._macro_values.items()):
             keys = [k for k in keys if k not in _MACRO_KEYS]
         angle = np.asarray(params.get("vortex_angle", np.nan))
-        if np.asarray(params["sub_theta_E"]).shape[1] and np.all(np.isfinite(angle)):
+        if "sub_theta_E" in params and np.asarray(params["sub_theta_E"]).shape[1] and np.all(np.isfinite(angle)):
             keys.append("vortex_angle")
         return {k: np.asarray(params[k], np.float32) for k in keys}
 
@@ -150,16 +153,15 @@ class BatchedSimulator:
             ])
         else:
             ax, ay = macro_ax, macro_ay
-        num_sub = p["sub_theta_E"].shape[1]
-        if "vortex_angle" in p and num_sub:
+        name, keys = component_profile(self.family, p)
+        num_sub = p[next(iter(keys.values()))].shape[1]
+        if "vortex_angle" in p and num_sub:  # point masses on a line: evaluated in its frame
             dx, dy = self._line_deflection(x, y, p)
             ax, ay = ax + dx, ay + dy
         else:
-            for k in range(num_sub):
-                dx, dy = self._point.deflection(
-                    x, y, theta_E=col(p["sub_theta_E"][:, k]), center_x=col(p["sub_x"][:, k]),
-                    center_y=col(p["sub_y"][:, k]),
-                )
+            profile = PROFILES[name]()
+            for k in range(num_sub):  # unrolled: XLA fuses the components with the source
+                dx, dy = profile.deflection(x, y, **{kw: col(p[key][:, k]) for kw, key in keys.items()})
                 ax, ay = ax + dx, ay + dy
         return self._light.surface_brightness(x - ax, y - ay, [{
             "amp": col(p["source_amp"]), "R_sersic": col(p["source_r_sersic"]),

@@ -1,7 +1,7 @@
 """Whole dataset examples, each regenerated alone from (family, split, index, seed).
 
 Used by the TFDS builder, the ``lensml simulate`` command and the tests. Example ``index``
-of a split has class ``index % 3``.
+of a split has class ``index % C`` (C = the family's number of classes).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def _features(params: dict, out: dict, i: int = 0) -> dict:
 
 def simulate_example(family, split: str, index: int, seed: int = 0, *, noise: bool = True) -> dict:
     """Example ``index`` of ``split``: a dict of numpy values
-      image (H, W, 1) float32 (model + noise, counts/s per pixel); label int (0 no_sub, 1 cdm,
-      2 axion); log10_axion_mass float32 (log10 m_a/eV; NaN unless axion); theta_E float32
+      image (H, W, 1) float32 (model + noise, counts/s per pixel); label int (the index in
+      ``family.class_names``: 0 no_sub, 1 cdm, 2 axion for Models I-III); log10_axion_mass float32 (log10 m_a/eV; NaN unless axion); theta_E float32
       (arcsec); source_center (2,) float32 (x, y arcsec); convergence (H, W, 1) float32.
     """
     fam = get_family(family)
@@ -54,7 +54,7 @@ def simulate_sr_example(family, factor: int, split: str, index: int, seed: int =
     return feats
 
 
-def class_counts(labels) -> dict:
-    """Number of examples per class name."""
+def class_counts(labels, class_names=CLASS_NAMES) -> dict:
+    """Number of examples per class name (``class_names`` in label order)."""
     labels = np.asarray(labels)
-    return {name: int(np.sum(labels == k)) for k, name in enumerate(CLASS_NAMES)}
+    return {name: int(np.sum(labels == k)) for k, name in enumerate(class_names)}

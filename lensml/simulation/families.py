@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from lensml.physics.constants import FWHM_TO_SIGMA
 
+#: The classes of the DeepLense families (Models I-III), in label order; a family may have others
+#: (``Family.substructure``, ``Family.class_names``).
 CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
 
 #: How a family turns the noise-free model (counts/s per pixel) into the stored image:
@@ -340,7 +342,9 @@ class AxionVortex:
 class Family:
     """A complete dataset family. ``supersampling`` is lenstronomy's supersampling_factor
     (rendered on a finer grid, averaged to pixels, then convolved with the PSF);
-    ``image_recipe`` (one of ``IMAGE_RECIPES``) how the stored image is made from the model."""
+    ``image_recipe`` (one of ``IMAGE_RECIPES``) how the stored image is made from the model.
+    ``substructure``: the classes, one ``lensml.simulation.scene`` sampler each, in label order;
+    empty (default): no_sub, cdm (point masses, ``cdm``) and axion (a vortex, ``vortex``)."""
 
     name: str
     instrument: Instrument
@@ -352,20 +356,36 @@ class Family:
     vortex: AxionVortex = AxionVortex()
     supersampling: int = 1
     description: str = ""
-    class_names: tuple[str, ...] = CLASS_NAMES
     image_recipe: str = "model+noise"
+    substructure: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Family.name must be a non-empty string, got {self.name!r}")
         if not isinstance(self.supersampling, int) or self.supersampling < 1:
             raise ValueError(f"Family.supersampling must be a positive int, got {self.supersampling!r}")
-        if tuple(self.class_names) != CLASS_NAMES:
-            raise ValueError(f"Family.class_names must be {CLASS_NAMES}, got {self.class_names!r}")
+        if self.substructure:
+            from lensml.simulation.scene import check_classes
+
+            check_classes(self.substructure)
         if self.image_recipe not in IMAGE_RECIPES:
             raise ValueError(f"Family.image_recipe must be one of {IMAGE_RECIPES}, got {self.image_recipe!r}")
         if self.image_recipe == "poisson_counts" and self.noise.kind != "background":
             raise ValueError("Family.image_recipe 'poisson_counts' needs a BackgroundNoise (Model I's exposure times)")
+
+    @property
+    def classes(self) -> tuple:
+        """The class samplers, in label order (``lensml.simulation.scene``)."""
+        if self.substructure:
+            return tuple(self.substructure)
+        from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, VortexPoints
+
+        return (NoSubstructure(), PointMassSubhalos(config=self.cdm), VortexPoints(config=self.vortex))
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The class names, in label order."""
+        return tuple(c.name for c in self.classes)
 
     def replace(self, **changes) -> "Family":
         """A copy with some fields changed (validated again)."""
@@ -478,3 +498,20 @@ def get_family(name: str | Family) -> Family:
         return FAMILIES[name]
     except KeyError:
         raise ValueError(f"unknown family {name!r}; known families: {sorted(FAMILIES)}") from None
+
+
+def _tnfw_family():
+    from lensml.simulation.scene import NoSubstructure, TNFWSubhalos, VortexPoints
+
+    base = FAMILIES["model_ii"]
+    return base.replace(
+        name="model_ii_tnfw",
+        substructure=(NoSubstructure(), TNFWSubhalos(), VortexPoints(config=base.vortex)),
+        description=base.description + " CDM subhalos as 25 truncated NFW halos (lenstronomy TNFW, a DeepLense "
+        "Model IV-like substructure): M200 from p(m) ~ m^-0.9 on [1e6, 1e10] Msun, concentration 15, truncated "
+        "at 5 Rs, r ~ U(0.25, 2)\"; no_sub and axion as Model II.",
+    )
+
+
+#: Model II with truncated-NFW CDM subhalos (``lensml.simulation.scene.TNFWSubhalos``).
+FAMILIES["model_ii_tnfw"] = _tnfw_family()

@@ -39,22 +39,23 @@ def example_generators(family, split: str, index: int, seed: int = 0):
     return np.random.default_rng(params_ss), np.random.default_rng(noise_ss)
 
 
-def label_index(label) -> int:
-    """Class index of ``label`` (a name in CLASS_NAMES or an int 0..2)."""
+def label_index(label, class_names=CLASS_NAMES) -> int:
+    """Class index of ``label`` (a name in ``class_names`` or an int 0..len - 1)."""
+    class_names = tuple(class_names)
     if isinstance(label, str):
-        if label not in CLASS_NAMES:
-            raise ValueError(f"unknown class {label!r}; expected one of {CLASS_NAMES}")
-        return CLASS_NAMES.index(label)
-    if isinstance(label, (int, np.integer)) and 0 <= int(label) < len(CLASS_NAMES):
+        if label not in class_names:
+            raise ValueError(f"unknown class {label!r}; expected one of {class_names}")
+        return class_names.index(label)
+    if isinstance(label, (int, np.integer)) and 0 <= int(label) < len(class_names):
         return int(label)
-    raise ValueError(f"label must be one of {CLASS_NAMES} or 0..{len(CLASS_NAMES) - 1}, got {label!r}")
+    raise ValueError(f"label must be one of {class_names} or 0..{len(class_names) - 1}, got {label!r}")
 
 
 def sample_cdm_masses(rng: np.random.Generator, shape, mass_range, beta) -> np.ndarray:
     """Masses (Msun) from p(m) ~ m^beta on ``mass_range`` by inverse CDF. shape: output shape."""
-    lo, hi = mass_range[0] ** (beta + 1.0), mass_range[1] ** (beta + 1.0)
-    u = rng.uniform(0.0, 1.0, size=shape)
-    return (lo + (hi - lo) * u) ** (1.0 / (beta + 1.0))
+    from lensml.simulation.scene import sample_power_law
+
+    return sample_power_law(rng, shape, mass_range, beta)
 
 
 def sample_parameters(family, label, rng: np.random.Generator, batch_size: int = 1) -> dict:
@@ -66,13 +67,15 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
       source_x, source_y (B,) arcsec; source_amp (B,) lenstronomy amplitude (image units);
       source_r_sersic, source_n_sersic, source_e1, source_e2 (B,);
       exposure_time (B,) s (Model I's random exposure; the instrument's total otherwise);
-      sub_theta_E, sub_x, sub_y (B, K) arcsec, point-mass subhalos (K = 0 for no_sub,
-      the CDM count for cdm, the vortex count for axion);
-      log10_axion_mass (B,) log10(m_a / eV), NaN unless axion;
-      vortex_angle (B,) radians, NaN unless axion.
+      the class's substructure (``Family.classes``, lensml.simulation.scene): ``sub_*`` (B, K)
+      arrays, e.g. sub_theta_E, sub_x, sub_y arcsec for point masses (K = 0 for no_sub, the
+      CDM count for cdm, the vortex count for axion) or sub_Rs, sub_alpha_Rs, sub_r_trunc,
+      sub_x, sub_y for truncated NFW subhalos;
+      log10_axion_mass (B,) log10(m_a / eV), NaN unless an axion vortex;
+      vortex_angle (B,) radians, NaN unless an axion vortex.
     """
     fam = get_family(family)
-    k = label_index(label)
+    k = label_index(label, fam.class_names)
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     b = int(batch_size)
@@ -102,46 +105,21 @@ def sample_parameters(family, label, rng: np.random.Generator, batch_size: int =
         "log10_axion_mass": full(np.nan),
         "vortex_angle": full(np.nan),
     }
-    if CLASS_NAMES[k] == "no_sub":
-        sub = np.zeros((b, 0))
-        params.update(sub_theta_E=sub, sub_x=sub, sub_y=sub)
-    elif CLASS_NAMES[k] == "cdm":
-        c = fam.cdm
-        masses = sample_cdm_masses(rng, (b, c.count), c.mass_range, c.beta)
-        radius = rng.uniform(*c.radius_range, size=(b, c.count))
-        phi = rng.uniform(0.0, 2.0 * np.pi, size=(b, c.count))
-        params.update(
-            sub_theta_E=fam.point_mass_einstein_radius(masses),
-            sub_x=radius * np.sin(phi),
-            sub_y=radius * np.cos(phi),
-        )
-    else:
-        v = fam.vortex
-        log10_m = rng.uniform(*v.log10_mass_range, size=b)
-        angle = rng.uniform(0.0, 2.0 * np.pi, size=b)
-        half = v.half_length(log10_m)
-        t = np.linspace(-1.0, 1.0, v.count)[None, :] * half[:, None]
-        theta_sub = float(fam.point_mass_einstein_radius(v.total_mass / v.count))
-        params.update(
-            sub_theta_E=np.full((b, v.count), theta_sub),
-            sub_x=t * np.cos(angle)[:, None],
-            sub_y=t * np.sin(angle)[:, None],
-            log10_axion_mass=log10_m,
-            vortex_angle=angle,
-        )
+    # the class's substructure (lensml.simulation.scene), drawn after the macro-model
+    params.update(fam.classes[k].draw(fam, rng, b))
     return params
 
 
 def example_parameters(family, split: str, index: int, seed: int = 0, label=None):
     """Parameters (batch of one) and noise generator of example ``index``.
 
-    The class of example ``index`` is ``index % 3`` unless ``label`` is given, so a split
-    of 3 N examples holds N of each class.
+    The class of example ``index`` is ``index % C`` (C classes) unless ``label`` is given, so
+    a split of C N examples holds N of each class.
     """
     fam = get_family(family)
     params_rng, noise_rng = example_generators(fam, split, index, seed)
     if label is None:
-        label = index % len(CLASS_NAMES)
+        label = index % len(fam.classes)
     return sample_parameters(fam, label, params_rng, 1), noise_rng
 
 

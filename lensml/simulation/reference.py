@@ -1,8 +1,9 @@
 """Reference simulator on lenstronomy: the source of truth for every family.
 
-lenstronomy objects (``ImageModel``, ``LensModel``) depend only on the model structure, which
-is fixed per class (SIE + SHEAR + K point masses), so they are built once per (family,
-supersampling, K) and reused across examples.
+The lens of an example is the family's SIE + SHEAR and its class's substructure components,
+named as lenstronomy profiles by the class's sampler (``lensml.simulation.scene``). lenstronomy
+objects (``ImageModel``, ``LensModel``) depend only on that list of names, so they are built once
+per (family, supersampling, names) and reused across examples.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class ReferenceSimulator:
         x, y = util.make_grid(inst.num_pix, inst.pixel_scale)
         self._x, self._y = x, y
 
-    def _image_model(self, num_sub: int):
-        if num_sub not in self._image_models:
+    def _image_model(self, names: tuple):
+        """(ImageModel, LensModel) of the lens profiles ``names`` (SIE, SHEAR, substructure)."""
+        if names not in self._image_models:
             from lenstronomy.Data.imaging_data import ImageData
             from lenstronomy.Data.psf import PSF
             from lenstronomy.ImSim.image_model import ImageModel
@@ -57,8 +59,8 @@ class ReferenceSimulator:
                           truncation=inst.psf_truncation)
             else:
                 psf = PSF(psf_type="NONE")
-            lens_model = LensModel(["SIE", "SHEAR"] + ["POINT_MASS"] * num_sub)
-            self._image_models[num_sub] = (
+            lens_model = LensModel(list(names))
+            self._image_models[names] = (
                 ImageModel(
                     data, psf, lens_model_class=lens_model,
                     source_model_class=LightModel(["SERSIC_ELLIPSE"]),
@@ -67,19 +69,26 @@ class ReferenceSimulator:
                 ),
                 lens_model,
             )
-        return self._image_models[num_sub]
+        return self._image_models[names]
 
-    @staticmethod
-    def lenstronomy_kwargs(params: dict, i: int = 0):
-        """(kwargs_lens, kwargs_source) of example ``i`` of a parameter batch."""
+    def lens_profiles(self, params: dict, i: int = 0) -> tuple[tuple, list]:
+        """(names, kwargs_lens) of example ``i`` of a parameter batch, lenstronomy's."""
+        from lensml.simulation.scene import component_profile
+
+        profile, keys = component_profile(self.family, params)
         kwargs_lens = [
             {"theta_E": float(params["theta_E"][i]), "e1": float(params["lens_e1"][i]),
              "e2": float(params["lens_e2"][i]), "center_x": 0.0, "center_y": 0.0},
             {"gamma1": float(params["gamma1"][i]), "gamma2": float(params["gamma2"][i]),
              "ra_0": 0.0, "dec_0": 0.0},
         ]
-        for te, cx, cy in zip(params["sub_theta_E"][i], params["sub_x"][i], params["sub_y"][i]):
-            kwargs_lens.append({"theta_E": float(te), "center_x": float(cx), "center_y": float(cy)})
+        num_sub = np.asarray(params[next(iter(keys.values()))]).shape[1]
+        kwargs_lens += [{kw: float(params[key][i][j]) for kw, key in keys.items()} for j in range(num_sub)]
+        return ("SIE", "SHEAR") + (profile,) * num_sub, kwargs_lens
+
+    def lenstronomy_kwargs(self, params: dict, i: int = 0):
+        """(kwargs_lens, kwargs_source) of example ``i`` of a parameter batch."""
+        _, kwargs_lens = self.lens_profiles(params, i)
         kwargs_source = [
             {"amp": float(params["source_amp"][i]), "R_sersic": float(params["source_r_sersic"][i]),
              "n_sersic": float(params["source_n_sersic"][i]), "e1": float(params["source_e1"][i]),
@@ -94,23 +103,29 @@ class ReferenceSimulator:
         n = self.family.instrument.num_pix
         out = np.empty((batch, n, n))
         for i in range(batch):
+            names, _ = self.lens_profiles(params, i)
             kwargs_lens, kwargs_source = self.lenstronomy_kwargs(params, i)
-            image_model, _ = self._image_model(len(kwargs_lens) - 2)
+            image_model, _ = self._image_model(names)
             out[i] = image_model.image(kwargs_lens, kwargs_source)
         return out
 
     def convergence(self, params: dict) -> np.ndarray:
         """True convergence maps (B, H, W) float64 at pixel centres: the SIE (shear has none)
-        plus each point mass deposited into the pixel holding it (kappa = pi theta_E^2 /
-        pixel area, so the map's sum times the pixel area is the total lensing mass in
-        units of pi arcsec^2 Sigma_crit). Point masses off the image are dropped."""
+        and the extended substructure (e.g. TNFW subhalos) at the pixel centres, plus each
+        point mass deposited into the pixel holding it (kappa = pi theta_E^2 / pixel area, so
+        the map's sum times the pixel area is the total lensing mass in units of
+        pi arcsec^2 Sigma_crit). Point masses off the image are dropped."""
         inst = self.family.instrument
         n, s = inst.num_pix, inst.pixel_scale
         batch = len(params["label"])
         out = np.empty((batch, n, n))
         for i in range(batch):
-            kwargs_lens, _ = self.lenstronomy_kwargs(params, i)
-            _, lens_model = self._image_model(0)
+            names, kwargs_lens = self.lens_profiles(params, i)
+            if names[2:3] != ("POINT_MASS",):  # no point masses: lenstronomy's kappa of every profile
+                _, lens_model = self._image_model(names)
+                out[i] = lens_model.kappa(self._x, self._y, kwargs_lens).reshape(n, n)
+                continue
+            _, lens_model = self._image_model(names[:2])
             out[i] = lens_model.kappa(self._x, self._y, kwargs_lens[:2]).reshape(n, n)
             te = params["sub_theta_E"][i]
             col = np.floor(params["sub_x"][i] / s + n / 2.0).astype(np.int64)

@@ -17,7 +17,8 @@ def _small(name, num_pix):
 
 
 FAMILIES = {"model_ii": get_family("model_ii"), "model_iii": get_family("model_iii"),
-            "model_i_40px": _small("model_i", 40), "model_iii_32px": _small("model_iii", 32)}
+            "model_i_40px": _small("model_i", 40), "model_iii_32px": _small("model_iii", 32),
+            "model_ii_tnfw": get_family("model_ii_tnfw")}
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,7 +29,8 @@ def _batched(name, supersampling):
 # float32 against lenstronomy's float64: 2e-5 of the peak (measured ~3e-6), for every family
 # (Model I's instrument on a 40-pixel grid) and class, at supersampling 1 and 2.
 @pytest.mark.parametrize("name,supersampling", [("model_ii", 1), ("model_ii", 2), ("model_iii", 1),
-                                                ("model_i_40px", 1), ("model_i_40px", 2)])
+                                                ("model_i_40px", 1), ("model_i_40px", 2), ("model_ii_tnfw", 1),
+                                                ("model_ii_tnfw", 2)])
 def test_matches_reference_every_class(name, supersampling, rng):
     fam = FAMILIES[name]
     ref = reference_simulator(fam, supersampling)

@@ -44,7 +44,7 @@ def main(args) -> int:
 
     import numpy as np
 
-    from lensml.simulation import CLASS_NAMES, get_family, simulate_example
+    from lensml.simulation import get_family, simulate_example
     from lensml.simulation.parallel import parallel_map
 
     try:
@@ -54,15 +54,16 @@ def main(args) -> int:
         print(f"lensml simulate: error: {err}", file=sys.stderr)
         return 2
     out = pathlib.Path(args.out)
-    for name in CLASS_NAMES:
+    names = family.class_names
+    for name in names:
         (out / name).mkdir(parents=True, exist_ok=True)
-    count = 3 * args.per_class
+    count = len(names) * args.per_class
     fn = functools.partial(simulate_example, family, args.split, seed=args.seed, noise=not args.no_noise)
     rows = []
     examples = parallel_map(fn, range(count), num_workers=args.workers,
                             progress=f"simulate {family.name}")
     for index, ex in enumerate(examples):
-        name = CLASS_NAMES[ex["label"]]
+        name = names[ex["label"]]
         path = out / name / f"{name}_sim_{index}.npy"
         image = ex["image"][:, :, 0]
         log10_m = float(ex["log10_axion_mass"])

@@ -1,0 +1,201 @@
+"""The substructure of a family's classes, as lenstronomy profiles: what both simulators render.
+
+A family (``lensml.simulation.families``) fixes the main lens (SIE + SHEAR), the source and,
+for each class, a *substructure sampler*. A sampler draws its parameters for a batch of
+lenses and names them as lenstronomy profiles: ``count`` components of one profile
+(``profile``, e.g. "POINT_MASS" or "TNFW"), whose keywords (``keys``: lenstronomy keyword ->
+parameter key, ``key_map`` as pairs) are ``(B, count)`` arrays. The lenstronomy reference renders
+``LensModel(["SIE", "SHEAR"] + sampler.names())``; the batched simulator sums
+``lensml.physics.PROFILES[profile]`` over the same components (a sampler whose components lie
+on a line through the centre, ``collinear``, lets it evaluate them in that line's frame).
+
+Adding a class, or a family with other classes, is a sampler here and a ``Family(classes=...)``
+entry in ``FAMILIES``: nothing else in lensml names classes. Draw order inside a sampler is
+part of the dataset (the same seed gives the same lenses): change it only with a new version.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Parameter keys of point-mass components: (lenstronomy keyword, key) pairs.
+POINT_MASS_KEYS = (("theta_E", "sub_theta_E"), ("center_x", "sub_x"), ("center_y", "sub_y"))
+
+
+@dataclass(frozen=True)
+class Substructure:
+    """A class's substructure sampler (see the module docstring). Subclasses set ``profile``,
+    ``keys`` and implement ``draw``."""
+
+    name: str
+    profile: str = "POINT_MASS"
+    key_map: tuple = POINT_MASS_KEYS  # (lenstronomy keyword, parameter key) pairs: hashable
+    collinear: bool = False
+
+    @property
+    def keys(self) -> dict:
+        """lenstronomy keyword -> parameter key of the components."""
+        return dict(self.key_map)
+
+    def count(self) -> int:
+        """Components per lens (a static shape of the batched simulator)."""
+        return 0
+
+    def draw(self, family, rng: np.random.Generator, batch: int) -> dict:
+        """``{key: (B, count) array, ...}`` plus any per-lens values of the class
+        (e.g. ``log10_axion_mass``), drawn from ``rng`` in a fixed order."""
+        empty = np.zeros((batch, 0))
+        return {key: empty for key in self.keys.values()}
+
+    def names(self) -> list[str]:
+        """The lenstronomy profile names of the components."""
+        return [self.profile] * self.count()
+
+    def kwargs(self, params: dict, i: int = 0) -> list[dict]:
+        """lenstronomy keyword dicts of the components of example ``i`` of a batch."""
+        k = np.asarray(params[next(iter(self.keys.values()))]).shape[1]
+        return [{kw: float(params[key][i][j]) for kw, key in self.keys.items()} for j in range(k)]
+
+
+@dataclass(frozen=True)
+class NoSubstructure(Substructure):
+    """No substructure: the main lens alone (empty point-mass arrays keep the keys of the others)."""
+
+    name: str = "no_sub"
+
+
+@dataclass(frozen=True)
+class PointMassSubhalos(Substructure):
+    """'Old CDM' subhalos as point masses (``families.CDMSubhalos``): masses from
+    p(m) ~ m^beta, radius U(radius_range), angle U(0, 2 pi); x = r sin(phi), y = r cos(phi)."""
+
+    name: str = "cdm"
+    config: object = None
+
+    def count(self) -> int:
+        return self.config.count
+
+    def draw(self, family, rng, batch):
+        c = self.config
+        masses = sample_power_law(rng, (batch, c.count), c.mass_range, c.beta)
+        radius = rng.uniform(*c.radius_range, size=(batch, c.count))
+        phi = rng.uniform(0.0, 2.0 * np.pi, size=(batch, c.count))
+        return {"sub_theta_E": family.point_mass_einstein_radius(masses),
+                "sub_x": radius * np.sin(phi), "sub_y": radius * np.cos(phi)}
+
+
+@dataclass(frozen=True)
+class VortexPoints(Substructure):
+    """An axion vortex (``families.AxionVortex``): ``count`` equal point masses evenly spaced on
+    a line through the lens centre at a random angle, its half-length set by the axion mass
+    log10(m_a / eV) ~ U(log10_mass_range) (also drawn: ``log10_axion_mass``, ``vortex_angle``)."""
+
+    name: str = "axion"
+    config: object = None
+    collinear: bool = True
+
+    def count(self) -> int:
+        return self.config.count
+
+    def draw(self, family, rng, batch):
+        v = self.config
+        log10_m = rng.uniform(*v.log10_mass_range, size=batch)
+        angle = rng.uniform(0.0, 2.0 * np.pi, size=batch)
+        t = np.linspace(-1.0, 1.0, v.count)[None, :] * v.half_length(log10_m)[:, None]
+        theta_sub = float(family.point_mass_einstein_radius(v.total_mass / v.count))
+        return {"sub_theta_E": np.full((batch, v.count), theta_sub), "sub_x": t * np.cos(angle)[:, None],
+                "sub_y": t * np.sin(angle)[:, None], "log10_axion_mass": log10_m, "vortex_angle": angle}
+
+
+@dataclass(frozen=True)
+class TNFWSubhalos(Substructure):
+    """CDM subhalos as truncated NFW halos (lenstronomy ``TNFW``, a DeepLense Model IV-like
+    substructure): masses M200 from p(m) ~ m^beta on ``mass_range`` (Msun), concentration
+    ``concentration``, truncation radius ``truncation`` x Rs; positions as ``PointMassSubhalos``.
+    Rs and alpha_Rs (arcsec) from lenstronomy's ``LensCosmo.nfw_physical2angle`` at the
+    family's lens and source redshifts (angular-diameter distances)."""
+
+    name: str = "cdm"
+    profile: str = "TNFW"
+    key_map: tuple = (("Rs", "sub_Rs"), ("alpha_Rs", "sub_alpha_Rs"), ("r_trunc", "sub_r_trunc"),
+                      ("center_x", "sub_x"), ("center_y", "sub_y"))
+    count_: int = 25
+    mass_range: tuple = (1e6, 1e10)
+    beta: float = -0.9
+    radius_range: tuple = (0.25, 2.0)
+    concentration: float = 15.0
+    truncation: float = 5.0
+
+    def __post_init__(self):
+        if not isinstance(self.count_, int) or self.count_ < 0:
+            raise ValueError(f"TNFWSubhalos.count_ must be a non-negative int, got {self.count_!r}")
+        if not (0 < self.mass_range[0] <= self.mass_range[1]):
+            raise ValueError(f"TNFWSubhalos.mass_range must be a positive (low, high) pair, got {self.mass_range}")
+        if not (self.concentration > 0 and self.truncation > 0):
+            raise ValueError("TNFWSubhalos.concentration and truncation must be positive")
+
+    def count(self) -> int:
+        return self.count_
+
+    def draw(self, family, rng, batch):
+        masses = sample_power_law(rng, (batch, self.count_), self.mass_range, self.beta)
+        radius = rng.uniform(*self.radius_range, size=(batch, self.count_))
+        phi = rng.uniform(0.0, 2.0 * np.pi, size=(batch, self.count_))
+        cosmo = family.cosmology
+        rs, alpha_rs = nfw_angles(cosmo.H0, cosmo.Om0, cosmo.z_lens, cosmo.z_source, masses, self.concentration)
+        return {"sub_Rs": rs, "sub_alpha_Rs": alpha_rs, "sub_r_trunc": self.truncation * rs,
+                "sub_x": radius * np.sin(phi), "sub_y": radius * np.cos(phi)}
+
+
+def sample_power_law(rng: np.random.Generator, shape, mass_range, beta) -> np.ndarray:
+    """Masses (Msun) from p(m) ~ m^beta on ``mass_range`` by inverse CDF (beta != -1)."""
+    lo, hi = mass_range[0] ** (beta + 1.0), mass_range[1] ** (beta + 1.0)
+    u = rng.uniform(0.0, 1.0, size=shape)
+    return (lo + (hi - lo) * u) ** (1.0 / (beta + 1.0))
+
+
+@functools.lru_cache(maxsize=None)
+def _lens_cosmo(H0, Om0, z_lens, z_source):
+    from astropy.cosmology import FlatLambdaCDM
+    from lenstronomy.Cosmo.lens_cosmo import LensCosmo
+
+    return LensCosmo(z_lens=z_lens, z_source=z_source, cosmo=FlatLambdaCDM(H0=H0, Om0=Om0))
+
+
+def nfw_angles(H0, Om0, z_lens, z_source, mass, concentration):
+    """(Rs, alpha_Rs) in arcsec of NFW halos of M200 ``mass`` (Msun, array) and concentration."""
+    rs, alpha_rs = _lens_cosmo(float(H0), float(Om0), float(z_lens), float(z_source)).nfw_physical2angle(
+        np.asarray(mass, np.float64), float(concentration))
+    return np.asarray(rs, np.float64), np.asarray(alpha_rs, np.float64)
+
+
+def component_profile(family, params_or_keys) -> tuple[str, dict]:
+    """``(profile, keys)`` of the substructure components of a parameter batch (or of its keys):
+    the lenstronomy profile and keyword -> key map of the ``family`` class with those ``sub_*``
+    keys (classes with the same keys have the same profile: ``check_classes``)."""
+    keys = {k for k in params_or_keys if str(k).startswith("sub_")}
+    for sampler in family.classes:
+        if set(sampler.keys.values()) == keys:
+            return sampler.profile, dict(sampler.keys)
+    raise ValueError(f"family {family.name!r}: no class has the substructure keys {sorted(keys)}")
+
+
+def check_classes(classes) -> tuple:
+    """``classes`` as a tuple of at least two samplers with distinct names, where samplers with
+    the same parameter keys share one profile; else ValueError."""
+    classes = tuple(classes)
+    if len(classes) < 2 or not all(isinstance(c, Substructure) for c in classes):
+        raise ValueError(f"Family.classes must hold at least two Substructure samplers, got {classes!r}")
+    names = [c.name for c in classes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Family.classes: class names must differ, got {names}")
+    by_keys = {}
+    for c in classes:
+        profile = by_keys.setdefault(frozenset(c.keys.values()), c.profile)
+        if profile != c.profile:
+            raise ValueError(f"Family.classes: {c.name!r} uses the parameter keys of a {profile} class for "
+                             f"{c.profile}; give its components their own keys")
+    return classes
