@@ -7,10 +7,11 @@ the training subsets, trains and evaluates one model per entry, and hands the re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from lensml._io import write_json_atomic, write_text_atomic
 
 from lensml.evaluation._checks import as_label_array
 from lensml.evaluation.aggregation import group_and_aggregate
@@ -92,7 +93,7 @@ def write_protocol_report(results: list[dict], out_dir, x: str = "fraction", ser
         cells = [f"{curve[xv]['mean']:.4f} +- {curve[xv]['std']:.4f} (n={curve[xv]['n']})" if xv in curve else "n/a" for xv in xs]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"![{title}]({plot_name})", ""]
-    (out / "summary.md").write_text("\n".join(lines))
-    (out / "summary.json").write_text(json.dumps({"metric": metric, "x": x, "series": series,
-                                                  "summary": {k: {str(xv): s for xv, s in v.items()} for k, v in summary.items()}}, indent=2))
+    write_text_atomic(out / "summary.md", "\n".join(lines))
+    write_json_atomic(out / "summary.json", {"metric": metric, "x": x, "series": series,
+                                             "summary": {k: {str(xv): s for xv, s in v.items()} for k, v in summary.items()}})
     return summary

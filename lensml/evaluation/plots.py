@@ -25,11 +25,13 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path
+def save_figure(fig, path) -> Path:
+    """``fig`` as a PNG at ``path``, atomically (``lensml._io``)."""
+    from lensml._io import atomic_target
+
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path)
 
 
 def _images_2d(images, name: str) -> np.ndarray:
@@ -53,7 +55,7 @@ def plot_roc_curves(y_true, probs, class_names, path) -> Path:
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (one vs rest)", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_confusion_matrix(matrix, class_names, path, normalize: bool = True) -> Path:
@@ -73,7 +75,7 @@ def plot_confusion_matrix(matrix, class_names, path, normalize: bool = True) -> 
     ax.set_xticks(range(len(class_names)), class_names)
     ax.set_yticks(range(len(class_names)), class_names)
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix" + (" (row-normalised)" if normalize else ""))
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reliability_diagram(y_true, probs, path, num_bins: int = 15) -> Path:
@@ -92,7 +94,7 @@ def plot_reliability_diagram(y_true, probs, path, num_bins: int = 15) -> Path:
     ax.legend(loc="upper left", fontsize=8)
     ax_count.bar(centres, bins["count"], width=width, color="grey")
     ax_count.set(xlabel="confidence", ylabel="count")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def load_history(history) -> dict[str, list[float]]:
@@ -125,7 +127,7 @@ def plot_training_curves(history, path) -> Path:
                 ax.plot(np.arange(1, len(history[key]) + 1), history[key], marker=".", label=label)
         ax.set(xlabel="epoch", title=name)
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_predicted_vs_true(y_true, y_pred, path, label: str = "log10(m_a / eV)") -> Path:
@@ -138,7 +140,7 @@ def plot_predicted_vs_true(y_true, y_pred, path, label: str = "log10(m_a / eV)")
     ax.scatter(y_true, y_pred, s=6, alpha=0.6)
     ax.plot([lo, hi], [lo, hi], color="grey", linestyle=":")
     ax.set(xlabel=f"true {label}", ylabel=f"predicted {label}", title="predicted vs true")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_super_resolution(low_res, predicted, high_res, path, num_examples: int = 3, bicubic=None) -> Path:
@@ -156,7 +158,7 @@ def plot_super_resolution(low_res, predicted, high_res, path, num_examples: int 
             axes[i, j].set_axis_off()
             if i == 0:
                 axes[i, j].set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_gradcam(images, heatmaps, path, preprocessed=None, titles=None, alpha: float = 0.45) -> Path:
@@ -188,7 +190,7 @@ def plot_gradcam(images, heatmaps, path, preprocessed=None, titles=None, alpha: 
         if titles is not None:
             axes[i, 0].text(-0.05, 0.5, str(titles[i]), transform=axes[i, 0].transAxes, rotation=90,
                             ha="right", va="center", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sample_grid(images, labels, class_names, path, per_class: int = 4) -> Path:
@@ -205,7 +207,7 @@ def plot_sample_grid(images, labels, class_names, path, per_class: int = 4) -> P
             if k < members.size:
                 ax.imshow(images[members[k]], cmap="inferno")
         axes[c, 0].set_title(name, fontsize=9, loc="left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_curves(x, series: dict, path, xlabel: str, ylabel: str, title: str = "", log_x: bool = False) -> Path:
@@ -222,7 +224,7 @@ def plot_curves(x, series: dict, path, xlabel: str, ylabel: str, title: str = ""
         ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_layer_values(values: dict, path, ylabel: str, title: str = "", log_y: bool = False, reference: float | None = None) -> Path:
@@ -243,4 +245,4 @@ def plot_layer_values(values: dict, path, ylabel: str, title: str = "", log_y: b
         ax.set_yscale("log")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
     ax.set(ylabel=ylabel, title=title)
-    return _save(fig, path)
+    return save_figure(fig, path)

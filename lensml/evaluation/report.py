@@ -7,13 +7,13 @@ figure) and the PNG figures.
 from __future__ import annotations
 
 import datetime
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lensml.evaluation import plots
 from lensml.evaluation.classification import classification_metrics
+from lensml._io import write_json_atomic, write_text_atomic
 from lensml.evaluation.inputs import DEFAULT_CLASS_NAMES, as_arrays
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.super_resolution import bicubic_upsample, super_resolution_metrics
@@ -121,8 +121,8 @@ def evaluate_model(
             inputs, outputs, targets, out / "super_resolution.png", bicubic=bicubic).name
     if history is not None:
         figures["training_curves"] = plots.plot_training_curves(history, out / "training_curves.png").name
-    (out / "metrics.json").write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
-    (out / "report.md").write_text(render_report(record))
+    write_json_atomic(out / "metrics.json", record, default=_json_default)
+    write_text_atomic(out / "report.md", render_report(record))
     return record
 
 

@@ -131,14 +131,9 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
 
 
 def save_model_atomic(model, path: str | os.PathLike) -> Path:
-    """``model.save(path)`` through a temporary file and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
-    try:
+    """``model.save(path)`` through a temporary ``.keras`` file and a rename (``lensml._io``)."""
+    from lensml._io import atomic_target
+
+    with atomic_target(path) as tmp:
         model.save(tmp, overwrite=True)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+    return Path(path)

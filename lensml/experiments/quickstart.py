@@ -223,10 +223,10 @@ def plot_examples(images, labels, theta_true, sources_true, path, class_names, *
             ax.set_title(label if r == 0 or theta is not None else "", fontsize=7)
             if k == 0:
                 ax.set_ylabel(class_names[c], fontsize=9)
-    path = Path(path)
     fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
+    from lensml.evaluation.plots import save_figure
+
+    return save_figure(fig, path)
 
 
 def _test_arrays(dataset: str, data_dir, batch_size: int, limit: int | None = None):
@@ -440,8 +440,10 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
         "report": str(out / "report.md"),
     }
     comparison = compare_runs(eval_dirs, aggregate=False).replace("## classification", "## Metrics (test split)")
-    (out / "report.md").write_text(_render(record, comparison))
-    (out / "metrics.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    from lensml._io import write_json_atomic, write_text_atomic
+
+    write_text_atomic(out / "report.md", _render(record, comparison))
+    write_json_atomic(out / "metrics.json", record, default=str)
     log(f"done in {record['timings']['total_s']:.0f} s (CPU {record['timings']['cpu_user_s']:.0f} s user); "
         f"report: {os.path.abspath(out / 'report.md')}")
     return record

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from lensml._io import write_text_atomic
+
 #: script -> arguments for a short run (the scripts' defaults are the full run).
 QUICK_ARGS = {
     "bench_physics.py": ["--batch", "64", "--repeats", "3"],
@@ -145,7 +147,7 @@ def speed(out="benchmarks-speed.md", *, bench_dir="benchmarks", only=None, full:
         r = run_script(script, full=full, timeout=timeout)
         log(f"{script.name}: exit {r['returncode']} in {r['seconds']:.0f} s")
         runs.append(r)
-        Path(out).write_text(render(machine, runs, missing))
-    Path(out).write_text(render(machine, runs, missing))
+        write_text_atomic(out, render(machine, runs, missing))  # what ran so far, if a later script hangs
+    write_text_atomic(out, render(machine, runs, missing))
     log(f"written {Path(out).resolve()}")
     return {"path": str(out), "machine": machine, "runs": runs, "missing": missing}

@@ -9,11 +9,12 @@ Python numbers.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import tomli_w
+
+from lensml._io import write_text_atomic  # noqa: F401 - re-exported (lensml.experiments)
 
 
 def _plain(v: Any) -> Any:
@@ -32,25 +33,6 @@ def _plain(v: Any) -> Any:
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise a nested dict to TOML text (scalars first, then ``[tables]``)."""
     return tomli_w.dumps(_plain(data))
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so a reader (or
-    a killed process) never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def dump(data: Mapping[str, Any], path: str | os.PathLike) -> Path:

@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+from lensml._io import atomic_target, write_text_atomic
 
 
 def _clean(v: Any) -> Any:
@@ -60,9 +54,8 @@ def _save_fig(ax_or_axes, path: Path) -> None:
         ax = ax.flat[0] if hasattr(ax, "flat") else ax[0]
     fig = ax.figure
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
@@ -127,7 +120,7 @@ def write_study_report(study, out_dir: str | os.PathLike, objective_names: Seque
         "trials": [_trial_row(t) for t in study.get_trials(deepcopy=False)],
     }
     p = out / "summary.json"
-    _atomic_write(p, json.dumps(_clean(summary), indent=2, default=str) + "\n")
+    write_text_atomic(p, json.dumps(_clean(summary), indent=2, default=str) + "\n")
     paths["summary_json"] = str(p)
 
     lines = [f"# Study `{study.study_name}`", ""]
@@ -162,6 +155,6 @@ def write_study_report(study, out_dir: str | os.PathLike, objective_names: Seque
         if pth.endswith(".png"):
             lines.append(f"![{key}]({Path(pth).name})")
     p = out / "summary.md"
-    _atomic_write(p, "\n".join(lines) + "\n")
+    write_text_atomic(p, "\n".join(lines) + "\n")
     paths["summary_md"] = str(p)
     return {"summary": summary, "paths": paths}
