@@ -46,6 +46,7 @@ __all__ = [
     "pretrain",
     "pretrain_then_finetune",
     "run",
+    "run_cross_instrument",
     "run_label_efficiency",
     "run_seed",
     "report_training",
@@ -95,6 +96,13 @@ def run_label_efficiency(config, fractions=None, **kwargs):
     from lensml.experiments.protocols import run_label_efficiency as _rle
 
     return _rle(config, fractions, **kwargs)
+
+
+def run_cross_instrument(source, target, out_dir, **kwargs):
+    """Cross-instrument transfer (see :func:`lensml.experiments.protocols.run_cross_instrument`)."""
+    from lensml.experiments.protocols import run_cross_instrument as _rci
+
+    return _rci(source, target, out_dir, **kwargs)
 
 
 def pretrain(config):

@@ -1,4 +1,5 @@
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,31 @@ dir = "{tmp_path}/runs/{{name}}"
     assert "label-efficiency curve:" in proc.stdout
     runs = tmp_path / "runs" / "curve"
     assert (runs / "fraction_0.5").is_dir() and (runs / "fraction_1").is_dir()
+
+
+@pytest.mark.slow
+def test_cross_instrument_protocol_from_the_library(tmp_path_factory, write_config, model_factory):
+    # Model I (150 px) -> Model II (64 px) on the tiny datasets: zero-shot, scratch, fine-tune and
+    # linear probe at two fractions, one seed; evaluate/cross_instrument.py wraps this call.
+    from lensml.experiments import run_cross_instrument
+
+    data_dir = tmp_path_factory.mktemp("tfds")
+    common = f"""
+    [model]
+    name = "tiny"
+    [training]
+    epochs = 1
+    verbose = 0
+    run_eagerly = true
+    """
+    source = load_config(write_config(f'[data]\ndataset = "deeplense/model_i_tiny"\nbatch_size = 8\ndata_dir = "{data_dir}"\n'
+                                      + textwrap.dedent(common), name="src"))
+    target = load_config(write_config(f'[data]\ndataset = "deeplense/model_ii_tiny"\nbatch_size = 8\ndata_dir = "{data_dir}"\n'
+                                      + textwrap.dedent(common), name="tgt"))
+    out = tmp_path_factory.mktemp("transfer")
+    result = run_cross_instrument(source, target, out, fractions=[0.5, 1.0], model_factory=model_factory)
+    settings = sorted({(r["setting"], r["fraction"]) for r in result["records"]})
+    assert settings == sorted((s, f) for s in ("zero_shot", "scratch", "fine_tune", "linear_probe") for f in (0.5, 1.0))
+    assert all(0.0 <= r["metrics"]["test_accuracy"] <= 1.0 for r in result["records"])
+    assert (out / "summary.md").exists() and (out / "zero_shot_s0" / "report.md").exists()
+    assert "init_from" in (out / "runs" / "tgt_fine_tune_f0.5" / "seed_0" / "config.toml").read_text()
