@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from keras import ops
 
-from lensml.physics.mass.base import MassProfile, as_float32
+from lensml.physics.mass.base import Profile, as_float32
 
 # lenstronomy's SersicUtil smoothing: radii are floored at 1e-4 arcsec.
 _SERSIC_SMOOTHING = 1e-4
@@ -17,8 +17,8 @@ _SERSIC_SMOOTHING = 1e-4
 _SERSIC_MAX_R_FRAC = 1000.0
 
 
-class LightProfile(MassProfile):
-    """Base of light profiles: keyword validation as for mass profiles, one method."""
+class LightProfile(Profile):
+    """Base of light profiles: lenstronomy's keywords (:class:`Profile`), one method."""
 
     def surface_brightness(self, x, y, **kwargs):
         """Surface brightness at (x, y) (arcsec); the broadcast shape of positions and parameters."""

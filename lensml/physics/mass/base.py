@@ -1,4 +1,4 @@
-"""Base class of the analytic mass profiles.
+"""Base classes of the analytic profiles: ``Profile`` (lenstronomy keywords) and ``MassProfile``.
 
 A profile is stateless: parameters come as keyword arguments with lenstronomy's names
 (``theta_E``, ``e1``, ``e2``, ``center_x``, ...). Each value is a Python float or a
@@ -19,17 +19,12 @@ def as_float32(value):
     return ops.cast(ops.convert_to_tensor(value), "float32")
 
 
-class MassProfile:
-    """Analytic lens mass profile with lenstronomy's method set: potential, deflection,
-    hessian, convergence.
-
-    Subclasses set ``name`` (lenstronomy's profile name), ``required`` (parameter names
-    without default), ``optional`` (name -> default), ``nonnegative`` / ``positive``
-    (checked when the value is known), ``static`` (Python-int parameters that fix the
-    computation graph) and implement ``_deflection``, ``_convergence``, ``_potential``; and
-    ``_hessian`` where a closed form is written (else it is the deflection's Jacobian by
-    automatic differentiation, ``lensml.physics.autodiff``).
-    """
+class Profile:
+    """A parametric profile with lenstronomy's keyword conventions (the base of the mass and the
+    light profiles): subclasses set ``name`` (lenstronomy's profile name), ``required``
+    (parameter names without default), ``optional`` (name -> default), ``nonnegative`` /
+    ``positive`` (checked when the value is known) and ``static`` (Python-int parameters that
+    fix the computation graph)."""
 
     name: str = ""
     required: tuple[str, ...] = ()
@@ -75,6 +70,15 @@ class MassProfile:
     @staticmethod
     def _positions(x, y):
         return as_float32(x), as_float32(y)
+
+class MassProfile(Profile):
+    """Analytic lens mass profile with lenstronomy's method set: potential, deflection,
+    hessian, convergence.
+
+    Subclasses declare their keywords (:class:`Profile`) and implement ``_deflection``,
+    ``_convergence``, ``_potential``, and ``_hessian`` where a closed form is written (else it
+    is the deflection's Jacobian by automatic differentiation, ``lensml.physics.autodiff``).
+    """
 
     def deflection(self, x, y, **kwargs):
         """Deflection angle at (x, y).
