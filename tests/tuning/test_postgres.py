@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import uuid
@@ -19,6 +18,7 @@ import pytest
 
 from lensml.tuning import create_study, make_storage, optimize
 from lensml.tuning.budget import _PG_LOCK_SPACE, BUDGET_KEY, NoTrialLeft, queue_trials, storage_of
+from tests.tuning.cli_config import write_tune_config
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = str(Path(__file__).with_name("worker.py"))
@@ -83,49 +83,13 @@ def test_four_workers_one_killed_mid_trial(postgres_url):
     assert retry.user_attrs["pid"] != victim.pid
 
 
-CONFIG = """
-name = "pg_workers"
-[data]
-dataset = "synthetic:24:8"
-batch_size = 6
-[model]
-name = "vit"
-[model.options]
-patch_size = 4
-embed_dim = 4
-depth = 1
-num_heads = 1
-mlp_dim = 4
-dropout = 0.0
-[training]
-epochs = 3
-verbose = 0
-run_eagerly = EAGER
-[output]
-dir = "OUT/runs/{name}"
-save_model = false
-[tune]
-objectives = ["val_loss"]
-sampler = "random"
-pruner = "none"
-seed_policy = "per_trial"
-heartbeat_interval = 1
-grace_period = 3
-max_retry = 1
-[tune.params."training.learning_rate"]
-type = "float"
-low = 1e-3
-high = 1e-1
-log = true
-"""
 
 
 @pytest.mark.slow
 def test_four_lensml_tune_workers_one_killed_mid_trial(postgres_url, tmp_path):
     # The real CLI: four `lensml tune` processes on one PostgreSQL study with heartbeats.
-    config = tmp_path / "pg_workers.toml"
-    eager = "true" if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" else "false"
-    config.write_text(textwrap.dedent(CONFIG.replace("OUT", str(tmp_path)).replace("EAGER", eager)))
+    config = write_tune_config(tmp_path, "pg_workers", examples=24, epochs=3,
+                               extra="heartbeat_interval = 1\ngrace_period = 3\nmax_retry = 1")
     name, n = f"pg_cli_{uuid.uuid4().hex[:8]}", 6
     command = [sys.executable, "-m", "lensml", "tune", "--config", str(config), "--storage", postgres_url,
                "--study", name, "--n-trials", str(n), "--no-report"]
