@@ -5,10 +5,9 @@ Surface brightness is per arcsec^2 in the units of ``amp`` (lenstronomy's conven
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from keras import ops
 
+from lensml.physics.composite import ProfileSum
 from lensml.physics.mass.base import Profile, as_float32
 
 # lenstronomy's SersicUtil smoothing: radii are floored at 1e-4 arcsec.
@@ -92,7 +91,7 @@ LIGHT_PROFILES: dict[str, type[LightProfile]] = {
 }
 
 
-class LightModel:
+class LightModel(ProfileSum):
     """A sum of light profiles with lenstronomy's API.
 
     Args:
@@ -103,38 +102,16 @@ class LightModel:
     broadcast against x, e.g. center_x of shape (B, 1, 1) for a batch of sources).
     """
 
-    def __init__(self, profile_names: Sequence[str]):
-        if isinstance(profile_names, str) or not isinstance(profile_names, Sequence):
-            raise TypeError(f"profile_names must be a list of profile names, got {profile_names!r}")
-        for name in profile_names:
-            if name not in LIGHT_PROFILES:
-                raise ValueError(
-                    f"profile_names: unknown light profile {name!r}; known profiles are "
-                    f"{sorted(LIGHT_PROFILES)}"
-                )
-        self.profile_names = list(profile_names)
-        self.profiles = [LIGHT_PROFILES[name]() for name in self.profile_names]
+    registry = LIGHT_PROFILES
+    kind = "light"
 
     def surface_brightness(self, x, y, kwargs_list):
         """Total surface brightness at (x, y)."""
-        if isinstance(kwargs_list, Mapping) or not isinstance(kwargs_list, Sequence):
-            raise TypeError(
-                f"kwargs_list must be a list of dicts (one per profile), got {type(kwargs_list).__name__}"
-            )
-        if len(kwargs_list) != len(self.profiles):
-            raise ValueError(
-                f"kwargs_list has {len(kwargs_list)} entries but the model has "
-                f"{len(self.profiles)} profiles {self.profile_names}"
-            )
         total = None
-        for profile, kwargs in zip(self.profiles, kwargs_list):
-            if not isinstance(kwargs, Mapping):
-                raise TypeError(f"kwargs_list entries must be dicts, got {type(kwargs).__name__}")
+        for profile, kwargs in self._pairs(kwargs_list):
             value = profile.surface_brightness(x, y, **kwargs)
             total = value if total is None else total + value
         if total is None:
             return 0.0 * as_float32(x) * as_float32(y)
         return total
 
-    def __repr__(self) -> str:
-        return f"LightModel({self.profile_names!r})"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
+from lensml.physics.composite import ProfileSum
 from lensml.physics.mass import PROFILES
 from lensml.physics.mass.base import as_float32
 
 
-class MassModel:
+class MassModel(ProfileSum):
     """A sum of mass profiles with lenstronomy's API.
 
     Args:
@@ -31,33 +30,8 @@ class MassModel:
         ])
     """
 
-    def __init__(self, profile_names: Sequence[str]):
-        if isinstance(profile_names, str) or not isinstance(profile_names, Sequence):
-            raise TypeError(
-                f"profile_names must be a list of profile names, got {profile_names!r}"
-            )
-        for name in profile_names:
-            if name not in PROFILES:
-                raise ValueError(
-                    f"profile_names: unknown mass profile {name!r}; known profiles are {sorted(PROFILES)}"
-                )
-        self.profile_names = list(profile_names)
-        self.profiles = [PROFILES[name]() for name in self.profile_names]
-
-    def _pairs(self, kwargs_list):
-        if isinstance(kwargs_list, Mapping) or not isinstance(kwargs_list, Sequence):
-            raise TypeError(
-                f"kwargs_list must be a list of dicts (one per profile), got {type(kwargs_list).__name__}"
-            )
-        if len(kwargs_list) != len(self.profiles):
-            raise ValueError(
-                f"kwargs_list has {len(kwargs_list)} entries but the model has "
-                f"{len(self.profiles)} profiles {self.profile_names}"
-            )
-        for i, kwargs in enumerate(kwargs_list):
-            if not isinstance(kwargs, Mapping):
-                raise TypeError(f"kwargs_list[{i}] must be a dict, got {type(kwargs).__name__}")
-        return zip(self.profiles, kwargs_list)
+    registry = PROFILES
+    kind = "mass"
 
     def deflection(self, x, y, kwargs_list):
         """Total deflection ``(alpha_x, alpha_y)`` in arcsec at (x, y)."""
@@ -109,6 +83,3 @@ class MassModel:
         if total is None:
             return 0.0 * as_float32(x) * as_float32(y)
         return total
-
-    def __repr__(self) -> str:
-        return f"MassModel({self.profile_names!r})"
