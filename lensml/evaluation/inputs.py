@@ -204,13 +204,14 @@ def load_data(spec: str, split: str = "test", target: str = "label", batch_size:
     looks_like_path = spec.startswith(("/", ".", "~")) or ("/" in spec and not spec.startswith("deeplense/"))
     if looks_like_path:
         raise FileNotFoundError(f"`data` folder {spec!r} does not exist (and it is not a dataset name like 'deeplense/model_ii_3k').")
-    try:
-        from lensml.data import pipeline
-    except ImportError as error:  # the data pipeline lives on another branch until it is merged
-        raise ImportError(f"`data`={spec!r} needs lensml.data.pipeline, which is not available: {error}") from error
+    from lensml.data import pipeline
+    from lensml.data.pipeline import dataset_family
+    from lensml.simulation import get_family
+
     dataset = pipeline(spec, split, batch_size=batch_size, target=target, shuffle=False, data_dir=data_dir)
     images, targets = as_arrays(dataset, max_examples=max_examples)
-    return {"images": images, "targets": targets, "class_names": list(DEFAULT_CLASS_NAMES)}
+    # the dataset's own classes (a family may have other classes than no_sub, cdm, axion)
+    return {"images": images, "targets": targets, "class_names": list(get_family(dataset_family(spec)).class_names)}
 
 
 def load_keras_model(path):

@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
     parser.add_argument("--out", required=True, help="output folder for metrics.json, report.md and PNGs")
     parser.add_argument("--task", choices=sorted(TARGETS), default="classification")
-    parser.add_argument("--class-names", default="no_sub,cdm,axion", help="comma-separated, in label order")
+    parser.add_argument("--class-names", default=None,
+                        help="comma-separated, in label order (default: the dataset family's classes; "
+                             "no_sub,cdm,axion for a folder of .npy files)")
     parser.add_argument("--model-name", default=None, help="name in the report (default: the model's name)")
     parser.add_argument("--history", default=None, help="Keras CSVLogger file for the training-curve figure")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -37,7 +39,8 @@ def main(args: argparse.Namespace) -> int:
         model = load_keras_model(args.model)
         data = load_data(args.data, split=args.split, target=TARGETS[args.task], batch_size=args.batch_size,
                          max_examples=args.max_examples, data_dir=args.data_dir)
-        class_names = [c.strip() for c in args.class_names.split(",") if c.strip()]
+        class_names = ([c.strip() for c in args.class_names.split(",") if c.strip()] if args.class_names
+                       else data["class_names"])
         record = evaluate_model(
             model, (data["images"], data["targets"]), args.task, args.out,
             class_names=class_names if args.task == "classification" else None,
