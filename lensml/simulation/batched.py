@@ -194,9 +194,10 @@ class BatchedSimulator:
         model: (B, H, W, 1); exposure_time: (B,) seconds; normal: (B, H, W, 1) standard
         normal draws (drawn by the caller from a numpy Generator, so the noise is seeded the
         same way on every backend and inside compiled functions)."""
+        from lensml.simulation.noise import noise_sigma
+
         t = ops.reshape(ops.cast(exposure_time, "float32"), (-1, 1, 1, 1))
-        sigma = ops.sqrt(ops.maximum(model, 0.0) / t + self.background_sigma**2)
-        return model + sigma * ops.cast(normal, "float32")
+        return model + noise_sigma(model, t, self.background_sigma, xp=ops) * ops.cast(normal, "float32")
 
     def standard_normal(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         """(B, H, W, 1) float32 standard normal draws for ``add_noise``."""

@@ -1,5 +1,5 @@
-"""Observational noise in numpy for the reference simulator (the batched simulator uses
-lensml.physics's keras.ops noise with the same formulas).
+"""Observational noise for the reference simulator (numpy); the batched simulator uses the same
+``noise_sigma`` in keras.ops.
 
 Both noise kinds are lenstronomy's Gaussian approximations (``image_util.add_poisson`` +
 ``add_background`` for Model I, ``SingleBand.noise_for_model`` for Models II/III): per pixel
@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def noise_sigma(model: np.ndarray, exposure_time, background_sigma: float) -> np.ndarray:
-    """Per-pixel noise rms. model: (..., H, W) noise-free image (image units = counts/s);
-    exposure_time: seconds, scalar or broadcasting against model."""
-    return np.sqrt(np.maximum(model, 0.0) / exposure_time + background_sigma**2)
+def noise_sigma(model, exposure_time, background_sigma: float, xp=np):
+    """Per-pixel noise rms sqrt(max(model, 0) / T + sigma_bkg^2). model: (..., H, W) noise-free
+    image (image units = counts/s); exposure_time T: seconds, scalar or broadcasting against
+    model. ``xp``: numpy (the reference) or ``keras.ops`` (the batched simulator), same formula."""
+    return xp.sqrt(xp.maximum(model, 0.0) / exposure_time + background_sigma**2)
 
 
 def add_noise(model: np.ndarray, exposure_time, background_sigma: float, rng: np.random.Generator) -> np.ndarray:
