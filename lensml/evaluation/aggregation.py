@@ -7,6 +7,18 @@ import math
 import numpy as np
 
 
+def mean_std(values) -> tuple[float, float, int] | None:
+    """(mean, sample standard deviation (ddof=1; 0 for one value), count) of the numbers in
+    ``values`` (bools and non-numbers skipped), or None when there are none: the one seed
+    aggregation of lensml (runs, protocols, tables)."""
+    import statistics
+
+    values = [float(v) for v in values if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
+    if not values:
+        return None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0), len(values)
+
+
 def aggregate_seeds(runs: list[dict]) -> dict:
     """Aggregate metric dicts from several seeds.
 
@@ -20,9 +32,9 @@ def aggregate_seeds(runs: list[dict]) -> dict:
     keys = [k for k in flat[0] if all(k in f for f in flat)]
     out = {}
     for key in keys:
-        values = np.array([f[key] for f in flat], dtype=np.float64)
-        std = float(values.std(ddof=1)) if values.size > 1 else 0.0
-        out[key] = {"mean": float(values.mean()), "std": std, "n": int(values.size), "values": values.tolist()}
+        values = [f[key] for f in flat]
+        mean, std, n = mean_std(values)
+        out[key] = {"mean": mean, "std": std, "n": n, "values": values}
     return out
 
 

@@ -397,10 +397,9 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
 
 def _mean_std(values: list[float]) -> tuple[float, float, int] | None:
     """(mean, sample std, count) of the numbers in ``values``; None if there are none."""
-    values = [v for v in values if isinstance(v, (int, float))]
-    if not values:
-        return None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0), len(values)
+    from lensml.evaluation.aggregation import mean_std
+
+    return mean_std(values)
 
 
 def _cell(stats, digits: int = 3) -> str:

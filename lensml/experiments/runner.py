@@ -568,8 +568,6 @@ def run(
     "metrics_std": std over seeds, "num_params", "paths"}``; with several seeds a
     ``summary.json`` is written in the output folder. See :func:`run_seed` for the factories.
     """
-    import statistics
-
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config: expected an ExperimentConfig (see lensml.experiments.load_config), got {type(config).__name__}")
     runs = [
@@ -583,12 +581,12 @@ def run(
         )
         for s in config.seeds
     ]
+    from lensml.evaluation.aggregation import mean_std
+
     keys = [k for k, v in runs[0]["metrics"].items() if isinstance(v, (int, float))]
     mean, std = {}, {}
     for k in keys:
-        vals = [r["metrics"][k] for r in runs if isinstance(r["metrics"].get(k), (int, float))]
-        mean[k] = statistics.fmean(vals)
-        std[k] = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        mean[k], std[k], _ = mean_std(r["metrics"].get(k) for r in runs)
     result = {
         "name": config.name,
         "seeds": list(config.seeds),
