@@ -87,27 +87,13 @@ def speed(args):
 
 
 def _load_split(data_dir, split):
-    import numpy as np
+    """(images min-max normalised as the library does, labels) of a built TFDS folder."""
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder_from_directory(data_dir)
-    ds = builder.as_dataset(split=split, batch_size=-1)
-    data = tfds.as_numpy(ds)
-    images = data["image"].astype("float32")
-    lo = images.min(axis=(1, 2, 3), keepdims=True)
-    hi = images.max(axis=(1, 2, 3), keepdims=True)
-    return (images - lo) / np.maximum(hi - lo, 1e-12), data["label"].astype("int32")
+    from lensml.evaluation.inputs import minmax_normalize
 
-
-def _stratified(labels, fraction, seed):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        keep.extend(rng.choice(idx, max(1, int(round(fraction * len(idx)))), replace=False))
-    return np.sort(np.array(keep))
+    data = tfds.as_numpy(tfds.builder_from_directory(data_dir).as_dataset(split=split, batch_size=-1))
+    return minmax_normalize(data["image"].astype("float32")), data["label"].astype("int32")
 
 
 def label_efficiency(args):
@@ -115,6 +101,8 @@ def label_efficiency(args):
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
+    from lensml.evaluation import stratified_subset
+    from lensml.evaluation.aggregation import mean_std
     from lensml.ssl.factory import build_image_encoder, build_trainer
     from lensml.ssl.finetune import build_classifier
 
@@ -135,7 +123,7 @@ def label_efficiency(args):
         hist = trainer.fit(x_train, batch_size=args.batch, epochs=args.pretrain_epochs, verbose=0,
                            shuffle=True)
         pre_time = time.time() - t0
-        keep = _stratified(y_train, args.fraction, seed)
+        keep = stratified_subset(y_train, args.fraction, seed)  # the protocol's subset (lensml.evaluation)
         for variant in ("ssl", "scratch"):
             keras.utils.set_random_seed(seed)
             if variant == "ssl":
@@ -168,10 +156,9 @@ def label_efficiency(args):
     for r in rows:
         print(f"| {r['variant']} | {r['seed']} | {r['labels']} | {r['accuracy']:.3f} | {r['macro_auc']:.3f} |")
     for variant in ("ssl", "scratch"):
-        acc = [r["accuracy"] for r in rows if r["variant"] == variant]
-        auc = [r["macro_auc"] for r in rows if r["variant"] == variant]
-        print(f"| {variant} mean +- std | | | {np.mean(acc):.3f} +- {np.std(acc):.3f} | "
-              f"{np.mean(auc):.3f} +- {np.std(auc):.3f} |")
+        acc, acc_std, _ = mean_std(r["accuracy"] for r in rows if r["variant"] == variant)
+        auc, auc_std, _ = mean_std(r["macro_auc"] for r in rows if r["variant"] == variant)
+        print(f"| {variant} mean +- sample std | | | {acc:.3f} +- {acc_std:.3f} | {auc:.3f} +- {auc_std:.3f} |")
 
 
 def main(argv=None):
