@@ -185,14 +185,18 @@ class InstrumentNoise:
 
     def magnitude_to_cps(self, magnitude: float) -> float:
         """Counts (e-) per second of a source of ``magnitude``."""
-        return 10.0 ** (-0.4 * (magnitude - self.magnitude_zero_point))
+        from lensml.physics.photometry import magnitude_to_cps
+
+        return magnitude_to_cps(magnitude, self.magnitude_zero_point)
 
     def background_sigma(self, pixel_scale: float) -> float:
-        """Gaussian background rms per pixel (e-/s), as lenstronomy's ``bkg_noise``."""
-        t_tot = self.total_exposure_time
-        sky_per_pixel = self.magnitude_to_cps(self.sky_brightness) * pixel_scale**2
-        variance = self.num_exposures * self.read_noise**2 + t_tot * sky_per_pixel
-        return math.sqrt(variance) / t_tot
+        """Gaussian background rms per pixel (e-/s), as lenstronomy's ``bkg_noise``
+        (``lensml.physics.background_noise_rms``)."""
+        from lensml.physics.photometry import background_noise_rms
+
+        return background_noise_rms(pixel_scale=pixel_scale, exposure_time=self.exposure_time,
+                                    sky_brightness=self.sky_brightness, magnitude_zero_point=self.magnitude_zero_point,
+                                    read_noise=self.read_noise, num_exposures=self.num_exposures)
 
 
 @dataclass(frozen=True)
