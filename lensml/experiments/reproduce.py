@@ -553,7 +553,7 @@ def rerender(json_path) -> str:
     return str(md_path)
 
 
-def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, root=".", data_dir=None,
+def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, root=None, data_dir=None,
               max_minutes: float | None = None, log: Callable[[str], None] | None = None) -> dict:
     """Run every available row of ``table`` at ``scale``; write ``out/reproduce_<table>_<scale>.md`` / ``.json``.
 
@@ -562,7 +562,7 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
       scale: "cpu", "small", "paper" or "tiny" (see the module docstring).
       rows: row labels, model names or config stems to run, in the order to run them (others are
         listed as "skipped"); None = all, in the table's order.
-      root: the repository root holding ``train/``.
+      root: a folder holding ``train/`` (default: the configs lensml ships, ``lensml.experiments.shipped``).
       max_minutes: start no new run after this many minutes (rows left get "not run").
 
     Returns:
@@ -575,7 +575,10 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
         raise ValueError(f"table: unknown table {table!r}; expected one of {sorted(TABLES)}")
     if scale not in SCALES:
         raise ValueError(f"scale: unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    spec, sc, root, out = TABLES[table], SCALES[scale], Path(root), Path(out)
+    from lensml.experiments.shipped import shipped_root
+
+    spec, sc, out = TABLES[table], SCALES[scale], Path(out)
+    root = Path(root) if root is not None else shipped_root()
     out.mkdir(parents=True, exist_ok=True)
     md_path, json_path = out / f"reproduce_{table}_{scale}.md", out / f"reproduce_{table}_{scale}.json"
     start = time.time()
@@ -598,7 +601,7 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
             continue
         config = scaled_config(row, sc, out, root, spec, data_dir)
         pre = scaled_config(row, sc, out, root, spec, data_dir, path=row.pretrain) if row.pretrain else None
-        results[row.label] = {"status": "pending", "runs": [], "config": str(root / row.config)}
+        results[row.label] = {"status": "pending", "runs": [], "config": row.config}  # as shipped (train/...), not this machine's path
         plan.append((row, config, pre))
 
     def write():

@@ -129,10 +129,15 @@ def render(machine: dict, runs: list[dict], missing: list[str]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def speed(out="benchmarks-speed.md", *, bench_dir="benchmarks", only=None, full: bool = False,
+def speed(out="benchmarks-speed.md", *, bench_dir=None, only=None, full: bool = False,
           timeout: float = 3600, log=None) -> dict:
     """Run the present ``benchmarks/bench_*.py`` (``only``: names like "physics", "bench_models.py")
-    and write their tables with the machine description to ``out``."""
+    and write their tables with the machine description to ``out``. ``bench_dir``: default the
+    scripts lensml ships (``lensml.experiments.shipped``)."""
+    if bench_dir is None:
+        from lensml.experiments.shipped import shipped_root
+
+        bench_dir = shipped_root() / "benchmarks"
     log = log or (lambda msg: print(f"[benchmark] {msg}", flush=True))
     scripts = find_scripts(bench_dir)
     if only:

@@ -29,13 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("--data-dir", default=None, help="TFDS data dir (default: ~/tensorflow_datasets)")
     rep.add_argument("--max-minutes", type=float, default=None,
                      help="start no new training run after this many minutes; unfinished rows say so")
-    rep.add_argument("--root", default=".", help="repository root holding train/ (default: .)")
+    rep.add_argument("--root", default=None, help="a folder holding train/ (default: the configs lensml ships)")
     rep.add_argument("--render-only", action="store_true",
                      help="train nothing: rewrite OUT/reproduce_<table>_<scale>.md from its .json")
     spd = sub.add_parser("speed", help="collect the benchmarks/ scripts into one table",
                          description="Run benchmarks/bench_*.py and collect their tables with the machine's description.")
     spd.add_argument("--out", default="benchmarks-speed.md", help="Markdown file (default: benchmarks-speed.md)")
-    spd.add_argument("--bench-dir", default="benchmarks", help="folder of bench_*.py scripts (default: benchmarks)")
+    spd.add_argument("--bench-dir", default=None,
+                     help="folder of bench_*.py scripts (default: the benchmarks lensml ships)")
     spd.add_argument("--only", default=None, help="comma-separated scripts, e.g. physics,models (default: all present)")
     spd.add_argument("--full", action="store_true", help="each script's default (long) settings instead of short ones")
     spd.add_argument("--timeout", type=float, default=3600, help="seconds per script (default: 3600)")
