@@ -46,9 +46,16 @@ def _kill_one_mid_trial(url, name, workers, owner_attr, started, timeout=300):
             if done and t.state == TS.RUNNING and t.params and started(t) and owner_attr(t) in pids:
                 victim = pids[owner_attr(t)]
                 assert victim.poll() is None
+                # Freeze it, then make sure its trial is still running (a loaded machine may have let it
+                # finish since we looked): only then is the SIGKILL in the middle of a trial.
+                victim.send_signal(signal.SIGSTOP)
+                now = _study(url, name).trials[t.number]
+                if now.state != TS.RUNNING or not started(now):
+                    victim.send_signal(signal.SIGCONT)
+                    break
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()
-                return t, victim
+                return now, victim
         assert all(w.poll() in (None, 0) for w in workers), [w.stderr.read() for w in workers if w.poll()]
     raise AssertionError("no trial was seen running")
 

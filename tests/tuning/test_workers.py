@@ -49,8 +49,11 @@ def test_killed_study_resumes_without_repeating(tmp_path, kind):
             continue
         done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and t.params]
-        if len(done) >= 2 and running:  # kill in the middle of a trial with its parameters
-            break
+        if len(done) >= 2 and running:  # kill in the middle of a trial with its parameters:
+            first.send_signal(signal.SIGSTOP)  # frozen, and its trial still running (not finished since)
+            if _trials(url, "resume")[running[0].number].state == optuna.trial.TrialState.RUNNING:
+                break
+            first.send_signal(signal.SIGCONT)
     assert first.poll() is None, first.stderr.read().decode()
     first.send_signal(signal.SIGKILL)
     first.wait()
