@@ -3,6 +3,7 @@ workers sharing one study with heartbeats, one SIGKILLed in the middle of a tria
 ends with exactly the budget of finished trials; the killed trial is failed and retried once,
 with its parameters and seed; trial numbers run 0..N-1 with none lost or repeated."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -25,8 +26,15 @@ WORKER = str(Path(__file__).with_name("worker.py"))
 TS = optuna.trial.TrialState
 
 
+@functools.lru_cache(maxsize=None)
+def _storage(url):
+    # one storage (one connection pool) per server: a new one per look would hold its own
+    # connections until collected, and a long poll would exhaust the server's max_connections
+    return make_storage(url, heartbeat_interval=None)
+
+
 def _study(url, name):
-    return optuna.load_study(study_name=name, storage=make_storage(url, heartbeat_interval=None))
+    return optuna.load_study(study_name=name, storage=_storage(url))
 
 
 def _kill_one_mid_trial(url, name, workers, owner_attr, started, timeout=300):
