@@ -6,6 +6,7 @@ a test that names it, not a user's run. The README's "Private internals" lists t
 |---|---|---|
 | ``keras.Model._resolve_auto_jit_compile`` | ``lensml.models.build`` | how ``compile(jit_compile="auto")`` resolves; lensml answers with ``default_jit_compile`` |
 | ``keras.layers.Layer._flatten_layers`` | ``lensml.layers.walk.iter_layers`` | Keras has no public recursive layer walk |
+| ``keras.src.losses.loss.scale_loss_for_distribution`` | ``lensml.ssl.base.replica_loss`` | the public way (tf.distribute's replica count) imports TensorFlow into backend-agnostic code |
 | ``keras.src.applications.efficientnet(_v2).EfficientNet(V2)`` | ``lensml.models.cnn`` | the public ``EfficientNetB0``/``V2S`` fix the width and depth coefficients |
 | ``tfds.core.DatasetBuilder.builder_configs`` (mutated) | ``lensml.datasets.sized_config`` | TFDS has no public way to register a config made at run time (``<family>_n<N>``) |
 | ``optuna.Study._storage``, ``_CachedStorage._backend``, ``RDBStorage._create_new_trial`` | ``lensml.tuning.budget`` | Optuna exposes neither a study's storage nor a hook on trial creation (tests/tuning/test_storage.py::test_storage_of_a_study) |
@@ -94,3 +95,13 @@ def test_tfds_serves_configs_added_to_builder_configs(tmp_path):
     again = tfds.builder(name, data_dir=str(tmp_path))
     assert isinstance(again, Deeplense) and isinstance(again.builder_config, DeeplenseConfig)
     assert again.builder_config.test_per_class >= 1
+
+
+def test_keras_scales_a_replica_s_loss():
+    # Identity outside tf.distribute (one replica) on both backends; what replica_loss calls.
+    from keras.src.losses.loss import scale_loss_for_distribution
+
+    from lensml.ssl.base import replica_loss
+
+    loss = keras.ops.convert_to_tensor(2.5)
+    assert float(scale_loss_for_distribution(loss)) == 2.5 and float(replica_loss(loss)) == 2.5

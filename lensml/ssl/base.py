@@ -69,13 +69,11 @@ def replica_loss(loss):
     itself (``keras.losses``) by the number of replicas; a trainer computing its own loss in
     ``compute_loss`` does the same here. Identity on JAX (one global program) and on one device.
     """
-    if keras.backend.backend() != "tensorflow":
-        return loss
-    import tensorflow as tf
+    # Keras's own scaling of its losses (private: pinned by tests/test_internals.py); the public
+    # alternative, tf.distribute's replica count, would import TensorFlow into lensml.ssl.
+    from keras.src.losses.loss import scale_loss_for_distribution
 
-    # what keras.losses do (keras.src.losses.loss.scale_loss_for_distribution), in public TF API
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss if replicas == 1 else ops.multiply(loss, ops.cast(1.0 / replicas, loss.dtype))
+    return scale_loss_for_distribution(loss)
 
 
 def feature_dim(encoder, image_shape):
