@@ -5,12 +5,13 @@ for each class, a *substructure sampler*. A sampler draws its parameters for a b
 lenses and names them as lenstronomy profiles: ``count`` components of one profile
 (``profile``, e.g. "POINT_MASS" or "TNFW"), whose keywords (``keys``: lenstronomy keyword ->
 parameter key, ``key_map`` as pairs) are ``(B, count)`` arrays. The lenstronomy reference renders
-``LensModel(["SIE", "SHEAR"] + sampler.names())``; the batched simulator sums
-``lensml.physics.PROFILES[profile]`` over the same components (a sampler whose components lie
-on a line through the centre, ``collinear``, lets it evaluate them in that line's frame).
+``LensModel(["SIE", "SHEAR"] + [profile] * count)`` (``ReferenceSimulator.lens_profiles``); the
+batched simulator sums ``lensml.physics.PROFILES[profile]`` over the same components (point masses
+on a line through the centre, a batch that carries ``vortex_angle`` as ``VortexPoints`` draws it,
+it evaluates in that line's frame).
 
-Adding a class, or a family with other classes, is a sampler here and a ``Family(classes=...)``
-entry in ``FAMILIES``: nothing else in lensml names classes. Draw order inside a sampler is
+Adding a class, or a family with other classes, is a sampler here and a
+``Family(substructure=...)`` entry in ``FAMILIES``: nothing else in lensml names classes. Draw order inside a sampler is
 part of the dataset (the same seed gives the same lenses): change it only with a new version.
 """
 
@@ -33,7 +34,6 @@ class Substructure:
     name: str
     profile: str = "POINT_MASS"
     key_map: tuple = POINT_MASS_KEYS  # (lenstronomy keyword, parameter key) pairs: hashable
-    collinear: bool = False
 
     @property
     def keys(self) -> dict:
@@ -49,15 +49,6 @@ class Substructure:
         (e.g. ``log10_axion_mass``), drawn from ``rng`` in a fixed order."""
         empty = np.zeros((batch, 0))
         return {key: empty for key in self.keys.values()}
-
-    def names(self) -> list[str]:
-        """The lenstronomy profile names of the components."""
-        return [self.profile] * self.count()
-
-    def kwargs(self, params: dict, i: int = 0) -> list[dict]:
-        """lenstronomy keyword dicts of the components of example ``i`` of a batch."""
-        k = np.asarray(params[next(iter(self.keys.values()))]).shape[1]
-        return [{kw: float(params[key][i][j]) for kw, key in self.keys.items()} for j in range(k)]
 
 
 @dataclass(frozen=True)
@@ -95,7 +86,6 @@ class VortexPoints(Substructure):
 
     name: str = "axion"
     config: object = None
-    collinear: bool = True
 
     def count(self) -> int:
         return self.config.count
