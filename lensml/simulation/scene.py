@@ -71,11 +71,8 @@ class PointMassSubhalos(Substructure):
 
     def draw(self, family, rng, batch):
         c = self.config
-        masses = sample_power_law(rng, (batch, c.count), c.mass_range, c.beta)
-        radius = rng.uniform(*c.radius_range, size=(batch, c.count))
-        phi = rng.uniform(0.0, 2.0 * np.pi, size=(batch, c.count))
-        return {"sub_theta_E": family.point_mass_einstein_radius(masses),
-                "sub_x": radius * np.sin(phi), "sub_y": radius * np.cos(phi)}
+        masses, x, y = sample_subhalos(rng, (batch, c.count), c.mass_range, c.beta, c.radius_range)
+        return {"sub_theta_E": family.point_mass_einstein_radius(masses), "sub_x": x, "sub_y": y}
 
 
 @dataclass(frozen=True)
@@ -131,13 +128,10 @@ class TNFWSubhalos(Substructure):
         return self.count_
 
     def draw(self, family, rng, batch):
-        masses = sample_power_law(rng, (batch, self.count_), self.mass_range, self.beta)
-        radius = rng.uniform(*self.radius_range, size=(batch, self.count_))
-        phi = rng.uniform(0.0, 2.0 * np.pi, size=(batch, self.count_))
+        masses, x, y = sample_subhalos(rng, (batch, self.count_), self.mass_range, self.beta, self.radius_range)
         cosmo = family.cosmology
         rs, alpha_rs = nfw_angles(cosmo.H0, cosmo.Om0, cosmo.z_lens, cosmo.z_source, masses, self.concentration)
-        return {"sub_Rs": rs, "sub_alpha_Rs": alpha_rs, "sub_r_trunc": self.truncation * rs,
-                "sub_x": radius * np.sin(phi), "sub_y": radius * np.cos(phi)}
+        return {"sub_Rs": rs, "sub_alpha_Rs": alpha_rs, "sub_r_trunc": self.truncation * rs, "sub_x": x, "sub_y": y}
 
 
 def sample_power_law(rng: np.random.Generator, shape, mass_range, beta) -> np.ndarray:
@@ -145,6 +139,16 @@ def sample_power_law(rng: np.random.Generator, shape, mass_range, beta) -> np.nd
     lo, hi = mass_range[0] ** (beta + 1.0), mass_range[1] ** (beta + 1.0)
     u = rng.uniform(0.0, 1.0, size=shape)
     return (lo + (hi - lo) * u) ** (1.0 / (beta + 1.0))
+
+
+def sample_subhalos(rng: np.random.Generator, shape, mass_range, beta, radius_range):
+    """(masses Msun, x, y arcsec) of subhalos: masses from p(m) ~ m^beta, then radius
+    U(radius_range) and angle U(0, 2 pi), x = r sin(phi), y = r cos(phi) (the public simulator's
+    convention), drawn in that order."""
+    masses = sample_power_law(rng, shape, mass_range, beta)
+    radius = rng.uniform(*radius_range, size=shape)
+    phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
+    return masses, radius * np.sin(phi), radius * np.cos(phi)
 
 
 @functools.lru_cache(maxsize=None)
