@@ -9,12 +9,14 @@
    too; JAX always compiles with XLA. The first step (compilation) is timed separately.
 
 2. Label efficiency: SSL-pretrained vs from-scratch, the same encoder, head, seeds and
-   10 % of the labels, on a built DeepLense TFDS dataset (read from its folder):
+   label fractions, on a DeepLense TFDS dataset (built from the simulator when missing): a
+   wrapper of the library protocol ``lensml.experiments.run_ssl_label_efficiency``:
 
-       python benchmarks/bench_ssl.py label-efficiency --data-dir ~/tensorflow_datasets/deeplense/model_ii_n300/1.0.0 \
-           --method simclr --encoder resnet18 --pretrain-epochs 10 --finetune-epochs 20 --fraction 0.1
+       python benchmarks/bench_ssl.py label-efficiency --dataset deeplense/model_ii_n300 \
+           --method simclr --encoder resnet18 --pretrain-epochs 10 --finetune-epochs 20 --fractions 0.1
 
-   Prints test accuracy and macro one-vs-rest AUC for both, per seed.
+   Prints test accuracy and macro one-vs-rest AUC for both, per seed, and the curve's
+   summary (mean +- sample std over seeds).
 """
 
 from __future__ import annotations
@@ -86,79 +88,41 @@ def speed(args):
               f"{r['first_step_s']} | {r['steps_per_s']} |")
 
 
-def _load_split(data_dir, split):
-    """(images min-max normalised as the library does, labels) of a built TFDS folder."""
-    import tensorflow_datasets as tfds
-
-    from lensml.evaluation.inputs import minmax_normalize
-
-    data = tfds.as_numpy(tfds.builder_from_directory(data_dir).as_dataset(split=split, batch_size=-1))
-    return minmax_normalize(data["image"].astype("float32")), data["label"].astype("int32")
-
-
 def label_efficiency(args):
+    """``lensml.experiments.run_ssl_label_efficiency`` on configs made from the arguments."""
     import keras
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
 
-    from lensml.evaluation import stratified_subset
-    from lensml.evaluation.aggregation import mean_std
-    from lensml.ssl.factory import build_image_encoder, build_trainer
-    from lensml.ssl.finetune import build_classifier
+    from lensml.experiments import config_from_dict, run_ssl_label_efficiency
 
-    x_train, y_train = _load_split(args.data_dir, "train")
-    x_test, y_test = _load_split(args.data_dir, "test")
-    size = x_train.shape[1]
-    jit = keras.backend.backend() == "jax"
-    print(f"data: {args.data_dir}: train {len(x_train)}, test {len(x_test)}, {size}x{size}; "
-          f"backend {keras.backend.backend()}", flush=True)
-    rows = []
-    for seed in args.seeds:
-        keras.utils.set_random_seed(seed)
-        t0 = time.time()
-        trainer = build_trainer(args.method, (size, size, 1), encoder=args.encoder, seed=seed,
-                                **({"total_steps": args.pretrain_epochs * len(x_train) // args.batch}
-                                   if args.method in ("byol", "dino") else {}))
-        trainer.compile(optimizer=keras.optimizers.AdamW(args.pretrain_lr), jit_compile=jit)
-        hist = trainer.fit(x_train, batch_size=args.batch, epochs=args.pretrain_epochs, verbose=0,
-                           shuffle=True)
-        pre_time = time.time() - t0
-        keep = stratified_subset(y_train, args.fraction, seed)  # the protocol's subset (lensml.evaluation)
-        for variant in ("ssl", "scratch"):
-            keras.utils.set_random_seed(seed)
-            if variant == "ssl":
-                encoder = trainer.encoder if not hasattr(trainer, "image_encoder") else trainer.image_encoder()
-            else:
-                encoder = build_image_encoder(args.encoder, (size, size, 1)) \
-                    if args.method not in ("mae", "ijepa", "lens_jepa") else \
-                    build_trainer(args.method, (size, size, 1), seed=seed + 100).image_encoder()
-            model = build_classifier(encoder, 3, mode=args.mode, hidden=(64,))
-            model.compile(keras.optimizers.AdamW(args.finetune_lr), "sparse_categorical_crossentropy",
-                          metrics=["accuracy"], jit_compile=jit)
-            t1 = time.time()
-            model.fit(x_train[keep], y_train[keep], batch_size=min(args.batch, len(keep)),
-                      epochs=args.finetune_epochs, verbose=0, shuffle=True)
-            probs = np.asarray(model.predict(x_test, batch_size=args.batch, verbose=0))
-            acc = float((probs.argmax(1) == y_test).mean())
-            auc = float(roc_auc_score(y_test, probs, multi_class="ovr", average="macro"))
-            row = {"seed": seed, "variant": variant, "labels": int(len(keep)), "accuracy": acc,
-                   "macro_auc": auc, "finetune_s": round(time.time() - t1, 1),
-                   "pretrain_s": round(pre_time, 1) if variant == "ssl" else 0.0,
-                   "pretrain_final_loss": float(hist.history["loss"][-1]) if variant == "ssl" else None}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    common = {"seeds": list(args.seeds), "output": {"dir": args.out}}
+    data = {"dataset": args.dataset, "data_dir": args.data_dir, "batch_size": args.batch, "normalization": "minmax"}
+    options = {"encoder": args.encoder} if args.method not in ("mae", "ijepa", "lens_jepa") else {}
+    pretrain = config_from_dict({**common, "name": f"pretrain_{args.method}",
+                                 "data": {**data, "val_split": "", "test_split": ""},
+                                 "model": {"name": args.method, "options": options},
+                                 "training": {"epochs": args.pretrain_epochs, "optimizer": "adamw",
+                                              "learning_rate": args.pretrain_lr, "metrics": [], "monitor": "loss",
+                                              "verbose": 0}})
+    finetune = config_from_dict({**common, "name": f"{args.method}_{args.mode}",
+                                 "data": data,
+                                 "model": {"name": "pretrained", "options": {"encoder_path": "per seed", "mode": args.mode,
+                                                                            "hidden": [64]}},
+                                 "training": {"epochs": args.finetune_epochs, "optimizer": "adamw",
+                                              "learning_rate": args.finetune_lr,
+                                              "metrics": ["accuracy", "macro_auc"], "verbose": 0}})
+    print(f"data: {args.dataset} ({args.data_dir or '~/tensorflow_datasets'}); backend {keras.backend.backend()}",
+          flush=True)
+    result = run_ssl_label_efficiency(pretrain, finetune, args.fractions)
     print(f"\nLabel efficiency: {args.method} ({args.encoder}) pretrained {args.pretrain_epochs} epochs on "
-          f"all {len(x_train)} train images (labels unused) vs from scratch; {args.mode} with "
-          f"{args.fraction:.0%} of the labels ({rows[0]['labels']}), {args.finetune_epochs} epochs; "
-          f"test {len(x_test)} images\n")
-    print("| variant | seed | labels | accuracy | macro AUC |")
+          f"all train images (labels unused) vs the same encoder from scratch; {args.mode}, "
+          f"{args.finetune_epochs} epochs at each label fraction; the test split\n")
+    print("| series | fraction | seed | accuracy | macro AUC |")
     print("|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['variant']} | {r['seed']} | {r['labels']} | {r['accuracy']:.3f} | {r['macro_auc']:.3f} |")
-    for variant in ("ssl", "scratch"):
-        acc, acc_std, _ = mean_std(r["accuracy"] for r in rows if r["variant"] == variant)
-        auc, auc_std, _ = mean_std(r["macro_auc"] for r in rows if r["variant"] == variant)
-        print(f"| {variant} mean +- sample std | | | {acc:.3f} +- {acc_std:.3f} | {auc:.3f} +- {auc_std:.3f} |")
+    for r in result["records"]:
+        m = r["metrics"]
+        print(f"| {r['series']} | {r['fraction']:g} | {r['seed']} | {m['test_accuracy']:.3f} | {m['test_macro_auc']:.3f} |")
+    print(f"\nmean +- sample std over seeds: {result['paths']['summary']}")
+    print(open(result["paths"]["summary"]).read())
 
 
 def main(argv=None):
@@ -174,11 +138,13 @@ def main(argv=None):
         p.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
         p.add_argument("--tf-xla", action="store_true", help="also time TF with XLA")
     p = sub.add_parser("label-efficiency")
-    p.add_argument("--data-dir", required=True, help="a built TFDS dataset folder (…/deeplense/<config>/<version>)")
+    p.add_argument("--dataset", required=True, help="a deeplense dataset name, e.g. deeplense/model_ii_n300")
+    p.add_argument("--data-dir", default=None, help="the TFDS data_dir (default ~/tensorflow_datasets)")
+    p.add_argument("--out", default="runs/bench_ssl_label_efficiency", help="where the runs and the curve go")
     p.add_argument("--method", default="simclr", choices=TRAINERS)
     p.add_argument("--encoder", default="resnet18")
     p.add_argument("--mode", default="finetune", choices=["finetune", "linear_probe"])
-    p.add_argument("--fraction", type=float, default=0.1)
+    p.add_argument("--fractions", type=float, nargs="+", default=[0.1])
     p.add_argument("--pretrain-epochs", type=int, default=10)
     p.add_argument("--finetune-epochs", type=int, default=20)
     p.add_argument("--pretrain-lr", type=float, default=1e-3)

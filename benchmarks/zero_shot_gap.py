@@ -15,8 +15,9 @@ import numpy as np
 
 def background(images):
     """(median std, median mean) of the outer 10-pixel rows of min-max normalised images."""
-    x = np.asarray(images, dtype=np.float64)[..., 0]
-    x = (x - x.min((1, 2), keepdims=True)) / (np.ptp(x, (1, 2), keepdims=True) + 1e-12)
+    from lensml.evaluation.inputs import minmax_normalize  # the models' own input contract
+
+    x = minmax_normalize(np.asarray(images, dtype=np.float32)).astype(np.float64)[..., 0]
     frame = np.concatenate([x[:, :10].reshape(len(x), -1), x[:, -10:].reshape(len(x), -1)], 1)
     return float(np.median(frame.std(1))), float(np.median(frame.mean(1)))
 
@@ -44,7 +45,9 @@ def main():
     print(f"background std / mean, {args.target} resampled: {background(resampled)}")
     print(f"source model on {args.source}: {accuracy(src['images'], src['targets'])}")
     print(f"zero-shot on {args.target}: {accuracy(resampled, tgt['targets'])}")
-    x = (resampled - resampled.min((1, 2, 3), keepdims=True)) / np.ptp(resampled, (1, 2, 3), keepdims=True)
+    from lensml.evaluation.inputs import minmax_normalize
+
+    x = minmax_normalize(resampled)
     noisy = x + np.random.default_rng(0).normal(0, sd, x.shape)
     print(f"zero-shot with Gaussian noise of std {sd:.3f}: {accuracy(noisy.astype('float32'), tgt['targets'])}")
 

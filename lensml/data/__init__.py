@@ -1,13 +1,16 @@
 """lensml.data: tf.data pipelines from TFDS to ``model.fit`` and on-the-fly simulated streams.
 
 - ``pipeline(name, split, ...)``: stored deeplense splits, normalised, augmented, batched.
+- ``stratified_subset(labels, fraction, seed=None)``: the label-efficiency subset, the one rule
+  every protocol trains on (``pipeline(..., fraction=f)`` applies it with ``take_stratified``).
 - ``simulated_stream(family, batch_size=..., seed=...)``: an infinite stream of fresh lenses
   from the batched simulator (a ``keras.utils.PyDataset``).
 """
 
 from lensml.data.augment import random_d4, random_noise
 from lensml.data.normalization import NORMALIZATIONS, normalize
-from lensml.data.pipeline import TARGETS, builder_name, dataset_family, load_split, pipeline, stratified_subset
+from lensml.data.pipeline import TARGETS, builder_name, dataset_family, load_split, pipeline, split_labels
+from lensml.data.subset import stratified_subset, take_stratified
 
 
 def __getattr__(name):

@@ -7,12 +7,11 @@ augment (D4, noise) -> batch -> prefetch.
 
 from __future__ import annotations
 
-import math
-
 import tensorflow as tf
 
 from lensml.data.augment import check_augment, random_d4, random_noise
 from lensml.data.normalization import check_normalization, normalize
+from lensml.data.subset import take_stratified
 
 #: target -> what the targets of a batch are.
 TARGETS = {
@@ -70,17 +69,16 @@ def load_split(name: str, split: str, *, data_dir=None, download: bool = True):
     return builder.as_dataset(split=split, shuffle_files=False, read_config=read_config), builder
 
 
-def stratified_subset(ds, fraction: float, num_examples: int, num_classes: int = 3):
-    """The first ceil(fraction * n_c) examples of each class (n_c = num_examples / num_classes),
-    in stored order: a fixed stratified subset for label-efficiency experiments."""
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
-    per_class = max(1, math.ceil(fraction * num_examples / num_classes))
-    parts = [ds.filter(lambda ex, c=c: tf.equal(ex["label"], c)).take(per_class) for c in range(num_classes)]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.concatenate(part)
-    return out
+def split_labels(name: str, split: str, *, data_dir=None) -> "np.ndarray":
+    """(N,) int64 class labels of a stored split in stored order (only the labels are decoded)."""
+    import numpy as np
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(builder_name(name), data_dir=data_dir)
+    read_config = tfds.ReadConfig(shuffle_seed=0, interleave_cycle_length=1)
+    ds = builder.as_dataset(split=split, shuffle_files=False, read_config=read_config,
+                            decoders=tfds.decode.PartialDecoding({"label": True}))
+    return np.fromiter((int(ex["label"]) for ex in tfds.as_numpy(ds)), dtype=np.int64)
 
 
 def pipeline(
@@ -115,7 +113,8 @@ def pipeline(
       target: one of ``TARGETS`` (see there); "log10_axion_mass" keeps axion examples only.
       shuffle: shuffle examples (seeded, reshuffled every epoch).
       seed: seed of the shuffle and the augmentation.
-      fraction: keep a stratified fraction of the split (label-efficiency curves).
+      fraction: keep ``lensml.data.stratified_subset(labels, fraction)`` of the split: the first
+        ceil(fraction * n_c) examples of each class c (label-efficiency curves).
       repeat: repeat forever.
       epoch: a ``tf.Variable`` (int64) for resumable training: the dataset becomes the endless
         sequence of the split's examples (reshuffled every pass, in orders fixed by ``seed``;
@@ -142,8 +141,8 @@ def pipeline(
     num_examples = builder.info.splits[split].num_examples
     if num_examples == 0:
         raise ValueError(f"split {split!r} of {name} is empty")
-    if fraction is not None:
-        ds = stratified_subset(ds, fraction, num_examples)
+    if fraction is not None:  # the protocol's stratified subset (lensml.data.subset), in stored order
+        ds = take_stratified(ds, split_labels(name, split, data_dir=data_dir), fraction)
     if target == "log10_axion_mass":
         ds = ds.filter(lambda ex: tf.math.is_finite(ex["log10_axion_mass"]))  # the axion examples
     keep = ("lr", "hr") if target == "hr" else ("image", "label", "log10_axion_mass", "theta_E",

@@ -22,7 +22,6 @@ from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, 
 from lensml.evaluation.label_efficiency import (
     DEFAULT_SEEDS,
     LABEL_FRACTIONS,
-    label_efficiency_plan,
     stratified_subset,
     write_protocol_report,
 )
@@ -30,7 +29,7 @@ from lensml.evaluation.patching import activation_patching
 from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.report import evaluate_model, render_report
-from lensml.evaluation.transfer import TRANSFER_SETTINGS, cross_instrument_plan, match_dataset_images, match_instrument
+from lensml.evaluation.transfer import TRANSFER_SETTINGS, match_dataset_images, match_instrument
 from lensml.evaluation.transforms import D4_ELEMENTS, d4_inverse, d4_transform
 from lensml.evaluation.super_resolution import bicubic_upsample, psnr_ssim, super_resolution_metrics
 
@@ -39,9 +38,7 @@ __all__ = [
     "D4_ELEMENTS",
     "LABEL_FRACTIONS",
     "TRANSFER_SETTINGS",
-    "cross_instrument_plan",
     "group_and_aggregate",
-    "label_efficiency_plan",
     "match_dataset_images",
     "match_instrument",
     "stratified_subset",

@@ -1,7 +1,9 @@
-"""Label-efficiency protocol: train on 1%, 10%, 100% of the labels, stratified, fixed seeds.
+"""The reports of the many-run protocols: label efficiency (1 %, 10 %, 100 % of the labels) and
+cross-instrument transfer, aggregated over seeds.
 
-The experiment runner (``lensml.experiments.run``) calls :func:`label_efficiency_plan` to get
-the training subsets, trains and evaluates one model per entry, and hands the records to
+The protocols themselves are library functions of ``lensml.experiments`` (``run_label_efficiency``,
+``run_cross_instrument``, ``run_ssl_label_efficiency``); they train on
+``lensml.data.stratified_subset`` (re-exported here) and hand their records to
 :func:`write_protocol_report`.
 """
 
@@ -13,52 +15,12 @@ import numpy as np
 
 from lensml._io import write_json_atomic, write_text_atomic
 
-from lensml.evaluation._checks import as_label_array
+from lensml.data.subset import stratified_subset
 from lensml.evaluation.aggregation import group_and_aggregate
 from lensml.evaluation.plots import plot_curves
 
 LABEL_FRACTIONS = (0.01, 0.1, 1.0)
 DEFAULT_SEEDS = (0, 1, 2)
-
-
-def stratified_subset(labels, fraction: float, seed: int | None, min_per_class: int = 1) -> np.ndarray:
-    """Indices of a class-stratified subset holding ``fraction`` of each class.
-
-    Each class keeps ceil(fraction * n_class) examples (at least ``min_per_class``), drawn by a
-    seeded permutation; ``seed=None`` keeps the first ones in stored order, the rule of
-    ``lensml.data.pipeline(..., fraction=...)``. For one seed the subsets are nested: the 1%
-    subset lies inside the 10% subset, which lies inside the full set, so a curve measures
-    labels, not the luck of the draw.
-
-    Args:
-        labels: (N,) int class indices of the training split.
-        fraction: in (0, 1].
-        seed: numpy Generator seed, or None for stored order.
-
-    Returns:
-        (n,) int64 sorted indices into ``labels``.
-    """
-    labels = as_label_array(labels, "labels")
-    if not 0 < float(fraction) <= 1:
-        raise ValueError(f"`fraction` must be in (0, 1], got {fraction!r}.")
-    rng = np.random.default_rng(seed) if seed is not None else None
-    chosen = []
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        order = members if seed is None else members[rng.permutation(members.size)]
-        keep = min(members.size, max(min_per_class, int(np.ceil(fraction * members.size - 1e-9))))
-        chosen.append(order[:keep])
-    return np.sort(np.concatenate(chosen))
-
-
-def label_efficiency_plan(labels, fractions=LABEL_FRACTIONS, seeds=DEFAULT_SEEDS) -> list[dict]:
-    """One entry per (fraction, seed): ``{"fraction", "seed", "indices", "num_labels"}``."""
-    plan = []
-    for seed in seeds:
-        for fraction in fractions:
-            indices = stratified_subset(labels, fraction, seed)
-            plan.append({"fraction": float(fraction), "seed": int(seed), "indices": indices, "num_labels": int(indices.size)})
-    return plan
 
 
 def write_protocol_report(results: list[dict], out_dir, x: str = "fraction", series: str = "model",

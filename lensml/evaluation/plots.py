@@ -5,11 +5,11 @@ Every function takes a destination ``path`` (str or Path), writes one PNG and re
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
+from lensml._io import read_history_csv
 from lensml.evaluation._checks import as_float_array, as_label_array
 from lensml.evaluation.calibration import reliability_bins
 from lensml.evaluation.classification import roc_auc, roc_curve
@@ -105,11 +105,9 @@ def load_history(history) -> dict[str, list[float]]:
         path = Path(history)
         if not path.is_file():
             raise FileNotFoundError(f"`history` file {str(path)!r} does not exist (expected a Keras CSVLogger .csv).")
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        if not rows:
+        history = read_history_csv(path)  # NaN where an epoch has no value: gaps in the curves
+        if not history:
             raise ValueError(f"`history` file {str(path)!r} has no rows.")
-        history = {k: [float(r[k]) for r in rows if r[k] not in ("", None)] for k in rows[0] if k != "epoch"}
     if not isinstance(history, dict) or not history:
         raise TypeError(f"`history` must be a non-empty dict, a keras History or a CSV path, got {type(history).__name__}.")
     return {str(k): [float(v) for v in values] for k, values in history.items()}

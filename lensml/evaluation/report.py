@@ -99,7 +99,7 @@ def evaluate_model(
         if interpretability:
             from lensml.evaluation.interpretability import interpretability_summary
 
-            from lensml.evaluation.label_efficiency import stratified_subset
+            from lensml.data.subset import stratified_subset
 
             labels = _labels(targets)
             keep = stratified_subset(labels, min(1.0, num_interpretability / len(labels)), seed=0)

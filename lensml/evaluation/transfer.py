@@ -1,4 +1,6 @@
-"""Cross-instrument transfer protocol: train on Model I, test or fine-tune on Model II.
+"""Cross-instrument transfer: train on Model I, test or fine-tune on Model II. The settings and
+the resampling between instruments; the protocol that runs them is
+``lensml.experiments.run_cross_instrument``.
 
 Settings (each over label fractions of the target training split and seeds):
 
@@ -13,38 +15,7 @@ of view and pixel scale; :func:`match_instrument` maps one onto the other's grid
 
 from __future__ import annotations
 
-from lensml.evaluation.label_efficiency import DEFAULT_SEEDS, LABEL_FRACTIONS
-
 TRANSFER_SETTINGS = ("scratch", "zero_shot", "linear_probe", "fine_tune")
-
-
-def cross_instrument_plan(source: str = "deeplense/model_i", target: str = "deeplense/model_ii",
-                          settings=TRANSFER_SETTINGS, fractions=LABEL_FRACTIONS, seeds=DEFAULT_SEEDS) -> list[dict]:
-    """Run specifications for the transfer experiment.
-
-    Returns:
-        A list of ``{"name", "setting", "pretrain_on", "train_on", "test_on", "fraction", "seed"}``:
-        ``pretrain_on`` is the source dataset (None for ``scratch``), ``train_on`` the dataset whose
-        labelled subset of size ``fraction`` (see ``stratified_subset``) trains the final model
-        (None for ``zero_shot``, which has no fraction), ``test_on`` always the target's test split.
-    """
-    unknown = [s for s in settings if s not in TRANSFER_SETTINGS]
-    if unknown:
-        raise ValueError(f"`settings` has unknown entries {unknown}; expected some of {TRANSFER_SETTINGS}.")
-    plan = []
-    for seed in seeds:
-        for setting in settings:
-            for fraction in ([1.0] if setting == "zero_shot" else fractions):
-                plan.append({
-                    "name": f"{setting}_f{fraction:g}_s{seed}",
-                    "setting": setting,
-                    "pretrain_on": None if setting == "scratch" else source,
-                    "train_on": None if setting == "zero_shot" else target,
-                    "test_on": target,
-                    "fraction": float(fraction),
-                    "seed": int(seed),
-                })
-    return plan
 
 
 def match_instrument(images, pixel_scale: float, target_num_pix: int, target_pixel_scale: float):

@@ -9,8 +9,11 @@
 
 Protocols built from runs: ``train`` (one run, or a label-efficiency curve), the
 self-supervised chain (``lensml.experiments.pretraining``: ``pretrain``, ``finetune``,
-``pretrain_then_finetune``), ``tune`` (Optuna) and ``lensml.experiments.reproduce`` (a
-paper's table).
+``pretrain_then_finetune``), the many-run protocols (``lensml.experiments.protocols``:
+``run_label_efficiency``, ``run_ssl_label_efficiency``, ``run_cross_instrument``), ``tune``
+(Optuna) and ``lensml.experiments.reproduce`` (a paper's table). Every run is tested by the
+one test evaluation ``lensml.experiments.runner.test_metrics``; the scripts in ``train/``,
+``evaluate/`` and ``benchmarks/`` and the CLI commands wrap these functions.
 
 Importing this package does not import Keras (the CLI stays fast); ``run`` does.
 """
@@ -49,6 +52,7 @@ __all__ = [
     "run_cross_instrument",
     "run_label_efficiency",
     "run_seed",
+    "run_ssl_label_efficiency",
     "report_training",
     "save_config",
     "train",
@@ -103,6 +107,14 @@ def run_cross_instrument(source, target, out_dir, **kwargs):
     from lensml.experiments.protocols import run_cross_instrument as _rci
 
     return _rci(source, target, out_dir, **kwargs)
+
+
+def run_ssl_label_efficiency(pretrain_config, finetune_config, fractions=None, **kwargs):
+    """SSL-pretrained vs from-scratch at each label fraction (see
+    :func:`lensml.experiments.protocols.run_ssl_label_efficiency`)."""
+    from lensml.experiments.protocols import run_ssl_label_efficiency as _rsle
+
+    return _rsle(pretrain_config, finetune_config, fractions, **kwargs)
 
 
 def pretrain(config):

@@ -49,22 +49,11 @@ class HistoryCSV(keras.callbacks.Callback):
         self.path = Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        import csv
-        import io
+        from lensml._io import read_csv_rows, write_csv_atomic
 
-        from lensml.experiments.toml_writer import write_text_atomic
-
-        rows = []
-        if self.path.exists():
-            with open(self.path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < int(epoch)]  # a redone epoch replaces its row
+        rows = [r for r in read_csv_rows(self.path) if int(r["epoch"]) < int(epoch)]  # a redone epoch replaces its row
         rows.append({"epoch": int(epoch), **{k: float(v) for k, v in (logs or {}).items()}})
-        keys = ["epoch"] + sorted({k for r in rows for k in r if k != "epoch"})
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=keys, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text_atomic(self.path, out.getvalue())
+        write_csv_atomic(self.path, rows, ["epoch"] + sorted({k for r in rows for k in r if k != "epoch"}))
 
 
 def monitor_mode(monitor: str) -> str:
@@ -100,13 +89,12 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
         if self._started:
             return
         self._started = True
-        if not epoch or self._history is None or not self._history.exists():
+        if not epoch or self._history is None:
             return
-        import csv
+        from lensml._io import read_csv_rows
 
-        with open(self._history, newline="") as f:
-            done = [float(r[self.monitor]) for r in csv.DictReader(f)
-                    if int(r["epoch"]) < epoch and r.get(self.monitor) not in (None, "")]
+        done = [float(r[self.monitor]) for r in read_csv_rows(self._history)
+                if int(r["epoch"]) < epoch and r.get(self.monitor) not in (None, "")]
         if done:
             self.best = max(done) if self.mode == "max" else min(done)
 

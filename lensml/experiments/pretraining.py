@@ -7,8 +7,8 @@ chained per seed (DESIGN section 5).
   (images -> patch tokens, for super-resolution) next to the runner's files.
 - ``finetune_seed(config, seed, encoder_path=None)``: one seed of a downstream model
   (``[model] name = "pretrained"`` on a saved encoder, or an encoder name for the
-  from-scratch baseline) through ``run_seed``, tested under the protocol of its task;
-  super-resolution is scored with PSNR / SSIM beside bicubic into ``sr_metrics.json``.
+  from-scratch baseline) through ``run_seed``, tested by its one test evaluation (the
+  protocol of its task; super-resolution: PSNR / SSIM beside bicubic upsampling).
 - ``pretrain_then_finetune(pretrain_config, finetune_config, seed)``: the chain a paper's SSL
   row is: the fine-tuning run starts from the encoder this seed's pretraining wrote
   (``finetune_from(pretrain_result, ...)`` when one pretraining feeds several rows).
@@ -19,7 +19,6 @@ chained per seed (DESIGN section 5).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -75,51 +74,22 @@ def finetune_seed(config: ExperimentConfig, seed: int, *, encoder_path: str | No
     """Fine-tune (or linear-probe, ``options.mode``) one seed of ``config``.
 
     ``encoder_path`` replaces ``model.options.encoder_path`` (whose ``{seed}`` is otherwise
-    replaced by ``seed``). Classification and regression are tested by the runner's test
-    evaluation; super-resolution by ``super_resolution_metrics`` on the test split (``test_psnr``,
+    replaced by ``seed``). Every task is tested by the runner's test evaluation
+    (``lensml.experiments.runner.test_metrics``, the best checkpoint, ``<run>/evaluation``);
+    super-resolution reports PSNR / SSIM beside bicubic upsampling (``test_psnr``,
     ``test_ssim``, ``test_bicubic_psnr``, ``test_bicubic_ssim`` in ``result["metrics"]``).
     """
     from lensml.experiments import run_seed
     from lensml.ssl.factory import build_downstream
-
-    built = []
-    task = downstream_task(config)
 
     def factory(name, **kwargs):
         path = encoder_path or kwargs.get("encoder_path")
         if path:
             kwargs["encoder_path"] = str(path).format(seed=seed)
         kwargs.setdefault("normalization", config.data.normalization)  # the model's input contract
-        built.append(build_downstream(name, **kwargs))
-        return built[-1]
+        return build_downstream(name, **kwargs)
 
-    result = run_seed(config, seed, model_factory=factory, evaluate_test=task != "super_resolution",
-                      callbacks=callbacks)
-    if task == "super_resolution" and config.data.test_split:
-        sr = super_resolution_test(config, built[-1], result["paths"]["dir"])
-        result["metrics"].update({f"test_{k}": v for k, v in sr.items() if isinstance(v, (int, float))})
-    return result
-
-
-def super_resolution_test(config: ExperimentConfig, model, out_dir) -> dict[str, Any]:
-    """PSNR / SSIM of ``model`` on the test split beside bicubic upsampling; written
-    atomically to ``out_dir/sr_metrics.json``."""
-    import numpy as np
-
-    from lensml.evaluation import super_resolution_metrics
-    from lensml.experiments.runner import default_data_factory
-    from lensml.experiments.toml_writer import write_text_atomic
-
-    ds = default_data_factory(config.data, config.data.test_split, training=False, seed=0)
-    lows, highs = [], []
-    for lr, hr in ds:
-        lows.append(np.asarray(lr))
-        highs.append(np.asarray(hr))
-    lr, hr = np.concatenate(lows), np.concatenate(highs)
-    sr = np.asarray(model.predict(lr, verbose=0))
-    metrics = super_resolution_metrics(low_res=lr, predicted=sr, high_res=hr)
-    write_text_atomic(Path(out_dir) / "sr_metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
-    return metrics
+    return run_seed(config, seed, model_factory=factory, callbacks=callbacks)
 
 
 def finetune_from(pretrained: dict, finetune_config: ExperimentConfig, seed: int, *,

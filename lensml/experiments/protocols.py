@@ -5,9 +5,17 @@ scripts in ``evaluate/`` and the CLI wrap.
   labels (``data.label_fraction``; the pipeline keeps the first ceil(f * n_c) examples of each
   class, so subsets are nested), once per seed, evaluates each on the test split and writes
   the curve with ``lensml.evaluation.write_protocol_report``.
+- ``run_ssl_label_efficiency(pretrain, finetune)``: the SSL papers' label-efficiency claim,
+  per seed: pretrain once on all training images (labels unused), then fine-tune (or
+  linear-probe) that encoder and, beside it, the same architecture freshly initialised (the
+  from-scratch baseline, same head, config and seed), at each label fraction.
 - ``run_cross_instrument(source, target, out_dir)``: the transfer protocol of a model trained
   on one instrument (Model I) to another (Model II): zero-shot, from scratch, fine-tuned and
   linear-probed at each label fraction.
+
+Every run of every protocol is tested by ``lensml.experiments.runner.test_metrics`` on the
+test split, trains on ``lensml.data.stratified_subset`` and is aggregated over seeds by
+``lensml.evaluation.write_protocol_report`` (mean +- sample std).
 """
 
 from __future__ import annotations
@@ -15,9 +23,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from lensml.evaluation.label_efficiency import LABEL_FRACTIONS
 from lensml.experiments.config import ExperimentConfig, apply_overrides
 
-DEFAULT_FRACTIONS = (0.01, 0.1, 1.0)
+
+def _check_fractions(fractions) -> list[float]:
+    fractions = list(fractions)
+    for f in fractions:
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
+            raise ValueError(f"fractions: got {f!r}, expected numbers in (0, 1]")
+    return [float(f) for f in fractions]
+
+
+def _test_split(config: ExperimentConfig, key: str) -> None:
+    if not config.data.test_split:
+        raise ValueError(f"{key}: data.test_split is ''; a label-efficiency curve is measured on the test split")
 
 
 def run_label_efficiency(
@@ -41,12 +61,8 @@ def run_label_efficiency(
     """
     from lensml.experiments.runner import run
 
-    fractions = list(fractions or config.label_fractions or DEFAULT_FRACTIONS)
-    for f in fractions:
-        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
-            raise ValueError(f"fractions: got {f!r}, expected numbers in (0, 1]")
-    if not config.data.test_split:
-        raise ValueError("data.test_split: a label-efficiency curve is measured on the test split; got ''")
+    fractions = _check_fractions(fractions or config.label_fractions or LABEL_FRACTIONS)
+    _test_split(config, "config")
     root = Path(config.output.dir.format(name=config.name, seed="all"))
     records = []
     for f in fractions:
@@ -62,6 +78,81 @@ def run_label_efficiency(
     out = root / "label_efficiency"
     summary = write_protocol_report(records, out, x="fraction", series="model", metric=metric, title="label efficiency")
     return {"records": records, "summary": summary, "paths": {"dir": str(out), "summary": str(out / "summary.md")}}
+
+
+def fresh_encoder(encoder_path, out_path, seed: int) -> str:
+    """The architecture of the saved encoder ``encoder_path``, freshly initialised under
+    ``seed`` (its config rebuilt, no weights copied), saved atomically to ``out_path``: the
+    from-scratch baseline of a pretrained encoder, the same network in every respect but the
+    pretraining. Returns ``out_path`` as a string."""
+    import keras
+
+    from lensml.experiments.callbacks import save_model_atomic
+
+    pretrained = keras.saving.load_model(encoder_path, safe_mode=True, compile=False)
+    keras.utils.set_random_seed(int(seed))
+    fresh = pretrained.__class__.from_config(pretrained.get_config())
+    save_model_atomic(fresh, Path(out_path))
+    return str(out_path)
+
+
+def run_ssl_label_efficiency(
+    pretrain: ExperimentConfig,
+    finetune: ExperimentConfig,
+    fractions: Sequence[float] | None = None,
+    *,
+    metric: str = "test_accuracy",
+) -> dict[str, Any]:
+    """SSL-pretrained vs from-scratch at each label fraction, on ``finetune``'s test split.
+
+    For each seed of ``finetune``: ``pretrain_seed(pretrain, seed)`` (all training images,
+    labels unused), then at each fraction ``finetune`` is run twice from the same seed and
+    config, on the same stratified subset (``data.label_fraction``): from the pretrained
+    encoder (series ``"ssl"``) and from the same encoder architecture freshly initialised
+    (``fresh_encoder``, series ``"scratch"``). ``finetune``'s ``model.options.mode`` chooses
+    full fine-tuning or a linear probe.
+
+    Args:
+        pretrain: an SSL pretraining config (``[model] name`` in ``lensml.ssl.factory.METHODS``).
+        finetune: a downstream config (``[model] name = "pretrained"``; its ``encoder_path`` is
+            replaced per seed); its ``seeds`` and ``output.dir`` hold for the whole protocol.
+        fractions: label fractions in (0, 1] (default ``finetune.label_fractions`` or 1 %, 10 %, 100 %).
+        metric: the curve's test metric (``"test_accuracy"``, ``"test_macro_auc"``, ...).
+
+    Returns ``{"records", "summary": {series: {fraction: {mean, std, n}}}, "pretrain": [per-seed
+    pretraining summaries], "paths"}``; runs go to ``<output.dir>/runs/<series>_f<f>/seed_<seed>``,
+    the curve (summary.md / .json / plot) to ``<output.dir>/ssl_label_efficiency/``.
+    """
+    from lensml.evaluation import write_protocol_report
+    from lensml.experiments.pretraining import _summary, finetune_from, finetune_seed, pretrain_seed
+
+    fractions = _check_fractions(fractions or finetune.label_fractions or LABEL_FRACTIONS)
+    _test_split(finetune, "finetune")
+    if finetune.model.name != "pretrained":
+        raise ValueError(f"finetune: model.name must be 'pretrained' (fine-tuning a pretrained encoder), "
+                         f"got {finetune.model.name!r}")
+    root = Path(finetune.output.dir.format(name=finetune.name, seed="all"))
+    records, pretrained = [], []
+    for seed in finetune.seeds:
+        pre = pretrain_seed(apply_overrides(pretrain, {"output.dir": str(root / "pretrain" / "seed_{seed}")}), seed)
+        pretrained.append(_summary(pre))
+        scratch_encoder = fresh_encoder(pre["paths"]["encoder"], root / "pretrain" / f"seed_{seed}" / "fresh_encoder.keras",
+                                        seed)
+        for fraction in fractions:
+            for series in ("ssl", "scratch"):
+                name = f"{finetune.name}_{series}_f{fraction:g}"
+                config = apply_overrides(finetune, {"data.label_fraction": fraction, "name": name, "label_fractions": None,
+                                                    "output.dir": str(root / "runs" / f"{series}_f{fraction:g}" / "seed_{seed}")})
+                if series == "ssl":
+                    result = finetune_from(pre, config, seed)
+                else:
+                    result = finetune_seed(config, seed, encoder_path=scratch_encoder)
+                records.append({"series": series, "fraction": fraction, "seed": seed, "metrics": result["metrics"]})
+    out = root / "ssl_label_efficiency"
+    summary = write_protocol_report(records, out, series="series", metric=metric,
+                                    title=f"{pretrain.model.name} label efficiency")
+    return {"records": records, "summary": summary, "pretrain": pretrained,
+            "paths": {"dir": str(out), "summary": str(out / "summary.md")}}
 
 
 #: The trained settings of ``lensml.evaluation.TRANSFER_SETTINGS`` and their config overrides.
@@ -95,24 +186,21 @@ def run_cross_instrument(
 
     Returns ``{"records": [...], "summary": {setting: {fraction: {mean, std, n}}}, "paths"}``.
     """
-    from lensml.evaluation import LABEL_FRACTIONS, evaluate_model, load_data, match_dataset_images, write_protocol_report
+    from lensml.evaluation import load_data, match_dataset_images, write_protocol_report
     from lensml.evaluation.inputs import load_keras_model
-    from lensml.experiments.runner import run
+    from lensml.experiments.runner import run, test_metrics
 
     out = Path(out_dir)
-    fractions = [float(f) for f in (fractions or LABEL_FRACTIONS)]
-    if any(not 0 < f <= 1 for f in fractions):
-        raise ValueError(f"fractions: got {fractions}, expected numbers in (0, 1]")
+    fractions = _check_fractions(fractions or LABEL_FRACTIONS)
     source = apply_overrides(source, {"output.dir": str(out / "runs" / source.name / "seed_{seed}")})
     test = load_data(target.data.dataset, split=target.data.test_split or "test", data_dir=target.data.data_dir)
     images = match_dataset_images(test["images"], target.data.dataset, source.data.dataset)
     records = []
     result = run(source, data_factory=data_factory, model_factory=model_factory)
     for seed, r in zip(result["seeds"], result["runs"]):
-        report = evaluate_model(load_keras_model(r["paths"]["model"]), (images, test["targets"]), "classification",
-                                out / f"zero_shot_s{seed}", dataset_name=target.data.dataset, split="test")
-        records += [{"setting": "zero_shot", "fraction": f, "seed": seed, "metrics": {"test_accuracy": report["accuracy"]}}
-                    for f in fractions]
+        metrics = test_metrics(load_keras_model(r["paths"]["model"]), (images, test["targets"]), target.data,
+                               out / f"zero_shot_s{seed}", model_name=source.model.name)
+        records += [{"setting": "zero_shot", "fraction": f, "seed": seed, "metrics": metrics} for f in fractions]
     source_model = str(Path(source.output.dir) / "model.keras")  # "{seed}" is filled in per run
     for setting, extra in TRANSFER_TRAINING.items():
         for fraction in fractions:

@@ -534,7 +534,7 @@ def _run_row(row: Row, config, pretrain_config, seed: int, callbacks: list, pret
 
 def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float) -> None:
     """The table's Markdown (``render_table``) and JSON, written atomically."""
-    from lensml.experiments.toml_writer import write_text_atomic
+    from lensml._io import write_text_atomic
 
     extra = f"Made with `lensml benchmark reproduce --table {table} --scale {scale}`; wall time {minutes:.1f} min."
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, extra))

@@ -11,6 +11,12 @@ standard callbacks, and writes into the run folder::
     history.json         the same, as {metric: [values]}
     model.keras          the final model
     metrics.json         final and best validation metrics (+ test, + evaluation report)
+    evaluation/          the test report of the best checkpoint (``test_metrics``)
+
+``test_metrics(model, test_data, data_config, out_dir, model_name=...)`` is the one test
+evaluation of every protocol built on runs (fine-tuning, linear probes, label efficiency,
+cross-instrument transfer, zero-shot included): ``lensml.evaluation.evaluate_model`` under the
+task of ``data.target``, flattened to ``test_<metric>`` numbers.
 
 Every file is written through a temporary file and a rename, so a killed run leaves the
 previous complete version or nothing.
@@ -19,7 +25,6 @@ previous complete version or nothing.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import math
 import os
@@ -31,7 +36,8 @@ from typing import Any, Callable, Iterable
 
 from lensml.experiments import distribute as _distribute
 from lensml.experiments.config import ExperimentConfig, DataConfig, config_to_dict
-from lensml.experiments.toml_writer import dump as dump_toml, write_text_atomic
+from lensml._io import read_history_csv, write_json_atomic
+from lensml.experiments.toml_writer import dump as dump_toml
 
 DataFactory = Callable[..., Any]
 ModelFactory = Callable[..., Any]
@@ -83,8 +89,10 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
 
         images, labels = synthetic_arrays(data.dataset, split, num_classes=num_classes)
         if training and data.label_fraction < 1.0:
-            keep = max(1, int(round(len(labels) * data.label_fraction)))
-            images, labels = images[:keep], labels[:keep]
+            from lensml.data.subset import stratified_subset
+
+            keep = stratified_subset(labels, data.label_fraction)  # the pipeline's rule, on arrays
+            images, labels = images[keep], labels[keep]
         return make_array_dataset(images, labels, data.batch_size, shuffle=training and data.shuffle, seed=seed)
 
     if data.source == "stream" and training:
@@ -263,23 +271,6 @@ def _seed_dir(config: ExperimentConfig, seed: int) -> Path:
     return path
 
 
-def _read_history_csv(path: Path) -> dict[str, list[float]]:
-    if not path.exists():
-        return {}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    hist: dict[str, list[float]] = {}
-    for row in rows:
-        for k, v in row.items():
-            if k == "epoch":
-                continue
-            try:
-                hist.setdefault(k, []).append(float(v))
-            except (TypeError, ValueError):
-                hist.setdefault(k, []).append(float("nan"))
-    return hist
-
-
 def _json_safe(obj):
     if isinstance(obj, dict):
         return {str(k): _json_safe(v) for k, v in obj.items()}
@@ -298,7 +289,7 @@ def _json_safe(obj):
 
 
 def _write_json(path: Path, data) -> None:
-    write_text_atomic(path, json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
+    write_json_atomic(path, _json_safe(data))
 
 
 def _say(verbose: int, msg: str) -> None:
@@ -461,7 +452,7 @@ def run_seed(
         keras.config.set_dtype_policy(previous_policy)
         distribution.close()
 
-    history = _read_history_csv(paths["history_csv"])
+    history = read_history_csv(paths["history_csv"])
     _write_json(paths["history_json"], history)
     metrics: dict[str, Any] = {k: v[-1] for k, v in history.items() if v}
     nan_stop = any(any(isinstance(x, float) and math.isnan(x) for x in v) for v in history.values())
@@ -530,28 +521,44 @@ def damaged_data_error(data: DataConfig):
             "byte for byte") from None
 
 
-def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
-    """Test-split metrics of the best checkpoint (else the final model), under the protocol of
-    ``data.target`` (lensml.experiments.checks.evaluation_task)."""
-    import keras
+def test_metrics(model, test_data, data: DataConfig, out_dir, *, model_name: str, history=None) -> dict[str, Any]:
+    """The one test evaluation of every protocol (training runs, fine-tuning, linear probes,
+    label efficiency, each setting of cross-instrument transfer, zero-shot included):
+    ``lensml.evaluation.evaluate_model`` under the task of ``data.target``
+    (``lensml.experiments.checks.evaluation_task``), its report written to ``out_dir``.
 
+    Args:
+        model: the Keras model to test (raw images in: it carries its input contract).
+        test_data: what ``evaluate_model`` takes (a tf.data.Dataset of pairs, or arrays).
+        data: the data config of the run (dataset name, test split, target).
+        out_dir: the report's folder; model_name: provenance; history: a CSVLogger path.
+
+    Returns ``{"test_<metric>": value}`` for every number of the report, with the one-vs-rest
+    AUC of each class as ``test_auc_per_class/<class>``.
+    """
     from lensml.evaluation import evaluate_model
     from lensml.experiments.checks import evaluation_task
 
-    d = config.data
-    task = evaluation_task(d.target)
-    best = model
-    if paths["checkpoint"].exists():
-        best = keras.saving.load_model(paths["checkpoint"])
-    with damaged_data_error(d):
-        report = evaluate_model(best, test_ds, task, str(paths["dir"] / "evaluation"), model_name=config.model.name,
-                                dataset_name=d.dataset, split=d.test_split, history=str(paths["history_csv"]))
-    paths["evaluation"] = paths["dir"] / "evaluation"
+    with damaged_data_error(data):
+        report = evaluate_model(model, test_data, evaluation_task(data.target), str(out_dir), model_name=model_name,
+                                dataset_name=data.dataset, split=data.test_split or "test", history=history)
     metrics = {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
     for name, auc in (report.get("auc_per_class") or {}).items():  # one-vs-rest AUC per class
         if isinstance(auc, (int, float)):
             metrics[f"test_auc_per_class/{name}"] = auc
     return metrics
+
+
+def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
+    """``test_metrics`` of the best checkpoint (else the final model) into ``<run>/evaluation``."""
+    import keras
+
+    best = model
+    if paths["checkpoint"].exists():
+        best = keras.saving.load_model(paths["checkpoint"])
+    paths["evaluation"] = paths["dir"] / "evaluation"
+    return test_metrics(best, test_ds, config.data, paths["evaluation"], model_name=config.model.name,
+                        history=str(paths["history_csv"]))
 
 
 def run(

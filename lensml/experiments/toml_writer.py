@@ -1,5 +1,5 @@
-"""TOML writing for experiment configs (``tomli_w``; the standard library only reads TOML)
-and atomic text writes.
+"""TOML writing for experiment configs (``tomli_w``; the standard library only reads TOML),
+written atomically (``lensml._io``).
 
 ``dumps`` / ``dump`` take what configs hold: strings, booleans, ints, floats, lists and nested
 tables; ``None`` values are dropped (TOML has no null), tuples become arrays and numpy scalars
@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import tomli_w
 
-from lensml._io import write_text_atomic  # noqa: F401 - re-exported (lensml.experiments)
+from lensml._io import write_text_atomic
 
 
 def _plain(v: Any) -> Any:

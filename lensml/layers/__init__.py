@@ -7,7 +7,8 @@
   ``ConvTokenEmbedding``.
 - Input contract (:mod:`lensml.layers.normalization`): ``ImageNormalization`` (per-image
   min-max or standardisation inside a model) and ``normalize_images``, the one implementation.
-- Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``,
+- Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``
+  (the one transformer block: Keras ``MultiHeadAttention`` or LSA, both with ``attention_mask``),
   ``ClassAttention``, ``ClassAttentionBlock``, ``LayerScale``, ``ConvProjection``,
   ``ConvTransformerBlock``, ``MLP``.
 

@@ -1,5 +1,13 @@
 """Attention layers and transformer blocks: locality self-attention (ViTSD), class attention
-and LayerScale (CaiT), convolutional projection attention (CvT), pre-norm transformer block."""
+and LayerScale (CaiT), convolutional projection attention (CvT), pre-norm transformer block.
+
+Plain multi-head attention is Keras's ``MultiHeadAttention`` (its ``attention_mask`` and its
+fused dot-product attention on accelerators); ``LocalitySelfAttention`` is the one thing Keras
+has no layer for (a learned temperature and a masked diagonal) and takes the same
+``attention_mask`` argument. Every transformer in lensml, the supervised ViTs and the token
+encoders of MAE / I-JEPA / Lens-JEPA (``lensml.ssl.tokens.TransformerEncoder``), is a stack of
+``TransformerBlock``.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +27,17 @@ def _merge_heads(x):
     x = ops.transpose(x, (0, 2, 1, 3))
     h, d = x.shape[2], x.shape[3]
     return ops.reshape(x, (-1, x.shape[1] if x.shape[1] is not None else ops.shape(x)[1], h * d))
+
+
+def key_mask_to_attention_mask(key_mask):
+    """A key mask (B, Nk), 1 where a token may be attended to, as an ``attention_mask``
+    (B, 1, Nk) bool that broadcasts over the queries (Keras ``MultiHeadAttention`` semantics)."""
+    return None if key_mask is None else ops.cast(key_mask, "bool")[:, None, :]
+
+
+def plain_attention(num_heads: int, key_dim: int, dropout: float = 0.0, name: str = "attention"):
+    """Keras ``MultiHeadAttention``, lensml's plain attention (ViT, CaiT, CvT, the SSL encoders)."""
+    return layers.MultiHeadAttention(num_heads, key_dim, dropout=dropout, name=name)
 
 
 def _check_heads(embed_dim: int, num_heads: int) -> None:
@@ -84,6 +103,9 @@ class LocalitySelfAttention(keras.layers.Layer):
     Call:
       ``query (B, Nq, D)``, optional ``key (B, Nk, D)`` and ``value (B, Nk, Dv)`` (default: the
       query, i.e. self-attention) -> ``(B, Nq, D)``. The diagonal mask needs ``Nq == Nk``.
+      ``attention_mask``: bool (B, Nq, Nk) or broadcastable (e.g. (B, 1, Nk)), True where a
+      query may attend to a key, as in Keras ``MultiHeadAttention``; a query with every key
+      masked stays finite (uniform weights).
     """
 
     def __init__(self, num_heads: int, key_dim: int | None = None, dropout: float = 0.0,
@@ -119,7 +141,7 @@ class LocalitySelfAttention(keras.layers.Layer):
             trainable=self.learnable_temperature,
         )
 
-    def call(self, query, key=None, value=None, training=None):
+    def call(self, query, key=None, value=None, attention_mask=None, training=None):
         key = query if key is None else key
         value = key if value is None else value
         q = _split_heads(self.q(query), self.num_heads)
@@ -127,6 +149,7 @@ class LocalitySelfAttention(keras.layers.Layer):
         v = _split_heads(self.v(value), self.num_heads)
         scale = ops.cast(self.temperature, q.dtype)[None, :, None, None]
         logits = ops.einsum("bhqd,bhkd->bhqk", q, k) * scale
+        big = -1e9 if logits.dtype == "float32" else -3e4  # finite: a fully masked row stays finite
         if self.diagonal_mask:
             nq, nk = query.shape[1], key.shape[1]
             if nq is not None and nk is not None and nq != nk:
@@ -135,13 +158,15 @@ class LocalitySelfAttention(keras.layers.Layer):
                 )
             n = logits.shape[-1] if logits.shape[-1] is not None else ops.shape(logits)[-1]
             eye = ops.eye(n, dtype="bool")
-            big = -1e9 if logits.dtype == "float32" else -3e4
             logits = ops.where(eye[None, None], ops.cast(big, logits.dtype), logits)
+        if attention_mask is not None:  # (B, Nq, Nk) -> (B, 1, Nq, Nk): the same for every head
+            allowed = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)
+            logits = ops.where(allowed, logits, ops.cast(big, logits.dtype))
         weights = self.drop(ops.softmax(logits, axis=-1), training=training)
         out = _merge_heads(ops.einsum("bhqk,bhkd->bhqd", weights, v))
         return self.out(out)
 
-    def compute_output_shape(self, query_shape, key_shape=None, value_shape=None):
+    def compute_output_shape(self, query_shape, key_shape=None, value_shape=None, attention_mask_shape=None):
         return query_shape
 
     def get_config(self):
@@ -193,11 +218,11 @@ class ClassAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.dropout = float(dropout)
-        self.attention = LocalitySelfAttention(num_heads, dropout=dropout, diagonal_mask=False,
-                                               learnable_temperature=False, name="attention")
+        self.attention = None
 
     def build(self, input_shape):
         _check_heads(input_shape[-1], self.num_heads)
+        self.attention = plain_attention(self.num_heads, input_shape[-1] // self.num_heads, self.dropout)
         self.attention.build((input_shape[0], 1, input_shape[-1]), input_shape, input_shape)
 
     def call(self, tokens, training=None):
@@ -225,6 +250,9 @@ class TransformerBlock(keras.layers.Layer):
       ``x (B, N, D)`` -> ``(B, N, D)`` (self-attention), or ``[x, context]`` with
       ``context (B, N, D)``: queries and keys come from ``LN(context)`` and values from
       ``LN(x)`` (Lensformer's decoder: image-keyed, source-valued attention).
+      ``attention_mask``: bool (B, N, N) or broadcastable, True where a token may attend to
+      another (Keras ``MultiHeadAttention`` semantics; ``key_mask_to_attention_mask`` makes one
+      from a (B, N) key mask).
     """
 
     def __init__(self, num_heads: int, mlp_dim: int, attention: str = "mha", dropout: float = 0.0,
@@ -244,9 +272,8 @@ class TransformerBlock(keras.layers.Layer):
         self.norm1 = layers.LayerNormalization(epsilon=1e-6, name="norm1")
         self.norm_context = layers.LayerNormalization(epsilon=1e-6, name="norm_context")
         self.norm2 = layers.LayerNormalization(epsilon=1e-6, name="norm2")
-        self.attention = LocalitySelfAttention(num_heads, key_dim=self.key_dim, dropout=dropout,
-                                               diagonal_mask=lsa, learnable_temperature=lsa,
-                                               name="attention")
+        self.attention = (LocalitySelfAttention(num_heads, key_dim=self.key_dim, dropout=dropout, name="attention")
+                          if lsa else None)  # plain attention: built once the width is known
         self.mlp = MLP(mlp_dim, activation=activation, dropout=dropout, name="mlp")
         self.drop = layers.Dropout(self.dropout)
         if self.layer_scale is not None:
@@ -262,20 +289,28 @@ class TransformerBlock(keras.layers.Layer):
             layer.build(shape)
         if cross:  # the context norm has weights only where there is a context
             self.norm_context.build(shape)
+        if self.attention is None:
+            self.attention = plain_attention(self.num_heads, self.key_dim or shape[-1] // self.num_heads,
+                                             self.dropout)
         self.attention.build(shape, shape, shape)
         if self.layer_scale is not None:
             self.scale1.build(shape)
             self.scale2.build(shape)
 
-    def call(self, inputs, training=None):
+    def _attend(self, query, key, value, attention_mask, training):
+        if isinstance(self.attention, LocalitySelfAttention):
+            return self.attention(query, key, value, attention_mask=attention_mask, training=training)
+        return self.attention(query, value, key=key, attention_mask=attention_mask, training=training)
+
+    def call(self, inputs, attention_mask=None, training=None):
         if isinstance(inputs, (list, tuple)):
             x, context = inputs
             c = self.norm_context(context)
-            h = self.attention(c, c, self.norm1(x), training=training)
+            h = self._attend(c, c, self.norm1(x), attention_mask, training)
         else:
             x = inputs
             h = self.norm1(x)
-            h = self.attention(h, h, h, training=training)
+            h = self._attend(h, h, h, attention_mask, training)
         h = self.drop(h, training=training)
         if self.layer_scale is not None:
             h = self.scale1(h)
@@ -396,13 +431,13 @@ class ConvTransformerBlock(keras.layers.Layer):
         self.q_proj = ConvProjection(3, 1, name="q_proj")
         self.k_proj = ConvProjection(3, self.kv_strides, name="k_proj")
         self.v_proj = ConvProjection(3, self.kv_strides, name="v_proj")
-        self.attention = LocalitySelfAttention(num_heads, dropout=dropout, diagonal_mask=False,
-                                               learnable_temperature=False, name="attention")
+        self.attention = None
         self.mlp = None
 
     def build(self, input_shape):
         b, h, w, d = input_shape
         _check_heads(d, self.num_heads)
+        self.attention = plain_attention(self.num_heads, d // self.num_heads, self.dropout)
         self.norm1.build(input_shape)
         self.norm2.build((b, h * w, d))
         for proj in (self.q_proj, self.k_proj, self.v_proj):
@@ -419,7 +454,7 @@ class ConvTransformerBlock(keras.layers.Layer):
         q = self.q_proj(y, training=training)
         k = self.k_proj(y, training=training)
         v = self.v_proj(y, training=training)
-        tokens = ops.reshape(x, (-1, h * w, d)) + self.attention(q, k, v, training=training)
+        tokens = ops.reshape(x, (-1, h * w, d)) + self.attention(q, v, key=k, training=training)
         tokens = tokens + self.mlp(self.norm2(tokens), training=training)
         return ops.reshape(tokens, (-1, h, w, d))
 

@@ -19,7 +19,9 @@ Speed (DESIGN section 6; benchmarks/bench_simulation.py):
   image with copies of its edges cost 5x more than the blur itself); rows are rendered a
   multiple of 8 pixels wide (the CPU's vector width);
 - the macro-lens of a family is not random, so its deflection field is computed once; the
-  axion vortex (point masses on a line through the centre) is evaluated in its line's frame.
+  axion vortex (point masses on a line through the centre) is summed in its line's frame
+  (``lensml.physics.mass.axion.collinear_point_mass_deflection``, the fast path of the
+  profiles' module, which ``AXION_VORTEX`` sums the same way).
 
 Wrap ``render``/``simulate`` in the backend's compiler for speed (``jax.jit``, or
 ``tf.function(jit_compile=True)``); lensml.data.stream and benchmarks/bench_simulation.py do.
@@ -31,7 +33,7 @@ import numpy as np
 from keras import ops
 
 from lensml.physics import PROFILES, LightModel, MassModel, gaussian_filter_taps, subpixel_grids
-from lensml.physics.mass.point_mass import R2_FLOOR
+from lensml.physics.mass.axion import collinear_point_mass_deflection
 from lensml.simulation.families import Family, get_family
 from lensml.simulation.scene import component_profile
 
@@ -171,22 +173,15 @@ class BatchedSimulator:
 
     @staticmethod
     def _line_deflection(x, y, p):
-        """Point masses on a line through the origin at angle ``vortex_angle``: the point-mass
-        deflection theta_E^2 (dx, dy) / r^2 summed in the line's frame, where each mass sits
-        at (t_k, 0), then rotated back."""
+        """The point masses of an axion batch, on a line through the origin at ``vortex_angle``:
+        ``collinear_point_mass_deflection`` (summed in the line's frame), each mass at its
+        distance t_k = (sub_x, sub_y) . (cos, sin) along the line."""
         col = lambda v: ops.reshape(v, (-1, 1, 1))  # noqa: E731
-        c, s = col(ops.cos(p["vortex_angle"])), col(ops.sin(p["vortex_angle"]))
-        u, v = x * c + y * s, y * c - x * s
-        t = p["sub_x"] * ops.reshape(c, (-1, 1)) + p["sub_y"] * ops.reshape(s, (-1, 1))
-        v2 = v * v
-        sum_ad = sum_a = None
-        for k in range(p["sub_theta_E"].shape[1]):
-            d = u - col(t[:, k])
-            a = col(p["sub_theta_E"][:, k] ** 2) / ops.maximum(d * d + v2, R2_FLOOR)
-            sum_ad = a * d if sum_ad is None else sum_ad + a * d
-            sum_a = a if sum_a is None else sum_a + a
-        au, av = sum_ad, sum_a * v
-        return au * c - av * s, au * s + av * c
+        angle = p["vortex_angle"]
+        t = p["sub_x"] * ops.reshape(ops.cos(angle), (-1, 1)) + p["sub_y"] * ops.reshape(ops.sin(angle), (-1, 1))
+        k = p["sub_theta_E"].shape[1]
+        return collinear_point_mass_deflection(x, y, col(angle), [col(t[:, i]) for i in range(k)],
+                                               [col(p["sub_theta_E"][:, i]) for i in range(k)])
 
     def add_noise(self, model, exposure_time, normal):
         """model + noise of variance max(model, 0) / T + sigma_bkg^2 (the reference's).

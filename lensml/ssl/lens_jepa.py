@@ -7,7 +7,8 @@ alpha = k * theta_E * theta / |theta| (Psi = k |theta|, ``lensml.physics.SISDefl
 source = inverse lensing of the image (``lensml.physics.InverseLens``), peak-normalised ->
 shifted patch tokens of the source (``lensml.layers.ShiftedPatchTokenization``).
 The JEPA masks act on the source tokens; the token encoder is locality self-attention
-(``TransformerEncoder(locality=True)``), the LSA of ViTSD with a key mask added.
+(``TransformerEncoder(locality=True)``: ViTSD's LSA blocks, ``lensml.layers.TransformerBlock``,
+given the context's key mask).
 The k-map part sees the whole image (it is part of the tokenizer), which keeps the source
 tokens aligned with the image patches that the masks are drawn on.
 """

@@ -1,20 +1,20 @@
 """Patch tokens and a transformer that takes a key mask, for MAE and JEPA.
 
 MAE and I-JEPA need a ViT split in two: a tokenizer (image -> patch tokens with positions)
-and a token encoder that can ignore some tokens. ``TransformerEncoder`` takes a key mask so
-the JEPA context encoder sees only the context tokens, on a fixed-shape tensor (in-graph,
-no ragged gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is
-locality self-attention (LSA: the diagonal masked, a learned temperature), as in ViTSD.
+and a token encoder that can ignore some tokens. ``TransformerEncoder`` is a stack of
+``lensml.layers.TransformerBlock`` (the supervised ViTs' block) given a key mask, so the JEPA
+context encoder sees only the context tokens, on a fixed-shape tensor (in-graph, no ragged
+gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is locality
+self-attention (LSA: the diagonal masked, a learned temperature), as in ViTSD.
 """
 
 from __future__ import annotations
-
-import math
 
 import keras
 import numpy as np
 from keras import ops
 
+from lensml.layers.attention import TransformerBlock, key_mask_to_attention_mask
 from lensml.layers.tokens import extract_patches as patchify  # images -> (B, N, p*p*C)
 
 _PKG = "lensml"
@@ -85,11 +85,14 @@ class PatchTokenizer(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PKG)
 class TransformerEncoder(keras.layers.Layer):
-    """Pre-norm transformer blocks over tokens (B, N, dim) -> (B, N, dim), with a final LayerNorm.
+    """Pre-norm transformer blocks over tokens (B, N, dim) -> (B, N, dim), with a final LayerNorm:
+    ``depth`` ``lensml.layers.TransformerBlock`` (the blocks of the supervised ViTs), whose
+    attention takes the key mask.
 
     call(tokens, key_mask=None): key_mask (B, N), 1 for tokens that may be attended to;
     masked tokens contribute nothing to the others (their own outputs are meaningless and
-    ignored by the callers). locality: LSA (diagonal masked, learned temperature per block).
+    ignored by the callers). locality: LSA (diagonal masked, learned temperature per head),
+    else Keras ``MultiHeadAttention``. MLP width ``mlp_ratio * dim``.
     """
 
     def __init__(self, dim=64, depth=2, num_heads=4, mlp_ratio=2.0, locality=False, **kwargs):
@@ -99,61 +102,24 @@ class TransformerEncoder(keras.layers.Layer):
         self.dim, self.depth, self.num_heads = int(dim), int(depth), int(num_heads)
         self.mlp_ratio = float(mlp_ratio)
         self.locality = bool(locality)
-        hidden = int(self.dim * self.mlp_ratio)
-        # Flat per-kind lists (Keras tracks lists of layers; nested dicts it may not).
-        mk = keras.layers
-        self.norm1 = [mk.LayerNormalization(epsilon=1e-6, name=f"b{i}_norm1") for i in range(self.depth)]
-        self.qkv = [mk.Dense(3 * self.dim, name=f"b{i}_qkv") for i in range(self.depth)]
-        self.proj = [mk.Dense(self.dim, name=f"b{i}_proj") for i in range(self.depth)]
-        self.norm2 = [mk.LayerNormalization(epsilon=1e-6, name=f"b{i}_norm2") for i in range(self.depth)]
-        self.fc1 = [mk.Dense(hidden, activation="gelu", name=f"b{i}_fc1") for i in range(self.depth)]
-        self.fc2 = [mk.Dense(self.dim, name=f"b{i}_fc2") for i in range(self.depth)]
+        self.blocks = [TransformerBlock(self.num_heads, int(self.dim * self.mlp_ratio),
+                                        attention="lsa" if self.locality else "mha", name=f"block{i}")
+                       for i in range(self.depth)]
         self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="norm")
 
     def build(self, input_shape):
         shape = (None, None, self.dim)
-        hidden = int(self.dim * self.mlp_ratio)
-        for i in range(self.depth):
-            for layer in (self.norm1[i], self.qkv[i], self.proj[i], self.norm2[i], self.fc1[i]):
-                layer.build(shape)
-            self.fc2[i].build((None, None, hidden))
+        for block in self.blocks:
+            block.build(shape)
         self.norm.build(shape)
-        head_dim = self.dim // self.num_heads
-        if self.locality:
-            self.log_temperature = [
-                self.add_weight(shape=(), name=f"b{i}_log_temperature",
-                                initializer=keras.initializers.Constant(math.log(math.sqrt(head_dim))))
-                for i in range(self.depth)]
 
-    def _attention(self, x, index, key_mask):
-        b = ops.shape(x)[0]
-        n = ops.shape(x)[1]
-        h, dh = self.num_heads, self.dim // self.num_heads
-        qkv = ops.reshape(self.qkv[index](x), (b, n, 3, h, dh))
-        qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # (3, B, H, N, dh)
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        if self.locality:
-            scale = ops.exp(-self.log_temperature[index])
-        else:
-            scale = 1.0 / math.sqrt(dh)
-        logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) * scale
-        # Finite large negatives, not -inf: a row with every key masked must stay finite.
-        if key_mask is not None:
-            keep = ops.cast(key_mask, logits.dtype)[:, None, None, :]
-            logits = logits - 1e9 * (1.0 - keep)
-        if self.locality:
-            logits = logits - 1e9 * ops.eye(n, dtype=logits.dtype)
-        attn = ops.softmax(logits, axis=-1)
-        out = ops.transpose(ops.matmul(attn, v), (0, 2, 1, 3))
-        return self.proj[index](ops.reshape(out, (b, n, self.dim)))
-
-    def call(self, tokens, key_mask=None):
+    def call(self, tokens, key_mask=None, training=None):
         if tokens.shape[-1] is not None and tokens.shape[-1] != self.dim:
             raise ValueError(f"tokens: expected last axis {self.dim}, got shape {tokens.shape}")
+        mask = key_mask_to_attention_mask(key_mask)
         x = tokens
-        for i in range(self.depth):
-            x = x + self._attention(self.norm1[i](x), i, key_mask)
-            x = x + self.fc2[i](self.fc1[i](self.norm2[i](x)))
+        for block in self.blocks:
+            x = block(x, attention_mask=mask, training=training)
         return self.norm(x)
 
     def compute_output_shape(self, input_shape):

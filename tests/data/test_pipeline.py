@@ -54,7 +54,20 @@ def test_regression_target_keeps_axion_only(tiny_data_dir):
     assert ys.shape == (8,) and np.isfinite(ys).all() and ((ys >= -24) & (ys <= -22)).all()
 
 
-def test_stratified_fraction(tiny_data_dir):
+def test_stratified_fraction_is_the_protocol_subset(tiny_data_dir):
+    # pipeline(fraction=f) trains on exactly lensml.data.stratified_subset(labels, f), the rule
+    # the synthetic data, the evaluation report and the benchmarks use, served class by class.
+    from lensml.data import split_labels, stratified_subset
+
+    labels = split_labels("model_ii_tiny", "train", data_dir=tiny_data_dir)
+    every = pipeline("model_ii_tiny", "train", batch_size=64, shuffle=False, target="theta_E", data_dir=tiny_data_dir)
+    theta = np.concatenate([y for _, y in every.as_numpy_iterator()])
+    assert labels.shape == theta.shape and np.bincount(labels).tolist() == [8, 8, 8]
+    keep = stratified_subset(labels, 0.25)
+    subset = pipeline("model_ii_tiny", "train", batch_size=64, shuffle=False, target="theta_E", fraction=0.25,
+                      data_dir=tiny_data_dir)
+    expected = np.concatenate([keep[labels[keep] == c] for c in range(3)])
+    np.testing.assert_array_equal(np.concatenate([y for _, y in subset.as_numpy_iterator()]), theta[expected])
     ys = np.concatenate([y for _, y in pipeline("model_ii_tiny", "train", batch_size=64, fraction=0.25,
                                                 data_dir=tiny_data_dir).as_numpy_iterator()])
     assert np.bincount(ys).tolist() == [2, 2, 2]

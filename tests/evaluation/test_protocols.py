@@ -1,4 +1,4 @@
-"""Label-efficiency subsets, transfer plan, instrument matching and the protocol summary."""
+"""Label-efficiency subsets, instrument matching and the protocol summary."""
 
 import json
 
@@ -7,8 +7,6 @@ import pytest
 from keras import ops
 
 from lensml.evaluation import (
-    cross_instrument_plan,
-    label_efficiency_plan,
     match_instrument,
     stratified_subset,
     write_protocol_report,
@@ -29,22 +27,10 @@ def test_stratified_subset_is_stratified_nested_and_seeded():
     assert np.bincount(labels[stratified_subset(labels, 0.001, seed=0)]).tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match="fraction"):
         stratified_subset(labels, 0.0, seed=0)
-
-
-def test_label_efficiency_plan():
-    plan = label_efficiency_plan(np.repeat([0, 1, 2], 100), seeds=(0, 1))
-    assert [(p["fraction"], p["seed"], p["num_labels"]) for p in plan][:3] == [(0.01, 0, 3), (0.1, 0, 30), (1.0, 0, 300)]
-    assert len(plan) == 6
-
-
-def test_cross_instrument_plan():
-    plan = cross_instrument_plan(seeds=(0,), fractions=(0.1, 1.0))
-    settings = [p["setting"] for p in plan]
-    assert settings.count("zero_shot") == 1 and settings.count("fine_tune") == 2
-    scratch = next(p for p in plan if p["setting"] == "scratch")
-    assert scratch["pretrain_on"] is None and scratch["test_on"] == "deeplense/model_ii"
-    with pytest.raises(ValueError, match="settings"):
-        cross_instrument_plan(settings=("distill",))
+    with pytest.raises(ValueError, match="labels"):
+        stratified_subset(np.zeros((4, 2)), 0.5)
+    # Any number of classes, from the labels (a family's classes): four here.
+    assert np.bincount(np.repeat([0, 1, 2, 3], 10)[stratified_subset(np.repeat([0, 1, 2, 3], 10), 0.2)]).tolist() == [2] * 4
 
 
 def test_match_instrument_keeps_angles(rng):

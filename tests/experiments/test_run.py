@@ -2,6 +2,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lensml.experiments import load_config, run
@@ -65,9 +66,13 @@ def test_label_fraction_shrinks_training_split(write_config, tiny_toml):
     config = load_config(write_config(tiny_toml.replace("batch_size = 8", "batch_size = 4\nlabel_fraction = 0.34"), name="lf"))
     train = default_data_factory(config.data, "train", training=True, seed=0)
     val = default_data_factory(config.data, "validation", training=False, seed=0)
-    assert len(train) == 2 and len(val) == 6  # 24 * 0.34 = 8 examples in batches of 4
+    # The protocol's stratified subset (lensml.data.stratified_subset), as on stored data:
+    # ceil(0.34 * 8) = 3 of each class's 8 examples, 9 in batches of 4.
+    assert len(train) == 3 and len(val) == 6
     images, labels = train[0]
     assert images.shape == (4, 12, 12, 1) and images.dtype == "float32"
+    kept = np.concatenate([train[i][1] for i in range(len(train))])
+    assert np.bincount(kept).tolist() == [3, 3, 3]
     with pytest.raises(ValueError, match="synthetic:<examples>:<size>"):
         default_data_factory(load_config(write_config('[data]\ndataset = "synthetic:x"', name="bad")).data, "train", training=True, seed=0)
 
@@ -276,3 +281,36 @@ def test_cross_instrument_protocol_from_the_library(tmp_path_factory, write_conf
     assert all(0.0 <= r["metrics"]["test_accuracy"] <= 1.0 for r in result["records"])
     assert (out / "summary.md").exists() and (out / "zero_shot_s0" / "report.md").exists()
     assert "init_from" in (out / "runs" / "tgt_fine_tune_f0.5" / "seed_0" / "config.toml").read_text()
+
+
+def test_label_efficiency_script_wraps_the_library_protocol(tmp_path):
+    # evaluate/label_efficiency.py is a wrapper of lensml.experiments.run_label_efficiency: the
+    # same folders (fraction_<f>/, label_efficiency/) and the curve on the test metric.
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "le.toml"
+    config.write_text('''name = "le"
+[data]
+dataset = "synthetic:24:32"
+batch_size = 8
+[model]
+name = "resnet18"
+options = { width = 4, stage_blocks = [1, 1, 1, 1] }
+[training]
+epochs = 1
+verbose = 0
+run_eagerly = true
+''')
+    out = tmp_path / "curve"
+    proc = subprocess.run([sys.executable, str(root / "evaluate" / "label_efficiency.py"), str(config), str(out),
+                           "seeds=[0]", "label_fractions=[0.5]"],
+                          cwd=root, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "label_efficiency" / "summary.json").read_text())
+    assert summary["metric"] == "accuracy" and list(summary["summary"]["resnet18"]) == ["0.5"]  # on the test split
+    assert (out / "fraction_0.5" / "evaluation" / "metrics.json").exists()
+    assert "accuracy, mean +- std" in proc.stdout

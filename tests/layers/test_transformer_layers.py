@@ -138,3 +138,41 @@ def test_transformer_layers_save_roundtrip(tmp_path, rng):
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(_np(loaded(data)), _np(model(data)), rtol=1e-5, atol=1e-6)
+
+
+def test_lsa_attention_mask_follows_multi_head_attention(rng):
+    # With its two LSA changes off, LocalitySelfAttention is plain attention: the same outputs
+    # as Keras MultiHeadAttention (weights copied over) under the same boolean attention_mask.
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    mask = rng.random((2, 5, 5)) > 0.4
+    mask[:, :, 0] = True
+    lsa = LocalitySelfAttention(2, diagonal_mask=False, learnable_temperature=False)
+    mha = keras.layers.MultiHeadAttention(2, 4, use_bias=False)
+    lsa(x)
+    mha(x, x)
+    mha.query_dense.kernel.assign(_np(lsa.q.kernel).reshape(8, 2, 4))
+    mha.key_dense.kernel.assign(_np(lsa.k.kernel).reshape(8, 2, 4))
+    mha.value_dense.kernel.assign(_np(lsa.v.kernel).reshape(8, 2, 4))
+    mha.output_dense.kernel.assign(_np(lsa.out.kernel).reshape(2, 4, 8))
+    out = _np(lsa(x, attention_mask=mask)) - _np(lsa.out.bias)
+    np.testing.assert_allclose(out, _np(mha(x, x, attention_mask=mask)), atol=1e-5)
+    assert not np.allclose(_np(lsa(x)), _np(lsa(x, attention_mask=mask)))
+
+
+@pytest.mark.parametrize("locality", [False, True])
+def test_token_encoder_key_mask_hides_tokens(rng, locality):
+    # lensml.ssl.tokens.TransformerEncoder: a stack of TransformerBlock; a masked token changes
+    # nothing for the others, whatever its value (what the JEPA context encoder relies on).
+    from lensml.ssl.tokens import TransformerEncoder
+
+    encoder = TransformerEncoder(8, depth=2, num_heads=2, locality=locality)
+    x = rng.normal(size=(2, 6, 8)).astype("float32")
+    key_mask = np.array([[1, 1, 1, 0, 1, 0], [1, 0, 1, 1, 1, 1]], "float32")
+    changed = np.where(key_mask[..., None] > 0, x, 100.0 * rng.normal(size=x.shape)).astype("float32")
+    a, b = _np(encoder(x, key_mask=key_mask)), _np(encoder(changed, key_mask=key_mask))
+    visible = key_mask > 0
+    np.testing.assert_allclose(a[visible], b[visible], atol=1e-4)
+    assert not np.allclose(_np(encoder(x)), a)
+    assert [type(blk).__name__ for blk in encoder.blocks] == ["TransformerBlock"] * 2
+    attention = type(encoder.blocks[0].attention).__name__
+    assert attention == ("LocalitySelfAttention" if locality else "MultiHeadAttention")

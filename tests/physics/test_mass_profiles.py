@@ -181,6 +181,31 @@ def test_axion_vortex_is_a_line_of_lenstronomy_point_masses(rng):
     assert to_numpy(profile.convergence(x, y, n_points=n_points, **p)).max() == 0
 
 
+def test_collinear_point_masses_match_lenstronomy(rng):
+    # The line-frame sum of the batched simulator's axion class (and of AXION_VORTEX): K point
+    # masses of unequal theta_E at unequal signed offsets on a line through the origin.
+    from lensml.physics.mass.axion import collinear_point_mass_deflection
+
+    k, draws = 5, 6
+    angle = rng.uniform(0, 2 * np.pi, draws)
+    t = rng.uniform(-1.0, 1.0, (draws, k))
+    theta = rng.uniform(0.01, 0.2, (draws, k))
+    x, y = rng.uniform(-2, 2, (2, draws, 7, 7))
+    col = lambda v: v.reshape(-1, 1, 1).astype("float32")  # noqa: E731
+    ax, ay = (to_numpy(a) for a in collinear_point_mass_deflection(
+        x.astype("float32"), y.astype("float32"), col(angle), [col(t[:, i]) for i in range(k)],
+        [col(theta[:, i]) for i in range(k)]))
+    lens = LensModel(["POINT_MASS"] * k)
+    for i in range(draws):
+        kw = [{"theta_E": theta[i, j], "center_x": t[i, j] * np.cos(angle[i]), "center_y": t[i, j] * np.sin(angle[i])}
+              for j in range(k)]
+        rx, ry = lens.alpha(x[i], y[i], kw)
+        assert_close(ax[i], rx)
+        assert_close(ay[i], ry)
+    with pytest.raises(ValueError, match="offsets"):
+        collinear_point_mass_deflection(x, y, 0.0, [0.1], [])
+
+
 def test_axion_vortex_line_matches_numerical_integral(rng):
     from scipy.integrate import quad
 

@@ -135,7 +135,8 @@ def test_commands_reject_bad_configs(tmp_path, capsys):
 @pytest.mark.slow
 def test_super_resolution_finetune_writes_psnr_ssim_beside_bicubic(tmp_path, capsys):
     # MAE tokens -> 16x16 -> 64x64 super-resolution on the tiny SR dataset, end to end through
-    # `lensml finetune`: the test split is scored against bicubic upsampling (sr_metrics.json).
+    # `lensml finetune`: the test split is scored against bicubic upsampling by the runner's one
+    # test evaluation (evaluation/metrics.json, test_* metrics in the result).
     from lensml.experiments.commands import finetune as finetune_cmd
     from lensml.experiments.commands import pretrain as pretrain_cmd
 
@@ -175,7 +176,8 @@ verbose = 0
 ''')
     capsys.readouterr()
     assert finetune_cmd.main(_args(fin, tmp_path / "fin")) == 0
-    sr = json.loads((tmp_path / "fin" / "sr_metrics.json").read_text())
+    sr = json.loads((tmp_path / "fin" / "evaluation" / "metrics.json").read_text())
+    assert sr["task"] == "super_resolution" and (tmp_path / "fin" / "evaluation" / "super_resolution.png").exists()
     assert sr["num_examples"] == 12  # the test split: 4 per class
     for key in ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim"):
         assert np.isfinite(sr[key]), key
@@ -253,3 +255,44 @@ def test_pretrain_then_finetune_starts_from_this_seeds_encoder(tmp_path):
                            "model": {"name": "pretrained", "options": {"encoder_path": "x", "task": "super_resolution"}}})
     with pytest.raises(ValueError, match="token encoder"):
         finetune_from({"paths": {"encoder": str(encoder_path)}}, sr, seed=3)
+
+
+@pytest.mark.slow
+def test_ssl_label_efficiency_protocol_from_the_library(tmp_path):
+    """lensml.experiments.run_ssl_label_efficiency (what benchmarks/bench_ssl.py label-efficiency
+    wraps): one pretraining per seed, then at each fraction the pretrained encoder and the same
+    architecture freshly initialised, fine-tuned under one config on one stratified subset and
+    tested by the one test evaluation."""
+    import keras
+
+    from lensml.experiments import config_from_dict, run_ssl_label_efficiency
+
+    common = {"seeds": [0, 1], "training": {"epochs": 1, "learning_rate": 1e-3, "verbose": 0}}
+    pre = config_from_dict({**common, "name": "pre",
+                            "data": {"dataset": "synthetic:24:32", "batch_size": 8, "val_split": "", "test_split": ""},
+                            "model": {"name": "simclr", "options": {"encoder": "resnet18", "encoder_options": {
+                                "width": 4, "stage_blocks": [1, 1, 1, 1]}}},
+                            "training": {**common["training"], "metrics": [], "monitor": "loss"}})
+    fin = config_from_dict({**common, "name": "fin", "output": {"dir": str(tmp_path / "le")},
+                            "data": {"dataset": "synthetic:24:32", "batch_size": 8},
+                            "model": {"name": "pretrained", "options": {"encoder_path": "replaced", "mode": "finetune"}},
+                            "training": {**common["training"], "metrics": ["accuracy"]}})
+    result = run_ssl_label_efficiency(pre, fin, [0.5])
+    assert sorted((r["series"], r["fraction"], r["seed"]) for r in result["records"]) == sorted(
+        (s, 0.5, seed) for s in ("ssl", "scratch") for seed in (0, 1))
+    assert set(result["summary"]) == {"ssl", "scratch"} and result["summary"]["ssl"][0.5]["n"] == 2
+    for r in result["records"]:
+        assert 0 <= r["metrics"]["test_accuracy"] <= 1 and "test_macro_auc" in r["metrics"]
+    root = tmp_path / "le"
+    assert (root / "ssl_label_efficiency" / "summary.md").exists()
+    assert (root / "runs" / "ssl_f0.5" / "seed_1" / "evaluation" / "metrics.json").exists()
+    # the baseline is the pretrained architecture, freshly initialised: same layers, other weights
+    pretrained = keras.saving.load_model(root / "pretrain" / "seed_0" / "encoder.keras")
+    fresh = keras.saving.load_model(root / "pretrain" / "seed_0" / "fresh_encoder.keras")
+    assert [w.shape for w in fresh.weights] == [w.shape for w in pretrained.weights]
+    kernel = lambda m: next(w for w in m.weights if len(w.shape) == 4)  # noqa: E731
+    assert not np.allclose(keras.ops.convert_to_numpy(kernel(fresh)), keras.ops.convert_to_numpy(kernel(pretrained)))
+    from lensml.experiments import apply_overrides
+
+    with pytest.raises(ValueError, match="model.name"):
+        run_ssl_label_efficiency(pre, apply_overrides(fin, {"model.name": "resnet18"}), [0.5])

@@ -9,8 +9,9 @@ from-scratch baseline. ``data.label_fraction`` gives label-efficiency runs;
 ``data.dataset`` may be another family than the pretraining one (Model I -> Model II;
 images are resized to the encoder's input size). ``{seed}`` in ``encoder_path`` is
 replaced by each run's seed.
-For super-resolution (``data.target = "hr"``) the test split is scored with PSNR / SSIM
-(``lensml.evaluation.super_resolution_metrics``) into ``sr_metrics.json``.
+Every run is tested by the one test evaluation of the runner (``<run>/evaluation/metrics.json``);
+for super-resolution (``data.target = "hr"``) that is PSNR / SSIM beside bicubic upsampling
+(``lensml.evaluation.super_resolution_metrics``).
 """
 
 from __future__ import annotations
@@ -25,24 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args) -> int:
-    import json
-    import sys
-
-    from lensml.experiments.commands.pretrain import load, print_config
-
-    config, error = load(args, "finetune")
-    if error:
-        print(error, file=sys.stderr)
-        return 2
-    if args.dry_run:
-        print_config(config)
-        return 0
+    from lensml.experiments.commands.pretrain import run_command
     from lensml.experiments.pretraining import finetune
 
-    try:
-        results = finetune(config)
-    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, encoder or option: nothing was written
-        print(f"lensml finetune: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(results, indent=2, default=str))
-    return 0
+    return run_command(args, "finetune", finetune)

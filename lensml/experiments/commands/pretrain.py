@@ -46,29 +46,41 @@ def print_config(config):
     print(dumps(config_to_dict(config)))
 
 
-def main(args) -> int:
+def run_command(args, command: str, protocol, check=None) -> int:
+    """What ``lensml pretrain`` / ``lensml finetune`` do: load the config (``load``), ``check``
+    it (a callable returning an error message or None), print it for ``--dry-run``, else run
+    ``protocol(config)`` and print its JSON; 2 with the error on stderr when anything is bad
+    (nothing was written then)."""
     import json
     import sys
 
-    config, error = load(args, "pretrain")
+    config, error = load(args, command)
+    if not error and check is not None:
+        error = check(config)
     if error:
         print(error, file=sys.stderr)
-        return 2
-    from lensml.ssl.factory import METHODS
-
-    if config.model.name not in METHODS:
-        print(f"lensml pretrain: model.name={config.model.name!r}: expected one of {list(METHODS)}",
-              file=sys.stderr)
         return 2
     if args.dry_run:
         print_config(config)
         return 0
-    from lensml.experiments.pretraining import pretrain
-
     try:
-        results = pretrain(config)
+        results = protocol(config)
     except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, encoder or option: nothing was written
-        print(f"lensml pretrain: {e}", file=sys.stderr)
+        print(f"lensml {command}: {e}", file=sys.stderr)
         return 2
     print(json.dumps(results, indent=2, default=str))
     return 0
+
+
+def _pretraining_method(config):
+    from lensml.ssl.factory import METHODS
+
+    if config.model.name not in METHODS:
+        return f"lensml pretrain: model.name={config.model.name!r}: expected one of {list(METHODS)}"
+    return None
+
+
+def main(args) -> int:
+    from lensml.experiments.pretraining import pretrain
+
+    return run_command(args, "pretrain", pretrain, check=_pretraining_method)

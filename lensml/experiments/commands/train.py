@@ -51,10 +51,9 @@ def main(args) -> int:
         print(f"lensml train: {e}", file=sys.stderr)
         return 2
     if args.dry_run:
-        from lensml.experiments.config import config_to_dict
-        from lensml.experiments.toml_writer import dumps
+        from lensml.experiments.commands.pretrain import print_config
 
-        print(dumps(config_to_dict(config)))
+        print_config(config)
         return 0
     from lensml.experiments import report_training, train
 
