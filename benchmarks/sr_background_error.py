@@ -15,9 +15,8 @@ import numpy as np
 
 def main():
     import keras
-    import tensorflow as tf
 
-    from lensml.evaluation import super_resolution_metrics
+    from lensml.evaluation import bicubic_upsample, super_resolution_metrics
     from lensml.experiments import load_config
     from lensml.experiments.runner import default_data_factory
 
@@ -31,7 +30,7 @@ def main():
              default_data_factory(config.data, config.data.test_split, training=False, seed=0)]
     lr, hr = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
     sr = np.asarray(model.predict(lr, verbose=0))
-    bicubic = tf.image.resize(lr, hr.shape[1:3], method="bicubic").numpy()
+    bicubic = np.asarray(bicubic_upsample(lr, hr.shape[1:3]))  # the reference row of super_resolution_metrics
     background = hr < args.threshold
     print(f"background: {background.mean():.1%} of the pixels")
     for name, x in (("model", sr), ("bicubic", bicubic)):

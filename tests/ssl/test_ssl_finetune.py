@@ -132,6 +132,31 @@ def test_commands_reject_bad_configs(tmp_path, capsys):
     assert pretrain_cmd.main(_args(typo, tmp_path / "y")) == 2
 
 
+def test_commands_dry_run_print_the_resolved_config_and_train_nothing(tmp_path, capsys):
+    # lensml train / pretrain / finetune share one command shape (commands.train.run_command).
+    import tomllib
+
+    from lensml.experiments.commands import finetune as finetune_cmd
+    from lensml.experiments.commands import pretrain as pretrain_cmd
+    from lensml.experiments.commands import train as train_cmd
+
+    configs = {"pretrain": (pretrain_cmd, '[data]\ndataset = "synthetic:8:16"\n[model]\nname = "simclr"\n'),
+               "finetune": (finetune_cmd, '[data]\ndataset = "synthetic:8:16"\n[model]\nname = "pretrained"\n'),
+               "train": (train_cmd, '[data]\ndataset = "synthetic:8:16"\n[model]\nname = "resnet18"\n')}
+    for command, (module, text) in configs.items():
+        path = tmp_path / f"{command}.toml"
+        path.write_text(text)
+        capsys.readouterr()
+        args = _args(path, tmp_path / command, dry_run=True, overrides=["training.epochs=7"])
+        assert module.main(args) == 0, command
+        printed = tomllib.loads(capsys.readouterr().out)
+        assert printed["training"]["epochs"] == 7 and printed["output"]["dir"] == str(tmp_path / command)
+        assert not (tmp_path / command).exists()  # nothing trained, nothing written
+    capsys.readouterr()
+    assert pretrain_cmd.main(_args(tmp_path / "train.toml", tmp_path / "x", dry_run=True)) == 2
+    assert "lensml pretrain: model.name='resnet18'" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_super_resolution_finetune_writes_psnr_ssim_beside_bicubic(tmp_path, capsys):
     # MAE tokens -> 16x16 -> 64x64 super-resolution on the tiny SR dataset, end to end through

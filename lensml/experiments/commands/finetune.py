@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args) -> int:
-    from lensml.experiments.commands.pretrain import run_command
+    from lensml.experiments.commands.train import run_command
     from lensml.experiments.pretraining import finetune
 
     return run_command(args, "finetune", finetune)

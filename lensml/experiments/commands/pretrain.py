@@ -26,61 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config, do not train")
 
 
-def load(args, command):
-    """The validated experiment config from --config / --set / --out, or (None, message)."""
-    from lensml.experiments.config import load_config, parse_set_option
-
-    try:
-        overrides = dict(parse_set_option(s) for s in args.overrides)
-        if args.out:
-            overrides["output.dir"] = args.out
-        return load_config(args.config, overrides), None
-    except (ValueError, TypeError, FileNotFoundError) as e:
-        return None, f"lensml {command}: {e}"
-
-
-def print_config(config):
-    from lensml.experiments.config import config_to_dict
-    from lensml.experiments.toml_writer import dumps
-
-    print(dumps(config_to_dict(config)))
-
-
-def run_command(args, command: str, protocol, check=None) -> int:
-    """What ``lensml pretrain`` / ``lensml finetune`` do: load the config (``load``), ``check``
-    it (a callable returning an error message or None), print it for ``--dry-run``, else run
-    ``protocol(config)`` and print its JSON; 2 with the error on stderr when anything is bad
-    (nothing was written then)."""
-    import json
-    import sys
-
-    config, error = load(args, command)
-    if not error and check is not None:
-        error = check(config)
-    if error:
-        print(error, file=sys.stderr)
-        return 2
-    if args.dry_run:
-        print_config(config)
-        return 0
-    try:
-        results = protocol(config)
-    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, encoder or option: nothing was written
-        print(f"lensml {command}: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(results, indent=2, default=str))
-    return 0
-
-
-def _pretraining_method(config):
+def _check_method(config) -> None:
     from lensml.ssl.factory import METHODS
 
     if config.model.name not in METHODS:
-        return f"lensml pretrain: model.name={config.model.name!r}: expected one of {list(METHODS)}"
-    return None
+        raise ValueError(f"model.name={config.model.name!r}: expected one of {list(METHODS)}")
 
 
 def main(args) -> int:
+    from lensml.experiments.commands.train import run_command
     from lensml.experiments.pretraining import pretrain
 
-    return run_command(args, "pretrain", pretrain, check=_pretraining_method)
+    return run_command(args, "pretrain", pretrain, check=_check_method)

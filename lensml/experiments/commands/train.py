@@ -39,28 +39,44 @@ def load_from_args(args):
     return load_config(args.config, overrides)
 
 
-def main(args) -> int:
+def print_config(config) -> None:
+    """The resolved config as TOML (what ``--dry-run`` prints)."""
+    from lensml.experiments.config import config_to_dict
+    from lensml.experiments.toml_writer import dumps
+
+    print(dumps(config_to_dict(config)))
+
+
+def run_command(args, command: str, protocol, *, check=None, report=None) -> int:
+    """What ``lensml train`` / ``pretrain`` / ``finetune`` do: the config from ``--config``,
+    ``--set`` and ``--out`` (``load_from_args``), ``check(config)`` (raises ValueError), printed
+    for ``--dry-run``, else ``protocol(config)`` run and its result printed (``report(config,
+    result)``, default JSON). 2, with the error on stderr, for a bad config, dataset, model or
+    option: nothing was written then."""
+    import json
     import sys
 
     try:
         config = load_from_args(args)
-        from lensml.experiments.runner import check_config
-
-        check_config(config)  # before --dry-run prints it and before any dataset is built
+        if check is not None:
+            check(config)  # before --dry-run prints it and before any dataset is built
     except (ValueError, TypeError, FileNotFoundError) as e:
-        print(f"lensml train: {e}", file=sys.stderr)
+        print(f"lensml {command}: {e}", file=sys.stderr)
         return 2
     if args.dry_run:
-        from lensml.experiments.commands.pretrain import print_config
-
         print_config(config)
         return 0
-    from lensml.experiments import report_training, train
-
     try:
-        result = train(config)
-    except (ValueError, TypeError, FileNotFoundError) as e:  # bad data, model or option: nothing was written
-        print(f"lensml train: {e}", file=sys.stderr)
+        result = protocol(config)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        print(f"lensml {command}: {e}", file=sys.stderr)
         return 2
-    print(report_training(config, result))
+    print(report(config, result) if report else json.dumps(result, indent=2, default=str))
     return 0
+
+
+def main(args) -> int:
+    from lensml.experiments import report_training, train
+    from lensml.experiments.runner import check_config
+
+    return run_command(args, "train", train, check=check_config, report=report_training)
