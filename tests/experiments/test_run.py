@@ -222,11 +222,10 @@ def test_warm_start_config_errors(write_config, tiny_toml):
         load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ninit_from = "x.keras"\ntrainable = "body"')))
 
 
-def test_train_script_runs_label_fractions_like_the_cli(tmp_path):
+def test_train_script_runs_label_fractions_like_the_cli(tmp_path, monkeypatch, capsys):
     # train/train.py once ignored label_fractions (lensml train honoured them): both call
-    # lensml.experiments.train now.
-    import os
-    import subprocess
+    # lensml.experiments.train now. Run in-process (runpy), as `python train/train.py CONFIG key=value`.
+    import runpy
     import sys
 
     root = Path(__file__).resolve().parents[2]
@@ -246,11 +245,9 @@ run_eagerly = true
 [output]
 dir = "{tmp_path}/runs/{{name}}"
 ''')
-    proc = subprocess.run([sys.executable, str(root / "train" / "train.py"), str(config), "seeds=[0]"],
-                          cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "label-efficiency curve:" in proc.stdout
+    monkeypatch.setattr(sys, "argv", ["train.py", str(config), "seeds=[0]"])
+    runpy.run_path(str(root / "train" / "train.py"), run_name="__main__")
+    assert "label-efficiency curve:" in capsys.readouterr().out
     runs = tmp_path / "runs" / "curve"
     assert (runs / "fraction_0.5").is_dir() and (runs / "fraction_1").is_dir()
 
@@ -283,11 +280,11 @@ def test_cross_instrument_protocol_from_the_library(tmp_path_factory, write_conf
     assert "init_from" in (out / "runs" / "tgt_fine_tune_f0.5" / "seed_0" / "config.toml").read_text()
 
 
-def test_label_efficiency_script_wraps_the_library_protocol(tmp_path):
+def test_label_efficiency_script_wraps_the_library_protocol(tmp_path, monkeypatch, capsys):
     # evaluate/label_efficiency.py is a wrapper of lensml.experiments.run_label_efficiency: the
-    # same folders (fraction_<f>/, label_efficiency/) and the curve on the test metric.
-    import os
-    import subprocess
+    # same folders (fraction_<f>/, label_efficiency/) and the curve of the test accuracy. Run
+    # in-process (runpy), as `python evaluate/label_efficiency.py CONFIG OUT key=value` does.
+    import runpy
     import sys
 
     root = Path(__file__).resolve().parents[2]
@@ -305,12 +302,9 @@ verbose = 0
 run_eagerly = true
 ''')
     out = tmp_path / "curve"
-    proc = subprocess.run([sys.executable, str(root / "evaluate" / "label_efficiency.py"), str(config), str(out),
-                           "seeds=[0]", "label_fractions=[0.5]"],
-                          cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.setattr(sys, "argv", ["label_efficiency.py", str(config), str(out), "seeds=[0]", "label_fractions=[0.5]"])
+    runpy.run_path(str(root / "evaluate" / "label_efficiency.py"), run_name="__main__")
     summary = json.loads((out / "label_efficiency" / "summary.json").read_text())
     assert summary["metric"] == "accuracy" and list(summary["summary"]["resnet18"]) == ["0.5"]  # on the test split
     assert (out / "fraction_0.5" / "evaluation" / "metrics.json").exists()
-    assert "accuracy, mean +- std" in proc.stdout
+    assert "accuracy, mean +- std" in capsys.readouterr().out
