@@ -16,7 +16,8 @@
            --method simclr --encoder resnet18 --pretrain-epochs 10 --finetune-epochs 20 --fractions 0.1
 
    Prints test accuracy and macro one-vs-rest AUC for both, per seed, and the curve's
-   summary (mean +- sample std over seeds).
+   summary (mean +- sample std over seeds). The older form, a built folder as ``--data-dir``
+   (``--data-dir ~/tensorflow_datasets/deeplense/model_ii_n300/1.0.0 --fraction 0.1``), still works.
 """
 
 from __future__ import annotations
@@ -88,14 +89,29 @@ def speed(args):
               f"{r['first_step_s']} | {r['steps_per_s']} |")
 
 
+def _dataset_and_data_dir(dataset, data_dir):
+    """(dataset name, TFDS data_dir): as given, or read from a built dataset folder
+    ``<data_dir>/deeplense/<config>/<version>`` passed as ``--data-dir`` alone (the older form)."""
+    from pathlib import Path
+
+    if dataset:
+        return dataset, data_dir
+    folder = Path(data_dir or "").expanduser()
+    if len(folder.parts) < 3 or folder.parts[-3] != "deeplense":
+        raise SystemExit(f"--dataset: required unless --data-dir is a built dataset folder "
+                         f"<data_dir>/deeplense/<config>/<version>; got --data-dir {data_dir!r}")
+    return f"deeplense/{folder.parts[-2]}", str(folder.parents[2])
+
+
 def label_efficiency(args):
     """``lensml.experiments.run_ssl_label_efficiency`` on configs made from the arguments."""
     import keras
 
     from lensml.experiments import config_from_dict, run_ssl_label_efficiency
 
+    dataset, data_dir = _dataset_and_data_dir(args.dataset, args.data_dir)
     common = {"seeds": list(args.seeds), "output": {"dir": args.out}}
-    data = {"dataset": args.dataset, "data_dir": args.data_dir, "batch_size": args.batch, "normalization": "minmax"}
+    data = {"dataset": dataset, "data_dir": data_dir, "batch_size": args.batch, "normalization": "minmax"}
     options = {"encoder": args.encoder} if args.method not in ("mae", "ijepa", "lens_jepa") else {}
     pretrain = config_from_dict({**common, "name": f"pretrain_{args.method}",
                                  "data": {**data, "val_split": "", "test_split": ""},
@@ -110,7 +126,7 @@ def label_efficiency(args):
                                  "training": {"epochs": args.finetune_epochs, "optimizer": "adamw",
                                               "learning_rate": args.finetune_lr,
                                               "metrics": ["accuracy", "macro_auc"], "verbose": 0}})
-    print(f"data: {args.dataset} ({args.data_dir or '~/tensorflow_datasets'}); backend {keras.backend.backend()}",
+    print(f"data: {dataset} ({data_dir or '~/tensorflow_datasets'}); backend {keras.backend.backend()}",
           flush=True)
     result = run_ssl_label_efficiency(pretrain, finetune, args.fractions)
     print(f"\nLabel efficiency: {args.method} ({args.encoder}) pretrained {args.pretrain_epochs} epochs on "
@@ -138,13 +154,14 @@ def main(argv=None):
         p.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
         p.add_argument("--tf-xla", action="store_true", help="also time TF with XLA")
     p = sub.add_parser("label-efficiency")
-    p.add_argument("--dataset", required=True, help="a deeplense dataset name, e.g. deeplense/model_ii_n300")
-    p.add_argument("--data-dir", default=None, help="the TFDS data_dir (default ~/tensorflow_datasets)")
+    p.add_argument("--dataset", default=None, help="a deeplense dataset name, e.g. deeplense/model_ii_n300")
+    p.add_argument("--data-dir", default=None, help="the TFDS data_dir (default ~/tensorflow_datasets); without "
+                   "--dataset, a built dataset folder <data_dir>/deeplense/<config>/<version>")
     p.add_argument("--out", default="runs/bench_ssl_label_efficiency", help="where the runs and the curve go")
     p.add_argument("--method", default="simclr", choices=TRAINERS)
     p.add_argument("--encoder", default="resnet18")
     p.add_argument("--mode", default="finetune", choices=["finetune", "linear_probe"])
-    p.add_argument("--fractions", type=float, nargs="+", default=[0.1])
+    p.add_argument("--fractions", "--fraction", type=float, nargs="+", default=[0.1])
     p.add_argument("--pretrain-epochs", type=int, default=10)
     p.add_argument("--finetune-epochs", type=int, default=20)
     p.add_argument("--pretrain-lr", type=float, default=1e-3)
