@@ -5,7 +5,7 @@ Times, on a batch of 256 64x64 images (images per second):
 * InverseLens (bilinear splat, exact weighted mean, one segment_sum over the batch)
   against the LensPINN-style reference: a Python loop over images, each splatted with
   positions clipped to the grid, floored to integers, scatter-added with a count map and
-  divided by the count (REFERENCE.md section 4);
+  divided by the count;
 * the composite deflection of SIE + SHEAR + 25 POINT_MASS (different parameters per image)
   against a per-image loop over lenstronomy's LensModel.
 

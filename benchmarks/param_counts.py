@@ -10,7 +10,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-#: Counts reported by the papers (REFERENCE section 4; D4LensPINN section 3), in millions.
+#: Counts reported by the papers (D4LensPINN section 3), in millions.
 PAPER = {"resnet18": 11.17, "lensformer": 15.7, "lenspinn_small": 7.17, "lenspinn_large": 14.56,
          "vit": 13.7, "vitsd": 13.7, "cait": 13.7, "d4lenspinn": 20.65}
 

@@ -1,9 +1,10 @@
 """lensml: physics-informed deep learning for strong gravitational lensing, on Keras 3.
 
-Sub-packages (see DESIGN.md, section 1): ``physics``, ``simulation``, ``data``,
+Sub-packages: ``physics``, ``simulation``, ``data``,
 ``datasets``, ``layers``, ``models``, ``ssl``, ``evaluation``, ``tuning``,
 ``experiments``, each loaded on first use (``import lensml; lensml.models.build(...)``).
-The command line is :mod:`lensml.cli`.
+The command line is :mod:`lensml.cli`. ``lensml.predict(model, images_or_paths)`` applies a
+trained model to your own images (``lensml.evaluation.predict``).
 
 ``import lensml`` is light: it registers the TFDS builders (``tfds.load("deeplense/...")``,
 through tensorflow_datasets) and imports neither Keras, TensorFlow, JAX nor lenstronomy. Once
@@ -24,11 +25,15 @@ from lensml import datasets as _datasets  # noqa: E402,F401
 def __getattr__(name):
     if name in SUBPACKAGES:
         return importlib.import_module(f"lensml.{name}")
+    if name == "predict":  # lensml.predict(model, images_or_paths) -> a DataFrame, one row per image
+        from lensml.evaluation.predict import predict
+
+        return predict
     raise AttributeError(f"module 'lensml' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(SUBPACKAGES))
+    return sorted(set(globals()) | set(SUBPACKAGES) | {"predict"})
 
 
 from lensml import _keras_objects  # noqa: E402

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("lensml.experiments.commands.pretrain", "self-supervised pretraining from a config"),
     "finetune": ("lensml.experiments.commands.finetune", "fine-tune or linear-probe a pretrained encoder"),
     "evaluate": ("lensml.experiments.commands.evaluate", "evaluate a saved model under the protocol"),
+    "predict": ("lensml.experiments.commands.predict", "apply a saved model to your own images (FITS, .npy, PNG)"),
     "compare": ("lensml.experiments.commands.compare", "put several evaluation runs side by side"),
     "tune": ("lensml.experiments.commands.tune", "run or resume an Optuna study"),
     "benchmark": ("lensml.experiments.commands.benchmark", "speed benchmarks and paper reproduction"),
@@ -51,12 +52,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Keras backend (default: $KERAS_BACKEND, else tensorflow). Must come before the sub-command.",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's, XLA's and absl's start-up logs (hidden by default: lensml._quiet). "
+        "Must come before the sub-command.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in _available().items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
     return parser
+
+
+def _verbose_option(argv: list[str]) -> bool:
+    """Whether ``--verbose`` comes before the sub-command."""
+    for arg in argv:
+        if arg == "--verbose":
+            return True
+        if not arg.startswith("-") and arg not in ("tensorflow", "jax"):  # the sub-command
+            return False
+    return False
 
 
 def _backend_option(argv: list[str]) -> str | None:
@@ -80,6 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         os.environ["KERAS_BACKEND"] = backend
+    from lensml._backend import check_backend
+
+    try:
+        check_backend()
+    except ImportError as e:
+        print(f"lensml: error: {e}", file=sys.stderr)
+        return 2
+    from lensml._quiet import quiet_startup
+
+    quiet_startup(_verbose_option(argv))  # before the sub-commands import Keras
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

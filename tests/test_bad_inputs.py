@@ -1,8 +1,8 @@
-"""The bad-input table of the README ("Bad inputs"): every public entry point, the bad inputs
+"""The bad-input table of the docs (docs/guide/reliability.md, "Bad inputs"): every public entry point, the bad inputs
 tried, and the error each gets. Each case runs in an empty working folder and must leave it
 empty (nothing half-written after a failure).
 
-``python tests/test_bad_inputs.py`` prints the table as Markdown (what the README shows).
+``python tests/test_bad_inputs.py`` prints the table as Markdown (what docs/guide/reliability.md shows).
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ CONFIG = '[data]\ndataset = "{dataset}"\nbatch_size = {batch}\n[model]\nname = "
 def _toml(dataset="synthetic:8:8", batch=4, model="resnet18", extra=""):
     Path("exp.toml").write_text(CONFIG.format(dataset=dataset, batch=batch, model=model, extra=extra))
     return "exp.toml"
+
+
+def _train_set(override):
+    """``lensml train`` on the tiny config with ``--set override``."""
+    return lambda: _cli("train", "--config", _toml(), "--set", override)
 
 
 def _cli(*args):
@@ -70,6 +75,59 @@ def _nan_images(folder="bad_npy"):
     return folder
 
 
+def _non_utf8_toml():
+    Path("exp.toml").write_bytes(b'[data]\ndataset = "synthetic:8:8"\n# caf\xe9\n')
+    return "exp.toml"
+
+
+class _RunsCode:
+    """What a crafted data file holds: a pickle that calls a function when loaded."""
+
+    def __reduce__(self):
+        return os.system, ("touch pwned",)
+
+
+def _pickled_npy(folder="bad_npy"):
+    _nan_images(folder)
+    np.save(f"{folder}/test/cdm/a.npy", np.ones((8, 8), "float32"))
+    crafted = np.empty(2, dtype=object)
+    crafted[0], crafted[1] = np.ones((8, 8)), _RunsCode()
+    np.save(f"{folder}/test/axion/a.npy", crafted, allow_pickle=True)
+    return folder
+
+
+def _truncated_npy(folder="bad_npy"):
+    _nan_images(folder)
+    np.save(f"{folder}/test/cdm/a.npy", np.ones((8, 8), "float32"))
+    raw = Path(f"{folder}/test/cdm/a.npy").read_bytes()
+    Path(f"{folder}/test/cdm/a.npy").write_bytes(raw[:100])
+    return folder
+
+
+def _with_env(fn, **env):
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return fn()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _predict(images):
+    model = _models().build("resnet18", (16, 16, 1), width=4, stage_blocks=(1, 1, 1, 1))
+    return model.predict(images, verbose=0)
+
+
+def _with_nan(shape=(2, 16, 16, 1)):
+    images = np.ones(shape, "float32")
+    images[1, 3, 3, 0] = np.nan
+    return images
+
+
 def _tiny_model(path="m.keras"):
     _models().build("resnet18", (8, 8, 1), width=4, stage_blocks=(1, 1, 1, 1)).save(path)
     return path
@@ -87,11 +145,26 @@ CASES = [
      ("exit", 2, "unknown model 'resnet19'")),
     ("lensml train", "unknown dataset config", lambda: _cli("train", "--config", _toml(dataset="deeplense/model_x_3k")),
      ("exit", 2, "unknown deeplense config 'model_x_3k'")),
-    ("lensml train", "unknown normalisation", lambda: _cli("train", "--config", _toml(), "--set",
-                                                           "data.normalization='zscore'"),
+    ("lensml train", "unknown normalisation", _train_set("data.normalization='zscore'"),
      ("exit", 2, "'data.normalization': got 'zscore'")),
-    ("lensml train", "negative epochs (--set)", lambda: _cli("train", "--config", _toml(), "--set", "training.epochs=-1"),
+    ("lensml train", "negative epochs (--set)", _train_set("training.epochs=-1"),
      ("exit", 2, "'training.epochs': got -1, expected >= 1")),
+    ("lensml train", "learning rate NaN (--set)", _train_set("training.learning_rate=nan"),
+     ("exit", 2, "'training.learning_rate': got nan, expected a finite number")),
+    ("lensml train", "weight decay inf (--set)", _train_set("training.weight_decay=inf"),
+     ("exit", 2, "'training.weight_decay': got inf, expected a finite number")),
+    ("lensml train", "negative clipnorm (--set)", _train_set("training.clipnorm=-1"),
+     ("exit", 2, "'training.clipnorm': got -1.0, expected > 0")),
+    ("lensml train", "negative warm-up (--set)", _train_set("training.warmup_epochs=-3"),
+     ("exit", 2, "'training.warmup_epochs': got -3.0, expected >= 0")),
+    ("lensml train", "negative seed", _train_set("seeds=[-1]"),
+     ("exit", 2, "'seeds[0]': got -1, expected a seed >= 0")),
+    ("lensml train", "misspelled output.dir placeholder", _train_set("output.dir='runs/{nme}'"),
+     ("exit", 2, "has the placeholder(s) {nme}; expected only {name} and {seed}")),
+    ("lensml train", "run name that leaves its root", _train_set("name='../../x'"),
+     ("exit", 2, "'name': got '../../x', expected a name without '/'")),
+    ("lensml train", "config file not UTF-8", lambda: _cli("train", "--config", _non_utf8_toml()),
+     ("exit", 2, "'exp.toml' is not UTF-8 text")),
     ("lensml train", "misspelled model option", lambda: _cli("train", "--config",
                                                              _toml(extra="options = { widht = 8 }\n")),
      ("exit", 2, "has no option 'widht'")),
@@ -145,6 +218,27 @@ CASES = [
     ("lensml evaluate", "a .npy image with NaN pixels", lambda: _cli("evaluate", "--model", _tiny_model(), "--data",
                                                                       _nan_images(), "--split", "test", "--out", "report"),
      ("exit", 2, "NaN")),
+    ("lensml evaluate", "a pickled .npy that would run code", lambda: _cli(
+        "evaluate", "--model", _tiny_model(), "--data", _pickled_npy(), "--split", "test", "--out", "report"),
+     ("exit", 2, "lensml does not run code from data files")),
+    ("lensml evaluate", "a truncated .npy", lambda: _cli("evaluate", "--model", _tiny_model(), "--data",
+                                                         _truncated_npy(), "--split", "test", "--out", "report"),
+     ("exit", 2, "cdm/a.npy' is not a readable .npy image")),
+    ("lensml (any command)", "KERAS_BACKEND=torch", lambda: _with_env(lambda: _cli("train", "--config", _toml()),
+                                                                     KERAS_BACKEND="torch"),
+     ("exit", 2, "KERAS_BACKEND='torch': lensml runs on the Keras backends tensorflow, jax")),
+    ("model.predict", "an image with a NaN pixel", lambda: _raises(lambda: _predict(_with_nan())),
+     ("ValueError", "1 of 2 images hold NaN or inf pixels (image 1: 1 pixels)")),
+    ("model.predict", "images of another size", lambda: _raises(lambda: _predict(np.ones((2, 20, 20, 1), "float32"))),
+     ("ValueError", "takes images of shape (batch, 16, 16, 1) (height, width, channels), got (2, 20, 20, 1)")),
+    ("lensml.data.pipeline", "a config too large for the disk", lambda: _raises(
+        lambda: _data().pipeline("model_ii_n999999999", "train")),
+     ("ValueError", "deeplense/model_ii_n999999999: building it needs about")),
+    ("lensml.data.pipeline", "negative size `_n-5`", lambda: _raises(lambda: _data().pipeline("model_ii_n-5", "train")),
+     ("ValueError", "per_class: expected an integer >= 5 (examples per class), got -5")),
+    ("lensml.data.pipeline", "download=False, not built", lambda: _raises(
+        lambda: _data().pipeline("model_ii_tiny", "train", download=False)),
+     ("FileNotFoundError", "deeplense/model_ii_tiny is not built in")),
     ("lensml.physics.PoissonSolver", "negative pixel scale", lambda: _raises(lambda: _physics().PoissonSolver(-1.0)),
      ("ValueError", "pixel_scale must be finite and > 0, got -1.0")),
     ("lensml.physics.PhysicsPreprocessing", "epsilon <= 0", lambda: _raises(
@@ -170,10 +264,11 @@ def test_bad_input_gets_a_clear_error_and_leaves_nothing(entry, bad, attempt, ex
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
                   if p.is_file() and p.relative_to(tmp_path).parts[0] not in inputs)
     assert left == [], f"{entry} left files behind after failing: {left}"
+    assert not (tmp_path / "pwned").exists()  # no data file ran code
 
 
 def markdown() -> str:
-    """The README's table: entry point, bad input, the error (from CASES)."""
+    """The reliability page's table: entry point, bad input, the error (from CASES)."""
     lines = ["| entry point | bad input | error |", "|---|---|---|"]
     for entry, bad, _, expected in CASES:
         error = f"exit code {expected[1]}: `...{expected[2]}...`" if expected[0] == "exit" else \
@@ -182,9 +277,9 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
-def test_readme_shows_the_table():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert markdown() in readme, "README's bad-input table is out of date: python tests/test_bad_inputs.py"
+def test_the_reliability_page_shows_the_table():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "reliability.md").read_text()
+    assert markdown() in page, "docs/guide/reliability.md's bad-input table is out of date: python tests/test_bad_inputs.py"
 
 
 if __name__ == "__main__":

@@ -33,3 +33,28 @@ def test_history_csv_round_trip_keeps_epochs_aligned(tmp_path):
     history = read_history_csv(path)
     assert history["loss"] == [1.5, 1.0] and "epoch" not in history
     assert np.isnan(history["val_loss"][0]) and history["val_loss"][1] == 1.2  # a blank is NaN, not dropped
+
+
+def test_files_take_the_umask_mode_not_a_private_one(tmp_path):
+    """A research group's umask decides who reads lensml's results (mkstemp alone gives 0600)."""
+    old = os.umask(0o002)
+    try:
+        write_text_atomic(tmp_path / "group.txt", "x")
+        os.umask(0o077)
+        write_text_atomic(tmp_path / "private.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "group.txt").stat().st_mode & 0o777 == 0o664
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError, match=r"cannot write '.*metrics.json': the disk is full \(.* MB free\)"):
+        write_json_atomic(tmp_path / "metrics.json", {"a": 1})
+    assert list(tmp_path.iterdir()) == []

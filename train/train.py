@@ -1,7 +1,7 @@
 """Train one experiment config: ``python train/train.py train/<experiment>.toml [key=value ...]``.
 
 The same as ``lensml train --config ... --set ...`` (label-efficiency curves included: both call
-``lensml.experiments.train``); no logic lives here (DESIGN section 1).
+``lensml.experiments.train``); no logic lives here.
 """
 
 import sys

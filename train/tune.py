@@ -1,6 +1,6 @@
 """Run or resume the Optuna study of a config: ``python train/tune.py train/<config>.toml [key=value ...]``.
 
-The same as ``lensml tune --config ...``; no logic lives here (DESIGN section 1).
+The same as ``lensml tune --config ...``; no logic lives here.
 """
 
 import json

@@ -12,6 +12,10 @@ from lensml.data.normalization import NORMALIZATIONS, normalize
 from lensml.data.pipeline import TARGETS, builder_name, dataset_family, load_split, pipeline, split_labels
 from lensml.data.subset import stratified_subset, take_stratified
 
+__all__ = ["pipeline", "load_split", "split_labels", "builder_name", "dataset_family", "TARGETS", "normalize",
+           "NORMALIZATIONS", "random_d4", "random_noise", "stratified_subset", "take_stratified",
+           "simulated_stream", "SimulatedStream", "StreamEpoch"]
+
 
 def __getattr__(name):
     # The stream imports keras and the batched simulator: load them only when asked for.

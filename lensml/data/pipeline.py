@@ -62,6 +62,10 @@ def load_split(name: str, split: str, *, data_dir=None, download: bool = True):
     if download:
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    elif not builder.is_prepared():
+        raise FileNotFoundError(
+            f"{builder_name(name)} is not built in {str(builder.data_dir)!r} and download=False; build it "
+            "first (download=True, the default, simulates it) or pass the data_dir that holds it")
     base_split = split.split("[")[0]
     if base_split not in builder.info.splits:
         raise ValueError(f"unknown split {split!r} of {name}; splits: {list(builder.info.splits)}")

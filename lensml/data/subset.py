@@ -1,4 +1,4 @@
-"""The stratified label subset of the label-efficiency protocol (DESIGN section 5), written once.
+"""The stratified label subset of the label-efficiency protocol (docs/guide/evaluation.md), written once.
 
 ``stratified_subset(labels, fraction, seed)`` picks the indices; every consumer applies those
 indices: ``lensml.data.pipeline(..., fraction=f)`` (``take_stratified`` on the stored split),

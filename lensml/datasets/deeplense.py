@@ -2,7 +2,8 @@
 
 Registered on ``import lensml``, so ``tfds.load("deeplense/model_ii_tiny")`` works. The
 dataset card, citation and checksums live in the TFDS folder ``datasets/deeplense/`` of the
-repository; ``tfds build datasets/deeplense --config model_ii_tiny`` builds from there.
+repository; ``tfds build datasets/deeplense --config model_ii_tiny`` builds from there (TFDS's
+command line needs Apache Beam: ``pip install 'lensml[beam]'``).
 
 Configs (per class; the class of example i of a split is i % 3, so splits are balanced):
 
@@ -79,7 +80,7 @@ SPLITS = ("train", "validation", "test")
 #: Fractions of a sized config's examples per class that go to (train, validation, test):
 #: those of the ``*_3k`` configs (2,160 / 240 / 600 of 3,000).
 SPLIT_FRACTIONS = (0.72, 0.08, 0.20)
-_SIZED = re.compile(r"^(?P<family>\w+?)(?:_sr(?P<lr>\d+))?_n(?P<per_class>\d+)$")
+_SIZED = re.compile(r"^(?P<family>\w+?)(?:_sr(?P<lr>\d+))?_n(?P<per_class>-?\d+)$")
 
 
 def split_sizes(per_class: int) -> tuple[int, int, int]:
@@ -193,24 +194,55 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
 
     def download_and_prepare(self, *args, **kwargs):
         """TFDS' build, holding an exclusive lock on this config for the whole build: builds of
-        one config by several processes run one after the other (the later ones find it
-        prepared), and an ``incomplete.*`` folder found while holding the lock belongs to a
-        killed build (SIGKILL leaves TFDS no chance to clean up) and is removed first.
-        TFDS only renames a finished build into place, so ``tfds.load`` never sees a part."""
-        import fcntl
+        one config by several processes run one after the other, and an ``incomplete.*`` folder
+        found while holding the lock belongs to a killed build (SIGKILL leaves TFDS no chance to
+        clean up) and is removed first. A process that waited finds the config prepared by
+        another and re-reads its dataset info (splits, sizes), which it had read before the data
+        existed. TFDS only renames a finished build into place, so ``tfds.load`` never sees a
+        part. The lock file is opened without following a symbolic link (``lensml._io.locked_file``)."""
         import shutil
         from pathlib import Path
+
+        from lensml._io import locked_file
 
         config_dir = Path(self.data_dir).parent  # <data_dir>/deeplense/<config>/<version>
         if "://" in str(self.data_dir):  # remote storage: no local file locks
             return super().download_and_prepare(*args, **kwargs)
-        locks = config_dir.parent / ".build_locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{config_dir.name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released by the OS when a holder dies
+        if not self.is_prepared():  # before anything is written: a build that cannot fit leaves nothing
+            self._check_free_space(config_dir)
+        # The lock lives in the config's own folder, as a file whose name is no version, so TFDS
+        # never lists it as a config or a version (a sibling folder of the configs it would).
+        config_dir.mkdir(parents=True, exist_ok=True)
+        with locked_file(config_dir / ".build.lock"):  # no symlink followed; freed if we die
             for stale in config_dir.glob("incomplete.*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            return super().download_and_prepare(*args, **kwargs)
+            result = super().download_and_prepare(*args, **kwargs)
+            if not self.info.splits and self.is_prepared():  # built by another process while we waited
+                self.info.read_from_directory(self.data_dir)
+            return result
+
+    def stored_bytes(self) -> int:
+        """About how many bytes the built config takes on disk: its float32 image features
+        (image, convergence, and hr/lr for super-resolution) of every example, uncompressed."""
+        cfg = self.builder_config
+        n = get_family(cfg.family).instrument.num_pix
+        pixels = 2 * n * n + ((n * n + (n // cfg.sr_factor) ** 2) if cfg.sr_factor else 0)
+        examples = len(get_family(cfg.family).class_names) * sum(cfg.per_class(s) for s in SPLITS)
+        return examples * (4 * pixels + 64)
+
+    def _check_free_space(self, folder) -> None:
+        import shutil
+        from pathlib import Path
+
+        folder = Path(folder)
+        while not folder.exists() and folder != folder.parent:  # the disk it will be on
+            folder = folder.parent
+        need, free = self.stored_bytes(), shutil.disk_usage(folder).free
+        if need > free:
+            raise ValueError(
+                f"deeplense/{self.builder_config.name}: building it needs about {need / 1e9:,.1f} GB, but "
+                f"{str(folder)!r} has {free / 1e9:,.1f} GB free; choose fewer examples per class (the "
+                "_n<N> suffix) or another data_dir")
 
     @classmethod
     def get_builder_config(cls, name, version=None):

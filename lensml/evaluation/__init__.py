@@ -1,4 +1,4 @@
-"""lensml.evaluation: the shared evaluation protocol (DESIGN section 5).
+"""lensml.evaluation: the shared evaluation protocol (docs/guide/evaluation.md).
 
 Metrics (numpy), multi-seed aggregation, plots (matplotlib, PNG), interpretability
 (Grad-CAM, activation patching, linear probes, equivariance error) and reports.

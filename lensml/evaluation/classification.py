@@ -88,7 +88,7 @@ def one_vs_rest_auc(y_true, probs) -> dict:
 
 
 def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> dict:
-    """All classification metrics of the lensml protocol (DESIGN section 5).
+    """All classification metrics of the lensml protocol (docs/guide/evaluation.md).
 
     Args:
         y_true: (n,) int class indices (or (n, C) one-hot).

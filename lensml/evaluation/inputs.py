@@ -6,6 +6,7 @@ dataset *name* (through ``lensml.data.pipeline``) or a folder of ``.npy`` files 
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,10 @@ def load_npy_folder(path, split: str | None = None, normalization: str = "minmax
     Accepted: ``path/<class>/*.npy`` or ``path/<split>/<class>/*.npy`` (``split`` e.g. "train",
     "val", "test"). Class folder names: no_sub/no, cdm/sphere, axion/vort (any case). Each file
     holds one image (H, W), (1, H, W) or (H, W, 1); axion files may hold the object array
-    ``[image, m_a]`` (m_a in eV), whose log10 becomes the regression target. Files are read in
-    sorted order, so the result is deterministic.
+    ``[image, m_a]`` (m_a in eV), whose log10 becomes the regression target; a ``metadata.csv`` beside the
+    class folders (as ``lensml simulate`` writes) gives the masses of plain files. Object arrays
+    are read by :func:`read_legacy_object_npy`, which builds numbers only (never code). Files are
+    read in sorted order, so the result is deterministic.
 
     Returns:
         ``{"images": (N, H, W, 1) float32, "labels": (N,) int64, "class_names": list[str],
@@ -121,10 +124,11 @@ def load_npy_folder(path, split: str | None = None, normalization: str = "minmax
             f"{sorted(DEEPLENSE_CLASS_ALIASES)} (optionally under a split folder), found {found}."
         )
     images, labels, masses, files = [], [], [], []
+    known_masses = _metadata_masses(root)
     for label in sorted(class_dirs):
         paths = sorted(class_dirs[label].glob("*.npy"))[:max_per_class]
         for file in paths:
-            image, mass = _read_npy(file)
+            image, mass = read_npy_image(file, known_masses.get(file.relative_to(root).as_posix()))
             images.append(image)
             labels.append(label)
             masses.append(np.log10(mass) if mass is not None and mass > 0 else np.nan)
@@ -152,15 +156,27 @@ def load_npy_folder(path, split: str | None = None, normalization: str = "minmax
     }
 
 
-def _read_npy(file: Path) -> tuple[np.ndarray, float | None]:
-    data = np.load(file, allow_pickle=True)
-    mass = None
+def read_npy_image(file: Path, mass: float | None = None) -> tuple[np.ndarray, float | None]:
+    """One image of a ``.npy`` file and its axion mass (eV; ``mass`` from metadata.csv, else the
+    legacy object array's). Never unpickles anything but numbers (:func:`read_legacy_object_npy`)."""
+    try:
+        data = np.load(file, allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" not in str(e):
+            raise ValueError(f"{str(file)!r} is not a readable .npy image ({e}); it may be truncated or "
+                             "damaged: write it again or remove it.") from None
+        data = read_legacy_object_npy(file)
+    except (OSError, EOFError) as e:  # truncated or not a .npy file at all
+        raise ValueError(f"{str(file)!r} is not a readable .npy image ({type(e).__name__}: {e}); "
+                         "it may be truncated or damaged: write it again or remove it.") from None
     if data.dtype == object:
         # Axion files of the public simulator: array([image, m_a], dtype=object).
         flat = list(data.reshape(-1)) if data.ndim else [data.item()]
         if len(flat) != 2:
             raise ValueError(f"{str(file)!r} holds an object array of {len(flat)} items; expected [image, m_a].")
-        data, mass = np.asarray(flat[0], dtype=np.float32), float(flat[1])
+        data, mass = np.asarray(flat[0], dtype=np.float32), float(flat[1]) if mass is None else mass
+    if not np.issubdtype(data.dtype, np.number):
+        raise ValueError(f"{str(file)!r} holds {data.dtype} values; expected a numeric image.")
     data = np.asarray(data, dtype=np.float32)
     if data.ndim == 3 and data.shape[0] == 1:
         data = data[0]
@@ -169,6 +185,74 @@ def _read_npy(file: Path) -> tuple[np.ndarray, float | None]:
     if data.ndim != 2:
         raise ValueError(f"{str(file)!r} holds shape {data.shape}; expected one (H, W) image.")
     return data[..., None], mass
+
+
+def _metadata_masses(root: Path) -> dict[str, float]:
+    """``{file relative to root: m_a in eV}`` from the folder's ``metadata.csv`` (what
+    ``lensml simulate`` writes: a ``file`` and a ``log10_axion_mass`` column), {} without one."""
+    import csv
+
+    table = root / "metadata.csv"
+    if not table.is_file():
+        return {}
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = {}
+    for row in rows:
+        try:
+            log10_m = float(row.get("log10_axion_mass") or "nan")
+        except ValueError:
+            raise ValueError(f"{str(table)!r}: log10_axion_mass {row.get('log10_axion_mass')!r} of "
+                             f"{row.get('file')!r} is not a number") from None
+        if row.get("file") and np.isfinite(log10_m):
+            out[row["file"]] = 10.0**log10_m
+    return out
+
+
+class _NumbersOnlyUnpickler(pickle.Unpickler):
+    """Rebuilds numpy arrays, dtypes and scalars, and nothing else: any other global a pickle
+    names (``os.system``, ``builtins.eval``, ...) is refused before it is looked up."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only numeric arrays and numbers are read")
+        return super().find_class(module, name)
+
+
+def read_legacy_object_npy(file) -> np.ndarray:
+    """The object array of a ``.npy`` file written with pickling (the public DeepLense
+    simulator's axion files, ``[image, m_a]``), read by an unpickler that builds numeric arrays
+    and numbers only: a file that names any other Python object is an error, never executed.
+
+    Raises:
+        ValueError: naming the file, when it holds anything but numeric arrays and numbers.
+    """
+    with open(file, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)(f, max_header_size=10_000)
+            shape, fortran, dtype = header
+            if dtype != object:
+                raise ValueError(f"dtype {dtype}")
+            data = _NumbersOnlyUnpickler(f).load()
+        except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError) as e:
+            raise ValueError(f"{str(file)!r} is a pickled .npy that holds more than numeric arrays and numbers "
+                             f"({e}); lensml does not run code from data files: re-save it as a plain array") from None
+    data = np.asarray(data, dtype=object)
+    for item in data.reshape(-1):
+        ok = (isinstance(item, np.ndarray) and np.issubdtype(item.dtype, np.number)) or (
+            isinstance(item, (int, float, np.number)) and not isinstance(item, bool))
+        if not ok:
+            raise ValueError(f"{str(file)!r} holds a {type(item).__name__} in its object array; expected only "
+                             "numeric arrays and numbers ([image, m_a])")
+    return data
 
 
 def load_data(spec: str, split: str = "test", target: str = "label", batch_size: int = 64, max_examples: int | None = None, data_dir=None) -> dict:

@@ -18,7 +18,7 @@ def interpretability_summary(model, images, labels, out_dir, layers=None, max_fo
     """Per-layer numbers for ``model`` on ``images`` (N, H, H, 1) with int ``labels`` (N,).
 
     - ``patching``: mean over the 7 non-identity D4 elements of the model-output change (L2)
-      when the layer's activation comes from the transformed image (REFERENCE section 3).
+      when the layer's activation comes from the transformed image.
     - ``probes``: cross-validated logistic-regression accuracy on the layer's (spatially
       averaged) features, with ``chance``; skipped when a class has fewer than 2 examples.
     - ``equivariance``: relative D4 equivariance error (spatial action on maps, invariance on vectors).

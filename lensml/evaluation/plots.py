@@ -1,6 +1,11 @@
-"""Evaluation figures as PNG files (matplotlib's Agg canvas; pyplot's global state is never touched).
+"""Evaluation figures: ``draw_*`` functions that draw into a matplotlib ``Axes`` you give them
+and return it (compose them in a notebook), and ``plot_*`` functions that write the report's
+PNG files with them (matplotlib's Agg canvas; pyplot's global state is never touched).
 
-Every function takes a destination ``path`` (str or Path), writes one PNG and returns the path.
+``draw_lens_image`` shows an image with arcsec axes and, for a known lens model, its critical
+curves and caustics (``critical_curves``); ``draw_roc``, ``draw_confusion_matrix``, ``draw_reliability``,
+``draw_gradcam`` and ``draw_predicted_vs_true`` are the report's panels. Every ``plot_*``
+function takes a destination ``path`` (str or Path), writes one PNG and returns the path.
 """
 
 from __future__ import annotations
@@ -40,12 +45,69 @@ def _images_2d(images, name: str) -> np.ndarray:
     return images[..., 0] if images.ndim == 4 else images
 
 
-def plot_roc_curves(y_true, probs, class_names, path) -> Path:
-    """One-vs-rest ROC curve per class. ``y_true``: (n,) int; ``probs``: (n, C)."""
+def critical_curves(lens, kwargs_lens, half_width: float, num_pix: int = 400):
+    """Critical curves of a lens model and their caustics, each a list of (n, 2) arrays of (x, y)
+    in arcsec: where det(A) = (1 - f_xx)(1 - f_yy) - f_xy f_yx, the inverse magnification, is 0 on
+    a ``num_pix`` grid over [-half_width, half_width]^2 (contours by scikit-image), and those
+    points mapped to the source plane (beta = theta - alpha).
+
+    ``lens``: a ``lensml.physics.MassModel`` or its profile names (e.g. ``["SIE", "SHEAR"]``);
+    ``kwargs_lens``: one dict of lenstronomy keyword parameters per profile."""
+    from skimage.measure import find_contours
+
+    from lensml.physics import MassModel
+
+    model = lens if isinstance(lens, MassModel) else MassModel(list(lens))
+    c = np.linspace(-half_width, half_width, num_pix, dtype=np.float32)
+    x, y = np.meshgrid(c, c)  # row index -> y, column index -> x
+    f_xx, f_xy, f_yx, f_yy = (np.asarray(h, dtype=np.float64) for h in model.hessian(x, y, kwargs_lens))
+    det = np.nan_to_num((1 - f_xx) * (1 - f_yy) - f_xy * f_yx, nan=-1e6, posinf=1e6, neginf=-1e6)
+    step = float(c[1] - c[0])
+    curves = [np.stack([-half_width + seg[:, 1] * step, -half_width + seg[:, 0] * step], axis=1)
+              for seg in find_contours(det, 0.0) if len(seg) > 2]
+    caustics = []
+    for curve in curves:
+        bx, by = model.ray_shoot(curve[:, 0].astype(np.float32), curve[:, 1].astype(np.float32), kwargs_lens)
+        caustics.append(np.stack([np.asarray(bx), np.asarray(by)], axis=1).astype(np.float64))
+    return curves, caustics
+
+
+def draw_lens_image(ax, image, pixel_scale: float, *, lens=None, kwargs_lens=None, cmap: str = "inferno",
+                    critical_color: str = "white", caustic_color: str = "cyan", title: str | None = None):
+    """An image (H, W[, 1]) with axes in arcsec (pixel centres at ``(k - (N - 1) / 2) * pixel_scale``,
+    x along columns, y along rows upward, lensml's convention) into ``ax`` (returned); with ``lens``
+    and ``kwargs_lens`` (see :func:`critical_curves`) its critical curves (solid) and caustics
+    (dashed) drawn over it."""
+    image = np.asarray(image, dtype=np.float64)
+    image = image[..., 0] if image.ndim == 3 else image
+    if image.ndim != 2:
+        raise ValueError(f"`image` must be (H, W) or (H, W, 1), got shape {image.shape}.")
+    if not (isinstance(pixel_scale, (int, float)) and pixel_scale > 0):
+        raise ValueError(f"`pixel_scale` must be a number > 0 (arcsec), got {pixel_scale!r}.")
+    h, w = image.shape
+    extent = (-w / 2 * pixel_scale, w / 2 * pixel_scale, -h / 2 * pixel_scale, h / 2 * pixel_scale)
+    ax.imshow(image, cmap=cmap, origin="lower", extent=extent)
+    if lens is not None:
+        curves, caustics = critical_curves(lens, kwargs_lens, max(w, h) / 2 * pixel_scale)
+        for i, (curve, caustic) in enumerate(zip(curves, caustics)):
+            ax.plot(curve[:, 0], curve[:, 1], color=critical_color, linewidth=1,
+                    label="critical curve" if i == 0 else None)
+            ax.plot(caustic[:, 0], caustic[:, 1], color=caustic_color, linewidth=1, linestyle="--",
+                    label="caustic" if i == 0 else None)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        if curves:
+            ax.legend(loc="upper right", fontsize=7)
+    ax.set(xlabel="x (arcsec)", ylabel="y (arcsec)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def draw_roc(ax, y_true, probs, class_names):
+    """One-vs-rest ROC curve per class into ``ax`` (returned). ``y_true``: (n,) int; ``probs``: (n, C)."""
     probs = as_float_array(probs, "probs", 2)
     y_true = as_label_array(y_true, "y_true", probs.shape[1])
-    fig = _figure(4.5, 4.5)
-    ax = fig.add_subplot()
     for c, name in enumerate(class_names):
         positive = y_true == c
         if positive.all() or not positive.any():
@@ -55,19 +117,26 @@ def plot_roc_curves(y_true, probs, class_names, path) -> Path:
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (one vs rest)", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_roc_curves(y_true, probs, class_names, path) -> Path:
+    """:func:`draw_roc` as a PNG at ``path``."""
+    fig = _figure(4.5, 4.5)
+    draw_roc(fig.add_subplot(), y_true, probs, class_names)
     return save_figure(fig, path)
 
 
-def plot_confusion_matrix(matrix, class_names, path, normalize: bool = True) -> Path:
-    """Confusion matrix heat map; rows true, columns predicted; ``normalize`` divides each row by its count."""
+def draw_confusion_matrix(ax, matrix, class_names, normalize: bool = True, colorbar: bool = True):
+    """Confusion matrix heat map into ``ax`` (returned); rows true, columns predicted;
+    ``normalize`` divides each row by its count."""
     cm = np.asarray(matrix, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(class_names):
         raise ValueError(f"`matrix` must be ({len(class_names)}, {len(class_names)}), got shape {cm.shape}.")
     shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
-    fig = _figure(4.5, 4.0)
-    ax = fig.add_subplot()
     im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046)
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
             text = f"{shown[i, j]:.2f}\n({int(cm[i, j])})" if normalize else f"{int(cm[i, j])}"
@@ -75,16 +144,22 @@ def plot_confusion_matrix(matrix, class_names, path, normalize: bool = True) -> 
     ax.set_xticks(range(len(class_names)), class_names)
     ax.set_yticks(range(len(class_names)), class_names)
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix" + (" (row-normalised)" if normalize else ""))
+    return ax
+
+
+def plot_confusion_matrix(matrix, class_names, path, normalize: bool = True) -> Path:
+    """:func:`draw_confusion_matrix` as a PNG at ``path``."""
+    fig = _figure(4.5, 4.0)
+    draw_confusion_matrix(fig.add_subplot(), matrix, class_names, normalize)
     return save_figure(fig, path)
 
 
-def plot_reliability_diagram(y_true, probs, path, num_bins: int = 15) -> Path:
-    """Reliability diagram: accuracy vs confidence per equal-width bin, with the bin counts below."""
+def draw_reliability(ax, y_true, probs, num_bins: int = 15, ax_count=None):
+    """Reliability diagram into ``ax`` (returned): accuracy vs confidence per equal-width bin,
+    the gap to the diagonal in red; the bin counts into ``ax_count`` when given."""
     bins = reliability_bins(y_true, probs, num_bins)
     centres = 0.5 * (bins["edges"][:-1] + bins["edges"][1:])
     width = 1.0 / num_bins
-    fig = _figure(4.5, 5.0)
-    ax, ax_count = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     filled = bins["count"] > 0
     ax.bar(centres[filled], bins["accuracy"][filled], width=width, edgecolor="black", label="accuracy")
     ax.bar(centres[filled], bins["confidence"][filled] - bins["accuracy"][filled], bottom=bins["accuracy"][filled],
@@ -92,8 +167,19 @@ def plot_reliability_diagram(y_true, probs, path, num_bins: int = 15) -> Path:
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
     ax.set(ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), title=f"reliability ({num_bins} bins)")
     ax.legend(loc="upper left", fontsize=8)
-    ax_count.bar(centres, bins["count"], width=width, color="grey")
-    ax_count.set(xlabel="confidence", ylabel="count")
+    if ax_count is None:
+        ax.set(xlabel="confidence")
+    else:
+        ax_count.bar(centres, bins["count"], width=width, color="grey")
+        ax_count.set(xlabel="confidence", ylabel="count")
+    return ax
+
+
+def plot_reliability_diagram(y_true, probs, path, num_bins: int = 15) -> Path:
+    """:func:`draw_reliability` with the bin counts below, as a PNG at ``path``."""
+    fig = _figure(4.5, 5.0)
+    ax, ax_count = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    draw_reliability(ax, y_true, probs, num_bins, ax_count=ax_count)
     return save_figure(fig, path)
 
 
@@ -128,16 +214,21 @@ def plot_training_curves(history, path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_predicted_vs_true(y_true, y_pred, path, label: str = "log10(m_a / eV)") -> Path:
-    """Scatter of predicted against true values with the identity line (units of ``label``)."""
+def draw_predicted_vs_true(ax, y_true, y_pred, label: str = "log10(m_a / eV)"):
+    """Scatter of predicted against true values with the identity line (units of ``label``) into ``ax`` (returned)."""
     y_true = as_float_array(y_true, "y_true", (1, 2)).reshape(-1)
     y_pred = as_float_array(y_pred, "y_pred", (1, 2)).reshape(-1)
     lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
-    fig = _figure(4.5, 4.5)
-    ax = fig.add_subplot()
     ax.scatter(y_true, y_pred, s=6, alpha=0.6)
     ax.plot([lo, hi], [lo, hi], color="grey", linestyle=":")
     ax.set(xlabel=f"true {label}", ylabel=f"predicted {label}", title="predicted vs true")
+    return ax
+
+
+def plot_predicted_vs_true(y_true, y_pred, path, label: str = "log10(m_a / eV)") -> Path:
+    """:func:`draw_predicted_vs_true` as a PNG at ``path``."""
+    fig = _figure(4.5, 4.5)
+    draw_predicted_vs_true(fig.add_subplot(), y_true, y_pred, label)
     return save_figure(fig, path)
 
 
@@ -159,6 +250,23 @@ def plot_super_resolution(low_res, predicted, high_res, path, num_examples: int 
     return save_figure(fig, path)
 
 
+def draw_gradcam(ax, image, heatmap=None, alpha: float = 0.45, title: str | None = None):
+    """One image (H, W[, 1]) in grey with its Grad-CAM heat map (H, W, in [0, 1]) over it into
+    ``ax`` (returned); no heat map: the image alone."""
+    image = np.asarray(image, dtype=np.float64)
+    image = image[..., 0] if image.ndim == 3 else image
+    ax.imshow(image, cmap="gray")
+    if heatmap is not None:
+        heatmap = np.asarray(heatmap, dtype=np.float64)
+        if heatmap.shape != image.shape:
+            raise ValueError(f"`heatmap` has shape {heatmap.shape} but `image` has {image.shape}; they must match.")
+        ax.imshow(heatmap, cmap="jet", alpha=alpha, vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
 def plot_gradcam(images, heatmaps, path, preprocessed=None, titles=None, alpha: float = 0.45) -> Path:
     """Grad-CAM overlays: per example the image, the heat map on the image and, when
     ``preprocessed`` (n, H, W[, 1]) is given, the heat map on the physics-preprocessed image.
@@ -178,13 +286,7 @@ def plot_gradcam(images, heatmaps, path, preprocessed=None, titles=None, alpha: 
     axes = np.asarray(fig.subplots(n, len(columns), squeeze=False))
     for i in range(n):
         for j, (title, base, heat) in enumerate(columns):
-            ax = axes[i, j]
-            ax.imshow(base[i], cmap="gray")
-            if heat is not None:
-                ax.imshow(heat[i], cmap="jet", alpha=alpha, vmin=0, vmax=1)
-            ax.set_axis_off()
-            if i == 0:
-                ax.set_title(title, fontsize=9)
+            draw_gradcam(axes[i, j], base[i], None if heat is None else heat[i], alpha, title if i == 0 else None)
         if titles is not None:
             axes[i, 0].text(-0.05, 0.5, str(titles[i]), transform=axes[i, 0].transAxes, rotation=90,
                             ha="right", va="center", fontsize=8)

@@ -1,4 +1,4 @@
-"""Published DeepLense numbers (REFERENCE.md section 8) as data, for ``lensml compare``.
+"""Published DeepLense numbers as data, for ``lensml compare``.
 
 Each entry names a model and a dataset the way lensml does (model registry names, dataset
 configs without the "deeplense/" prefix), the metric key as in lensml's metrics.json, the
@@ -28,7 +28,7 @@ _JEPA = "Lens-JEPA, NeurIPS 2025 ML4PS"
 _LENSFM = "arnesh2212/Lens-FM-DeepLense README"
 _D4 = "Aditya26189/Mechanistic-Interpretability-... docs/RESULTS.md"
 _DESHMUKH = "ML4SCI/DeepLense (Deshmukh) README"
-_SSL_PAPER = "Self-supervised learning for dark matter (seeds 003) Tables 1-2"
+_SSL_PAPER = "Self-supervised learning for dark matter Tables 1-2"
 
 PUBLISHED: tuple[Published, ...] = (
     # Model II, 3k per class

@@ -42,6 +42,7 @@ def evaluate_model(
     ece_bins: int = 15,
     batch_size: int = 64,
     max_examples: int | None = None,
+    log=None,
 ) -> dict:
     """Evaluate ``model`` on ``dataset`` and write ``metrics.json``, ``report.md`` and PNGs.
 
@@ -66,6 +67,8 @@ def evaluate_model(
             error on about ``num_interpretability`` examples (a stratified subset; classification; slower)
             for ``interpretability_layers`` (default: every top-level layer).
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
+        log: a callable given one message per step (prediction, metrics and figures,
+            interpretability), so a long evaluation shows progress; None: silent.
 
     Returns:
         The dict written to metrics.json: the task's metrics (e.g. ``accuracy``, ``macro_auc``;
@@ -76,8 +79,13 @@ def evaluate_model(
         raise ValueError(f"`task` must be one of {TASKS}, got {task!r}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    say = log or (lambda message: None)
     inputs, targets = as_arrays(dataset, max_examples=max_examples)
-    outputs = np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0))
+    say(f"predicting {inputs.shape[0]} examples (batch {batch_size}) ...")
+    import sys
+
+    outputs = np.asarray(model.predict(inputs, batch_size=batch_size, verbose=1 if sys.stdout.isatty() else 0))
+    say(f"metrics and figures ({task}) ...")
     if outputs.shape[0] != inputs.shape[0]:
         raise ValueError(f"model returned {outputs.shape[0]} outputs for {inputs.shape[0]} inputs.")
     record = {
@@ -97,6 +105,7 @@ def evaluate_model(
                         preprocess=preprocess, gradcam=gradcam, gradcam_layer=gradcam_layer,
                         num_gradcam=num_gradcam, ece_bins=ece_bins)
         if interpretability:
+            say("interpretability: activation patching, linear probes, equivariance error ...")
             from lensml.evaluation.interpretability import interpretability_summary
 
             from lensml.data.subset import stratified_subset

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -21,6 +24,68 @@ class DataEpoch(keras.callbacks.Callback):
         self.variable.assign(int(epoch))
 
 
+class FirstStepNotice(keras.callbacks.Callback):
+    """Say when training starts and when its first step is done: the first step traces and
+    compiles the training graph, which can take a minute or two on a CPU (LensPINN, JAX) before
+    Keras's progress shows anything. ``say`` is a callable taking one message."""
+
+    def __init__(self, say):
+        super().__init__()
+        self.say, self._start = say, None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.monotonic()
+        self.say("compiling the training step (the first step can take a minute or two on a CPU) ...")
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._start is not None:
+            self.say(f"first training step done after {time.monotonic() - self._start:.0f} s")
+            self._start = None
+
+
+class WallTimeBudget(keras.callbacks.Callback):
+    """Stop training once ``seconds`` of wall time have passed since it began (compilation
+    included), after the step that crossed it: the epoch ends there, is validated and
+    checkpointed as usual. ``steps`` counts the optimizer steps taken; ``stopped`` says whether
+    the budget ended the run (False: it finished its schedule first)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0):
+            raise ValueError(f"seconds: expected a number > 0, got {seconds!r}")
+        self.seconds = float(seconds)
+        self.steps, self.stopped, self._start = 0, False, None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.monotonic() - self._start > self.seconds:
+            self.stopped = True
+            self.model.stop_training = True
+
+
+class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
+    """``keras.callbacks.TerminateOnNaN`` that remembers where it stopped (``stopped_at``:
+    (epoch, batch), None if it never did), so the run can report divergence instead of success."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = int(epoch)
+
+    def on_batch_end(self, batch, logs=None):
+        super().on_batch_end(batch, logs)
+        if getattr(self.model, "stop_training", False) and self.stopped_at is None:
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.stopped_at = (self._epoch, int(batch))
+
+
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """``keras.callbacks.BackupAndRestore`` whose restore failure (a backup truncated or damaged
     on disk) is an error that names the backup folder and what to do, not a deep h5py trace."""
@@ -33,6 +98,46 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 f"cannot resume from the training backup in {self.backup_dir!r}: {type(e).__name__}: {e}. "
                 "The backup is damaged (e.g. truncated by a full disk); delete that folder to start this "
                 "seed's run over, the rest of the run folder is kept") from e
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The backup holds the model's and the optimizer's variables twice (double_checkpoint);
+        # h5py fails on a full disk in ways that can crash the interpreter, so check first.
+        check_free_space(self.backup_dir, 2 * variables_bytes(self.model) + (1 << 20))
+        try:
+            super().on_epoch_end(epoch, logs)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot write the training backup in {self.backup_dir!r}: {e}") from None
+
+
+def variables_bytes(model) -> int:
+    """Bytes of ``model``'s variables and its optimizer's (what a weights file holds)."""
+    variables = list(model.variables) + list(getattr(getattr(model, "optimizer", None), "variables", []) or [])
+    return int(sum(math.prod(v.shape) * _itemsize(v.dtype) for v in variables))
+
+
+def _itemsize(dtype) -> int:
+    import numpy as np
+
+    try:
+        return np.dtype(keras.backend.standardize_dtype(dtype)).itemsize
+    except TypeError:  # bfloat16 and other dtypes numpy does not name
+        return 2
+
+
+def check_free_space(folder, needed: int) -> None:
+    """OSError(ENOSPC) naming ``folder`` and both sizes when its disk has less than ``needed``
+    bytes free (checked before a write that a full disk would leave half-done)."""
+    import errno
+
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"not enough disk space to write {str(folder)!r}: {free / 1e6:,.1f} MB free, "
+                                    f"about {needed / 1e6:,.1f} MB needed; free some space and run the same "
+                                    "command again (it resumes from the last complete backup)")
 
 
 class HistoryCSV(keras.callbacks.Callback):
@@ -119,9 +224,11 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
 
 
 def save_model_atomic(model, path: str | os.PathLike) -> Path:
-    """``model.save(path)`` through a temporary ``.keras`` file and a rename (``lensml._io``)."""
+    """``model.save(path)`` through a temporary ``.keras`` file and a rename (``lensml._io``),
+    after checking that the disk holds the model's variables (h5py on a full disk can crash)."""
     from lensml._io import atomic_target
 
+    check_free_space(Path(path).parent, variables_bytes(model) + (1 << 20))
     with atomic_target(path) as tmp:
         model.save(tmp, overwrite=True)
     return Path(path)

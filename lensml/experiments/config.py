@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,10 +133,18 @@ class TrainingConfig:
 
 @dataclass
 class OutputConfig:
-    """Where a run writes (``dir``; ``{name}`` and ``{seed}`` are filled in)."""
+    """Where a run writes (``dir``; ``{name}`` and ``{seed}`` are filled in).
+
+    A run folder belongs to one run (``lensml.experiments.run_folder``): an interrupted run
+    there is resumed only with the config it started with, a finished one is kept.
+    ``overwrite``: empty the folder and start afresh. ``resume_with_changes``: resume although
+    keys of ``run_folder.SAFE_TO_CHANGE`` (presentation, data location) changed.
+    """
 
     dir: str = "runs/{name}"
     save_model: bool = True
+    overwrite: bool = False
+    resume_with_changes: bool = False
 
 
 @dataclass
@@ -232,6 +241,8 @@ def _check_value(path: str, value: Any, tp) -> Any:
     if inner is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"config key {path!r}: expected a number, got {value!r}")
+        if not math.isfinite(value):  # nan / inf would train to NaN weights and pass as a result
+            raise ValueError(f"config key {path!r}: got {value!r}, expected a finite number")
         return float(value)
     if inner is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -273,6 +284,9 @@ def _build(cls, raw: Mapping[str, Any], prefix: str):
 
 def _validate(config: ExperimentConfig) -> None:
     t, d = config.training, config.data
+    check_name(config.name, "config key 'name'")
+    if config.tune is not None and config.tune.study_name is not None:
+        check_name(config.tune.study_name, "config key 'tune.study_name'")
     if not config.seeds:
         raise ValueError("config key 'seeds': expected at least one seed, got []")
     for f in config.label_fractions or []:
@@ -297,6 +311,24 @@ def _validate(config: ExperimentConfig) -> None:
         raise ValueError(f"config key 'training.learning_rate': got {t.learning_rate}, expected > 0")
     if t.weight_decay < 0:
         raise ValueError(f"config key 'training.weight_decay': got {t.weight_decay}, expected >= 0")
+    for key, value, ok, expected in (
+        ("training.clipnorm", t.clipnorm, t.clipnorm is None or t.clipnorm > 0, "> 0 (or left out)"),
+        ("training.warmup_epochs", t.warmup_epochs, t.warmup_epochs >= 0, ">= 0"),
+        ("training.warmup_start_factor", t.warmup_start_factor, 0 <= t.warmup_start_factor <= 1, "in [0, 1]"),
+        ("training.min_learning_rate", t.min_learning_rate, t.min_learning_rate >= 0, ">= 0"),
+        ("training.label_smoothing", t.label_smoothing, 0 <= t.label_smoothing < 1, "in [0, 1)"),
+        ("training.early_stopping_patience", t.early_stopping_patience,
+         t.early_stopping_patience is None or t.early_stopping_patience >= 1, ">= 1 (or left out)"),
+        ("training.physics_phase2_epoch", t.physics_phase2_epoch,
+         t.physics_phase2_epoch is None or t.physics_phase2_epoch >= 0, ">= 0 (or left out)"),
+        ("data.seed", d.seed, d.seed >= 0, ">= 0"),
+    ):
+        if not ok:
+            raise ValueError(f"config key {key!r}: got {value}, expected {expected}")
+    for i, s in enumerate(config.seeds):
+        if s < 0:
+            raise ValueError(f"config key 'seeds[{i}]': got {s}, expected a seed >= 0")
+    _validate_output_dir(config.output.dir)
     if d.batch_size < 1:
         raise ValueError(f"config key 'data.batch_size': got {d.batch_size}, expected >= 1")
     if not 0.0 < d.label_fraction <= 1.0:
@@ -332,6 +364,30 @@ def _validate(config: ExperimentConfig) -> None:
             raise ValueError(
                 f"config key 'tune.directions': got {tn.directions}, expected one direction per objective {tn.objectives}"
             )
+
+
+def check_name(value: str, key: str) -> str:
+    """A run or study name: one path component (it names a folder under its root), so
+    ``../x`` or ``a/b`` cannot write outside that root."""
+    if not isinstance(value, str) or not value or value in (".", "..") or any(c in value for c in "/\\\0"):
+        raise ValueError(f"{key}: got {value!r}, expected a name without '/', '\\' or '..' "
+                         "(it names a folder inside the output folder)")
+    return value
+
+
+def _validate_output_dir(template: str) -> None:
+    """``output.dir`` may hold ``{name}`` and ``{seed}`` only (a typo such as ``{nme}`` would be a
+    KeyError deep inside a run)."""
+    import string
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e:
+        raise ValueError(f"config key 'output.dir': {template!r} is not a valid path template ({e})") from None
+    bad = [f for f in fields if f not in ("name", "seed")]
+    if bad:
+        raise ValueError(f"config key 'output.dir': {template!r} has the placeholder(s) "
+                         f"{', '.join('{' + f + '}' for f in bad)}; expected only {{name}} and {{seed}}")
 
 
 DATA_SOURCES = ("stored", "stream")
@@ -402,7 +458,10 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text (byte {e.start}: {e.reason}); "
+                         "save it as UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"config file {str(path)!r} is not valid TOML: {e}") from e
     raw.setdefault("name", path.stem)

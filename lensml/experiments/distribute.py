@@ -221,6 +221,22 @@ def replicas_of(engine: Any) -> int:
     return int(mesh.devices.size) if mesh is not None else 1
 
 
+def is_multi_process(engine: Any) -> bool:
+    """Whether ``engine`` joins several processes into one job (TensorFlow multi-worker with a
+    ``TF_CONFIG`` of several workers, or JAX initialised for several processes): they share
+    one run folder."""
+    if engine is None:
+        return False
+    if hasattr(engine, "num_replicas_in_sync"):  # tf.distribute
+        return _tf_config_workers() > 1
+    try:
+        import jax
+
+        return jax.process_count() > 1
+    except ImportError:
+        return False
+
+
 def synchronize_batch_norm(model: Any, synchronized: bool = True) -> int:
     """Make every ``keras.layers.BatchNormalization`` in ``model`` use global-batch statistics
     under ``tf.distribute`` (``synchronized=True``), so a multi-replica run matches a one-device

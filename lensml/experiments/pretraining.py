@@ -1,5 +1,5 @@
 """Self-supervised protocols: pretrain an encoder, fine-tune (or linear-probe) it, and the two
-chained per seed (DESIGN section 5).
+chained per seed (the evaluation protocol, docs/guide/evaluation.md).
 
 - ``pretrain_seed(config, seed)``: one seed of an SSL trainer (``[model] name`` in
   ``lensml.ssl.factory.METHODS``) through ``run_seed``; writes ``encoder.keras`` (images ->

@@ -1,4 +1,4 @@
-"""Evaluation protocols built from many runs (DESIGN section 5), as library functions that the
+"""Evaluation protocols built from many runs (the evaluation protocol, docs/guide/evaluation.md), as library functions that the
 scripts in ``evaluate/`` and the CLI wrap.
 
 - ``run_label_efficiency(config)`` trains ``config`` on stratified fractions of the training

@@ -44,6 +44,8 @@ FRESH_SEED = 10_000
 
 #: --tiny: a few images, one epoch of two batches, narrow models (the test suite runs this end
 #: to end).
+#: Wall-time budget of the quickstart's training, all models together (``run_quickstart(minutes=)``).
+TRAINING_MINUTES = 6.0
 TINY = {"per_class": 8, "epochs": 1, "batch_size": 16, "steps_per_epoch": 2, "fresh": 24}
 TINY_MODEL_OPTIONS = {
     "resnet18": {"width": 8, "stage_blocks": [1, 1, 1, 1]},
@@ -109,7 +111,7 @@ def experiment_config(model: str, dataset: str, *, epochs: int, batch_size: int,
                  **({"data_dir": str(data_dir)} if data_dir else {})},
         "model": {"name": model, "num_classes": 3, "options": opts},
         "training": training,
-        "output": {"dir": str(out_dir), "save_model": True},
+        "output": {"dir": str(out_dir), "save_model": True, "overwrite": True},  # a quickstart starts afresh
     }
     return config_from_dict(raw)
 
@@ -271,12 +273,14 @@ def _render(record: dict, comparison: str) -> str:
         f = m["fresh"]
         lines.append(f"| {name} | {f['accuracy']:.3f} | {_fmt_auc(f['macro_auc'])} |")
     lines += ["", "## Training", "",
-              "| model | options | parameters | epochs x steps x batch | lenses seen | training time (s) | best epoch "
+              "| model | options | parameters | planned epochs x steps x batch | steps taken | lenses seen "
+              "| training time (s) | best epoch "
               "| run folder | evaluation |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, m in record["models"].items():
         lines.append(f"| {name} | {json.dumps(m['options']) if m['options'] else 'default'} | {m['num_params']:,} | "
-                     f"{m['epochs']} x {m['steps_per_epoch']} x {record['batch_size']} | {m['lenses_seen']:,} | "
+                     f"{m['epochs']} x {m['steps_per_epoch']} x {record['batch_size']} | {m['steps_done']:,}"
+                     f"{' (time budget)' if m['stopped_at_budget'] else ''} | {m['lenses_seen']:,} | "
                      f"{m['train_time_s']:.1f} | {m.get('best_epoch', 'n/a')} | [runs/{name}](runs/{name}) | "
                      f"[{name}/report.md]({name}/report.md) |")
     t = record["timings"]
@@ -301,7 +305,8 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
                    per_class: int = PER_CLASS, epochs: int | None = None, steps_per_epoch: int | None = None,
                    batch_size: int = BATCH_SIZE, seed: int = 0, learning_rate: float | None = None,
                    data_dir: str | None = None, tiny: bool = False, source: str = "stream",
-                   fresh: int = FRESH_LENSES, log: Log = _print) -> dict:
+                   fresh: int = FRESH_LENSES, minutes: float | None = TRAINING_MINUTES,
+                   log: Log = _print) -> dict:
     """Train ``models`` on ``family`` (fresh lenses), evaluate, write a report.
 
     Args:
@@ -318,6 +323,12 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
       fresh: lenses of seed ``FRESH_SEED`` every saved model is tested on besides the test split.
       data_dir: the TFDS data dir (default: TFDS's, ``~/tensorflow_datasets``).
       tiny: a few images, one short epoch and narrow models (``TINY``; for tests).
+      minutes: wall-time budget for training all models (None: none). Each model gets an equal
+        share of what is left when it starts, so time a fast model does not use passes to the
+        next; a model whose share runs out stops after that step (its epoch is validated and
+        checkpointed) and the report gives the lenses it saw. On the machine the README's
+        figures come from no model reaches its share; on a slower one the quickstart still ends
+        within about ``minutes`` + 3 minutes.
 
     Returns:
       The record written to ``out/metrics.json`` (``report`` holds the path of report.md).
@@ -349,6 +360,8 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     for key, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{key}: expected an integer >= 1, got {value!r}")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0):
+        raise ValueError(f"minutes: expected a number > 0 (training budget) or None, got {minutes!r}")
     if isinstance(fresh, bool) or not isinstance(fresh, int) or fresh < 3:
         raise ValueError(f"fresh: expected an integer >= 3 (fresh test lenses), got {fresh!r}")
     out = Path(out)
@@ -364,6 +377,9 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     fresh_images, fresh_labels = fresh_lenses(family, fresh)
 
     results, record_models, eval_dirs = {}, {}, []
+    budget_left = None if minutes is None else 60.0 * minutes
+    from lensml.experiments.callbacks import WallTimeBudget
+
     for k, model_name in enumerate(models):
         scale = cpu_scale(model_name)
         options = TINY_MODEL_OPTIONS.get(model_name, {}) if tiny else dict(scale["options"])
@@ -376,7 +392,18 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
                                    out_dir=out / "runs" / model_name, data_dir=data_dir,
                                    learning_rate=learning_rate, options=options, pixel_scale=pixel_scale,
                                    steps_per_epoch=steps if source == "stream" else None, source=source)
-        result = run(config, evaluate_test=False, callbacks=[eager_callback()] if eager else [])["runs"][0]
+        callbacks = [eager_callback()] if eager else []
+        budget = None if budget_left is None else WallTimeBudget(budget_left / (len(models) - k))
+        callbacks += [budget] if budget else []
+        train_start = time.time()
+        result = run(config, evaluate_test=False, callbacks=callbacks)["runs"][0]
+        if budget_left is not None:
+            budget_left = max(budget_left - (time.time() - train_start), 1.0)
+        planned_steps = n_epochs * steps
+        steps_done = budget.steps if budget else planned_steps
+        if budget and budget.stopped:
+            log(f"{model_name}: stopped at its time budget ({budget.seconds:.0f} s) after {steps_done} of "
+                f"{planned_steps} steps")
         results[model_name] = result
         log(f"step 3/4: evaluating {model_name} on the test split and on {fresh} fresh lenses ...")
         from lensml.data import pipeline
@@ -397,7 +424,10 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
             "options": options,
             "epochs": n_epochs,
             "steps_per_epoch": steps,
-            "lenses_seen": n_epochs * (steps * batch_size if source == "stream" else dataset["splits"]["train"]),
+            "steps_done": steps_done,
+            "stopped_at_budget": bool(budget and budget.stopped),
+            "lenses_seen": steps_done * batch_size if source == "stream" else
+            n_epochs * dataset["splits"]["train"] * steps_done // planned_steps,
             "num_params": result["num_params"],
             "train_time_s": result["train_time_s"],
             "best_epoch": result["metrics"].get("best_epoch"),

@@ -94,7 +94,7 @@ class Table:
     cpu_family: str | None = None
 
 
-_OJHA, _JEPA, _D4, _DESH, _MAE = "Ojha", "Lens-JEPA", "Aditya26189", "seeds 003", "2512.06642"
+_OJHA, _JEPA, _D4, _DESH, _MAE = "Ojha", "Lens-JEPA", "Aditya26189", "Self-supervised learning for dark matter", "2512.06642"
 
 # CPU scales of the SSL rows (the registry models carry their own, lensml.models.cpu_scale).
 _RESNET50_CPU = {"options": {"encoder_options": {"width": 16}}, "epochs": 4, "steps_per_epoch": 150, "recipe": "resnet50"}
@@ -182,7 +182,7 @@ TABLES: dict[str, Table] = {
                  "a quarter-width EfficientNetV2 head; ResNet18 at width 24).",
     ),
     "ssl": Table(
-        "ssl", "Self-supervised learning for dark matter (seeds 003) Tables 1-2: macro AUC, Model A (HST-like, "
+        "ssl", "Self-supervised learning for dark matter Tables 1-2: macro AUC, Model A (HST-like, "
                "lensml model_iii) and Model B (Euclid-like, lensml model_ii); axion-mass regression (Fig. 2)",
         ("macro_auc",),
         _ssl_rows(),
@@ -352,6 +352,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     path = path or row.config
     config = load_config(root / path)
     over: dict = {"output.dir": str(out / "runs" / Path(path).stem / "seed_{seed}"),
+                  "output.overwrite": True,  # the table reruns its rows; it keeps its results in its JSON
                   "training.verbose": 2}
     if data_dir:
         over["data.data_dir"] = str(data_dir)
@@ -426,7 +427,7 @@ def render_table(table: Table, scale: Scale, results: dict, header_extra: str = 
         lines += [table.note, ""]
     if header_extra:
         lines += [header_extra, ""]
-    lines += ["Paper numbers from lensml.evaluation.published (REFERENCE section 8, the seed papers); lensml "
+    lines += ["Paper numbers from lensml.evaluation.published (the papers' own tables); lensml "
               "numbers: mean +- std over seeds on the test split of the stored splits (lensml.evaluation protocol); "
               "gap = lensml - paper in the first paper column.", ""]
     for kind in COLUMNS:

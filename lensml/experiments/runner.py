@@ -10,6 +10,7 @@ standard callbacks, and writes into the run folder::
     history.csv          one row per epoch, each epoch exactly once across resumes
     history.json         the same, as {metric: [values]}
     model.keras          the final model
+    preset/              the best checkpoint as a keras-hub style preset with a model card
     metrics.json         final and best validation metrics (+ test, + evaluation report)
     evaluation/          the test report of the best checkpoint (``test_metrics``)
 
@@ -36,7 +37,7 @@ from typing import Any, Callable, Iterable
 
 from lensml.experiments import distribute as _distribute
 from lensml.experiments.config import ExperimentConfig, DataConfig, config_to_dict
-from lensml._io import read_history_csv, write_json_atomic
+from lensml._io import json_safe, read_history_csv, write_json_atomic
 from lensml.experiments.toml_writer import dump as dump_toml
 
 DataFactory = Callable[..., Any]
@@ -58,7 +59,7 @@ def resolve_jit_compile(setting: Any = "auto", model: str | None = None) -> bool
     """The ``jit_compile`` value for ``model.compile``: ``"auto"`` is
     ``lensml.models.default_jit_compile(model)`` (JAX: always; TensorFlow: XLA on GPU/TPU, and
     on a CPU only for the registry models measured faster with it, because XLA's CPU
-    convolutions are several times slower than TF's oneDNN graph path, DESIGN section 6).
+    convolutions are several times slower than TF's oneDNN graph path).
     """
     if setting != "auto":
         return bool(setting)
@@ -128,6 +129,24 @@ def training_stream(data: DataConfig, seed: int):
     return simulated_stream(dataset_family(data.dataset), batch_size=data.batch_size, seed=seed,
                             steps_per_epoch=data.steps_per_epoch, normalization=data.normalization,
                             noise=True, target=data.target, classes=classes)
+
+
+def training_pixel_scale(data: DataConfig) -> float | None:
+    """Arcsec per pixel of ``data.dataset``'s images (its family's instrument; None for
+    synthetic data): recorded in the model's input contract."""
+    if data.dataset.startswith("synthetic:"):
+        return None
+    from lensml.data.pipeline import builder_name, dataset_family
+    from lensml.datasets.deeplense import Deeplense
+    from lensml.simulation import get_family
+
+    try:
+        config = Deeplense.get_builder_config(builder_name(data.dataset).rpartition("/")[2])
+        instrument = get_family(dataset_family(data.dataset)).instrument
+    except ValueError:  # a dataset of a custom data factory: no family to read it from
+        return None
+    # super-resolution configs feed the low-resolution images, sr_factor times coarser
+    return instrument.pixel_scale * (config.sr_factor if config.sr_factor and data.target == "hr" else 1)
 
 
 def registry_model_factory(name: str, **kwargs):
@@ -271,25 +290,8 @@ def _seed_dir(config: ExperimentConfig, seed: int) -> Path:
     return path
 
 
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        try:
-            return _json_safe(obj.item())
-        except (ValueError, TypeError):
-            return str(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def _write_json(path: Path, data) -> None:
-    write_json_atomic(path, _json_safe(data))
+    write_json_atomic(path, json_safe(data))
 
 
 def _say(verbose: int, msg: str) -> None:
@@ -361,7 +363,8 @@ def run_seed(
         # Seeded again: building the data may have drawn random numbers (a dataset simulated on
         # first use), and the initial weights must not depend on whether it was.
         keras.utils.set_random_seed(seed)
-        contract = {"normalization": d.normalization} if model_factory is registry_model_factory else {}
+        contract = ({"normalization": d.normalization, "input_pixel_scale": training_pixel_scale(d)}
+                    if model_factory is registry_model_factory else {})
         model = model_factory(  # a registry model carries the data's normalisation (its input contract)
             config.model.name, input_shape=input_shape, num_classes=num_classes, **contract, **config.model.options
         )
@@ -390,25 +393,42 @@ def run_seed(
             f"devices={_distribute.replicas_of(engine)} -> {out}",
         )
         # The run folder is written only now: a run whose data, model or options are wrong
-        # fails above and leaves nothing on disk.
-        out.mkdir(parents=True, exist_ok=True)
+        # fails above and leaves nothing on disk. It is claimed first (one owner; an interrupted
+        # run there resumes only with its own config, a finished one is never overwritten
+        # silently: lensml.experiments.run_folder), then the config is written.
         run_config = config_to_dict(config)
         run_config["seeds"] = [seed]
         run_config.pop("tune", None)
+        for key in ("overwrite", "resume_with_changes"):  # how this run was invoked, not what it is
+            run_config.get("output", {}).pop(key, None)
+        if not _distribute.is_multi_process(engine):  # workers of one job share the folder (chief writes)
+            from lensml.experiments import run_folder
+
+            distribution.enter_context(run_folder.claim(
+                out, run_config, overwrite=config.output.overwrite,
+                resume_with_changes=config.output.resume_with_changes))
+        elif not paths["backup"].exists() and paths["history_csv"].exists():
+            paths["history_csv"].unlink()  # nothing to resume from: a fresh history (claim does this otherwise)
+        out.mkdir(parents=True, exist_ok=True)
         dump_toml(run_config, paths["config"])
-        if not paths["backup"].exists() and paths["history_csv"].exists():
-            paths["history_csv"].unlink()  # a run with no backup to resume from starts a fresh history
         from lensml.experiments.callbacks import AtomicModelCheckpoint, BackupAndRestore, HistoryCSV
 
+        # Order of an epoch's writes: best checkpoint, history row, backup. A run killed (or out
+        # of disk) at any of them resumes at that epoch (its backup is the previous epoch's) and
+        # redoes it; the best value it resumes with comes from history rows only, each written
+        # after its epoch's checkpoint, so the kept checkpoint is the uninterrupted run's.
+        from lensml.experiments.callbacks import StopOnNonFinite
+
+        non_finite = StopOnNonFinite()
         cbs = [
-            HistoryCSV(paths["history_csv"]),  # before the backup: an epoch's row, then its backup
-            BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
+            non_finite,  # first: a NaN batch stops the epoch before anything of it is saved
             AtomicModelCheckpoint(
                 str(paths["checkpoint"]),
                 monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
                 history=paths["history_csv"],
             ),
-            keras.callbacks.TerminateOnNaN(),
+            HistoryCSV(paths["history_csv"]),
+            BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
         ]
         if t.physics_phase2_epoch is not None:
             cbs.append(_physics_schedule(t.physics_phase2_epoch))
@@ -427,6 +447,10 @@ def run_seed(
             from lensml.experiments.callbacks import DataEpoch
 
             cbs.append(DataEpoch(train_ds.epoch_variable))
+        if verbose:
+            from lensml.experiments.callbacks import FirstStepNotice
+
+            cbs.append(FirstStepNotice(lambda msg: _say(verbose, f"{config.name} seed={seed}: {msg}")))
         cbs.extend(callbacks)
         with damaged_data_error(d):
             model.fit(
@@ -441,6 +465,7 @@ def run_seed(
                 shuffle=False,  # the datasets shuffle themselves (seeded)
             )
         train_time = time.time() - start
+        check_finite(model, paths, t, non_finite.stopped_at)  # a diverged run stops here: no model.keras, no metrics.json
         if config.output.save_model:
             from lensml.experiments.callbacks import save_model_atomic
 
@@ -467,6 +492,8 @@ def run_seed(
 
     if test_ds is not None:
         metrics.update(_evaluate_test(config, model, test_ds, paths))
+    if config.output.save_model:
+        paths["preset"] = write_run_preset(config, seed, model, paths, metrics, steps, len(history.get("loss", [])))
 
     result = {
         "name": config.name,
@@ -486,6 +513,43 @@ def run_seed(
     _write_json(paths["metrics"], {k: v for k, v in result.items() if k != "history"})
     _say(verbose, f"{config.name} seed={seed}: done in {train_time:.1f} s; " + _fmt(metrics))
     return result
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN or infinite: the run is not a result."""
+
+
+def check_finite(model, paths: dict, training, stopped_at=None) -> None:
+    """Raise :class:`TrainingDiverged` when a batch loss became NaN or inf (``stopped_at``:
+    (epoch, batch) where ``StopOnNonFinite`` stopped fit), the history holds a non-finite loss,
+    or the model's weights hold NaN or inf (e.g. ``training.learning_rate`` far too large). The
+    training backup and best checkpoint are removed (a rerun starts afresh instead of resuming
+    the diverged state); config.toml and history.csv stay for diagnosis, and no model.keras,
+    checkpoint or metrics.json is left to pass as a result."""
+    import numpy as np
+
+    history = read_history_csv(paths["history_csv"])
+    bad_epochs = [i + 1 for i, x in enumerate(history.get("loss", [])) if not math.isfinite(x)]
+    bad_weights = [w.path for w in model.weights if not np.isfinite(np.asarray(w.numpy(), dtype=np.float64)).all()]
+    if stopped_at is None and not bad_epochs and not bad_weights:
+        return
+    shutil.rmtree(paths["backup"], ignore_errors=True)
+    shutil.rmtree(paths["checkpoint"].parent, ignore_errors=True)
+    for key in ("model", "metrics"):
+        if key in paths and Path(paths[key]).exists():
+            Path(paths[key]).unlink()
+    if stopped_at is not None:
+        where = f"a batch loss became NaN or inf in epoch {stopped_at[0] + 1}, batch {stopped_at[1] + 1}"
+    elif bad_epochs:
+        where = f"the loss is not finite at epoch(s) {bad_epochs[:5]}"
+    else:
+        where = "the loss stayed finite"
+    if bad_weights:
+        where += f"; {len(bad_weights)} of {len(model.weights)} weight tensors hold NaN or inf (e.g. {bad_weights[0]})"
+    raise TrainingDiverged(
+        f"training diverged ({where}) at training.learning_rate={training.learning_rate:g}: no model.keras or "
+        f"metrics.json was written in {str(paths['dir'])!r}; lower the learning rate (or set training.clipnorm) "
+        "and run again")
 
 
 def _physics_schedule(epoch: int):
@@ -547,6 +611,34 @@ def test_metrics(model, test_data, data: DataConfig, out_dir, *, model_name: str
         if isinstance(auc, (int, float)):
             metrics[f"test_auc_per_class/{name}"] = auc
     return metrics
+
+
+def write_run_preset(config, seed, model, paths, metrics, steps_per_epoch, epochs_run) -> Path:
+    """The best checkpoint (else the final model) as a preset folder ``<run>/preset``
+    (``lensml.models.save_preset``) whose model card holds the run's data, recipe, budget and
+    test metrics."""
+    import keras
+
+    from lensml.models.presets import save_preset
+
+    best = keras.saving.load_model(paths["checkpoint"]) if paths["checkpoint"].exists() else model
+    t, d = config.training, config.data
+    card = {
+        "architecture": config.model.name,
+        "dataset": f"{d.dataset} ({'fresh lenses from the batched simulator' if d.source == 'stream' else 'stored training split'}"
+                   f"{f', label fraction {d.label_fraction:g}' if d.label_fraction < 1 else ''})",
+        "train_examples": int(steps_per_epoch * d.batch_size * epochs_run),
+        "budget": f"{epochs_run} epochs x {steps_per_epoch} steps of {d.batch_size} images; best epoch "
+                  f"{metrics.get('best_epoch', 'n/a')} by {t.monitor}",
+        "recipe": {"optimizer": t.optimizer, "learning_rate": t.learning_rate, "weight_decay": t.weight_decay,
+                   "schedule": t.schedule, "warmup_epochs": t.warmup_epochs, "batch_size": d.batch_size,
+                   "augment": d.augment, "normalization": d.normalization, **dict(config.model.options)},
+        "metrics": {k: v for k, v in metrics.items() if k.startswith("test_") and "/" not in k
+                    and isinstance(v, (int, float))},
+        "seeds": [seed],
+        "metrics_note": f"Test split {d.test_split!r} of {d.dataset}, one seed (no interval).",
+    }
+    return save_preset(best, paths["dir"] / "preset", card=card, overwrite=True)
 
 
 def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:

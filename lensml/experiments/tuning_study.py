@@ -35,7 +35,10 @@ log = logging.getLogger("lensml.tuning")
 
 
 def tune_root(config: ExperimentConfig, study_name: str) -> Path:
-    """``<output.dir>/tune/<study_name>``."""
+    """``<output.dir>/tune/<study_name>`` (a study name is one folder name: ``../x`` is refused)."""
+    from lensml.experiments.config import check_name
+
+    check_name(study_name, "study name")
     return Path(config.output.dir.format(name=config.name, seed="tune")) / "tune" / study_name
 
 
@@ -208,7 +211,9 @@ def tune_experiment(
         grace_period=tn.grace_period,
         max_retry=tn.max_retry,
     )
-    url_text = redact(url) if url else f"sqlite:///{(root / 'study.db').absolute()}"
+    from lensml.tuning.storage import resolve_storage_url
+
+    url_text = redact(resolve_storage_url(url, root / "study.db"))  # env: / file: URLs resolved, secrets hidden
     prune = len(objectives) == 1 and tn.pruner != "none" and objectives[0] not in STATIC_OBJECTIVES
     study = create_study(
         study_name,

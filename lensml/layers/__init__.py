@@ -15,6 +15,10 @@
 All layers are registered (package "lensml"), have ``get_config`` and save to ``.keras``.
 """
 
+
+from lensml._backend import check_backend as _check_backend
+
+_check_backend()  # before Keras is imported: an unsupported backend is one clear error
 from types import SimpleNamespace
 
 from lensml.layers import d4

@@ -8,11 +8,19 @@
 - ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
 - ``available()``: the registered names; ``recipe(name)``: its training defaults (config keys);
   ``cpu_scale(name)``: how it trains in minutes on a laptop CPU (options, epochs, steps).
+- ``LensModel``: what ``build`` returns, a functional model whose predict / fit / evaluate check
+  image shape and NaN / inf pixels (``set_masked(model, "fill")`` fills them instead).
+- ``save_preset(model, DIR, card=...)`` / ``from_preset(DIR | name | "hf://...")`` / ``list_presets()``:
+  keras-hub style preset folders with a model card (``lensml.models.presets``).
 - ``D4TTA(model)``: D4 test-time augmentation; ``PhysicsLossSchedule(phase2_epoch)``:
   D4LensPINN's two-phase training; ``default_jit_compile()``.
 - ``build_super_resolution(...)``: a 16x16 -> 64x64 super-resolution CNN.
 """
 
+
+from lensml._backend import check_backend as _check_backend
+
+_check_backend()  # before Keras is imported: an unsupported backend is one clear error
 from lensml.models.common import (
     Affine,
     CenterCrop2D,
@@ -23,6 +31,8 @@ from lensml.models.common import (
     TakeToken,
 )
 from lensml.models.compile import default_jit_compile
+from lensml.models.contract import LensModel, set_masked
+from lensml.models.presets import from_preset, list_presets, preset_metadata, register_preset, save_preset
 from lensml.models.heads import (
     build_super_resolution,
     classification_head,
@@ -34,6 +44,7 @@ from lensml.models.registry import available, build, build_encoder, cpu_scale, d
 from lensml.models.tta import D4TTA
 
 __all__ = [
+    "LensModel", "set_masked", "save_preset", "from_preset", "list_presets", "register_preset", "preset_metadata",
     "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",

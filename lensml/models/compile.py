@@ -26,7 +26,7 @@ def default_jit_compile(model=None) -> bool:
     - JAX: always True (JAX's eager mode is far slower than its compiled one).
     - TensorFlow on GPU/TPU: True (XLA fuses the many small ops).
     - TensorFlow on CPU: False for most models: TF's graph mode runs convolutions with oneDNN,
-      1.1-8x faster than XLA's CPU convolutions (ResNet-18, 64x64, batch 64: DESIGN section 6 and
+      1.1-8x faster than XLA's CPU convolutions (ResNet-18, 64x64, batch 64:
       ``benchmarks/results/models_speed.md``). True for the models registered with
       ``xla_on_cpu=True``, whose training step that benchmark measured faster under XLA
       (attention-only Lensformer: ~1.5x).

@@ -1,4 +1,4 @@
-"""D4LensPINN (REFERENCE section 3), with its physics made exact.
+"""D4LensPINN, with its physics made exact.
 
 1. ``PhysicsPreprocessing`` (|tanh(d/dx d/dy (log(I_max/I))^2)|, D4-invariant; the original's
    signed Sobel product flips sign under reflections, which is why its D4 test-time
@@ -22,7 +22,7 @@ from lensml.models.physics_loss import PhysicsLoss
 from lensml.models.registry import CNN_RECIPE, register
 
 
-#: The paper's optimiser (REFERENCE section 3): AdamW 4.46e-4, weight decay 1.46e-3, warm-up
+#: The paper's optimiser: AdamW 4.46e-4, weight decay 1.46e-3, warm-up
 #: then cosine, gradients clipped at 1.0.
 D4LENSPINN_RECIPE = {**CNN_RECIPE, "training.learning_rate": 4.46e-4, "training.weight_decay": 1.46e-3,
                      "training.clipnorm": 1.0}

@@ -1,4 +1,4 @@
-"""D4-equivariant U-Net (D4LensPINN's convergence estimator, REFERENCE section 3), and the
+"""D4-equivariant U-Net (D4LensPINN's convergence estimator), and the
 plain U-Net of the same topology (the paper's VanillaLensPINN baseline).
 
 Lifting conv -> D4 residual blocks with 2x2 max-pooling between levels -> bottleneck ->

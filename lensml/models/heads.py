@@ -124,4 +124,6 @@ def build_super_resolution(input_shape=(16, 16, 1), scale: int = 4, filters: int
     residual = super_resolution_decoder(x, scale, filters)
     upsampled = layers.UpSampling2D(scale, interpolation="bilinear", name="sr_skip")(images)
     outputs = layers.Add(name="high_resolution", dtype="float32")([upsampled, residual])
-    return keras.Model(inputs, outputs, name="super_resolution")
+    from lensml.models.contract import LensModel
+
+    return LensModel(inputs, outputs, name="super_resolution")

@@ -1,4 +1,4 @@
-"""Lensformer / Lensiformer (DeepLense; REFERENCE section 4): a physics-informed transformer.
+"""Lensformer / Lensiformer (DeepLense): a physics-informed transformer.
 
 1. Encoder: shifted patch tokens of the image -> locality self-attention blocks -> a dense
    map to one value per pixel -> ``k = 0.8 + 0.4 * sigmoid(.)`` (a +-20 % per-pixel scale of

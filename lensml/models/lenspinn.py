@@ -1,4 +1,4 @@
-"""LensPINN (DeepLense, NeurIPS 2024 ML4PS; REFERENCE section 4).
+"""LensPINN (DeepLense, NeurIPS 2024 ML4PS).
 
 1. Encoder: shifted patch tokens (no LayerNorm) -> locality self-attention block(s) ->
    flatten -> one Einstein radius per image (arcsec), bounded to ``theta_E_range`` by a

@@ -15,6 +15,8 @@ from typing import Callable
 
 import keras
 
+from lensml.models.contract import LensModel
+
 from lensml.models.heads import classification_head, regression_head
 
 TASKS = ("classification", "regression")
@@ -185,7 +187,8 @@ def build_encoder(name: str, input_shape=(64, 64, 1), **options) -> keras.Model:
 def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
           task: str = "classification", classifier_activation: str | None = "softmax",
           head_hidden=None, head_activation=None, head_dropout=None, target_range=None,
-          normalization: str | None = "minmax", **options) -> keras.Model:
+          normalization: str | None = "minmax", masked: str = "error", input_pixel_scale: float | None = None,
+          **options) -> keras.Model:
     """Build a registered model with a task head.
 
     Args:
@@ -205,10 +208,14 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
         saved with the model, so ``model.predict(raw_counts)`` sees what training saw (an
         input already normalised the same way is unchanged by it). The physics models also
         carry their pixel scale (arcsec) in their layers' configs.
+      masked: what the model does with NaN / inf pixels: "error" (refuse the images, naming
+        them) or "fill" (the median of the image's finite pixels); see ``lensml.models.contract``.
+      input_pixel_scale: arcsec per pixel of the training images, recorded in the input contract
+        (``lensml train`` sets it from the dataset's family) for ``lensml predict`` to check.
       **options: architecture options (width, depth, patch size, ...).
 
     Returns:
-      A ``keras.Model`` from images ``(batch, height, width, 1)`` float32 to
+      A ``LensModel`` (a functional ``keras.Model``) from images ``(batch, height, width, 1)`` float32 to
       ``(batch, num_classes)`` (or ``(batch, 1)`` for regression).
     """
     if task not in TASKS:
@@ -219,7 +226,7 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     check_options(name, options)  # a misspelled option names the ones the model takes
     shape = check_input_shape(input_shape)
     inputs = keras.Input(shape, name="images")
-    features = entry.features(input_contract_layer(inputs, normalization), **options)
+    features = entry.features(input_contract_layer(inputs, normalization, masked, input_pixel_scale), **options)
     hidden = entry.head_hidden if head_hidden is None else tuple(head_hidden)
     activation = entry.head_activation if head_activation is None else head_activation
     dropout = entry.head_dropout if head_dropout is None else float(head_dropout)
@@ -229,24 +236,25 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     else:
         outputs = regression_head(features, 1, hidden=hidden, activation=activation, dropout=dropout,
                                   target_range=target_range)
-    model = keras.Model(inputs, outputs, name=name)
+    model = LensModel(inputs, outputs, name=name)  # checks images against its input contract
     _make_auto_jit_compile_default(model)
     return model
 
 
-def input_contract_layer(inputs, normalization: str | None):
-    """``inputs`` through ``ImageNormalization(normalization)`` named "input_normalization",
-    or ``inputs`` unchanged for None / "none"."""
-    from lensml.layers.normalization import ImageNormalization, check_normalization
+def input_contract_layer(inputs, normalization: str | None, masked: str = "error", pixel_scale: float | None = None):
+    """``inputs`` through ``ImageNormalization(normalization, masked, pixel_scale)`` named
+    "input_normalization", or ``inputs`` unchanged for None / "none"."""
+    from lensml.layers.normalization import ImageNormalization, check_masked, check_normalization
 
+    check_masked(masked)
     if check_normalization(normalization) == "none":
         return inputs
-    return ImageNormalization(normalization, name="input_normalization")(inputs)
+    return ImageNormalization(normalization, masked=masked, pixel_scale=pixel_scale, name="input_normalization")(inputs)
 
 
 def input_contract(model: keras.Model) -> dict:
     """What ``model`` expects of its input: ``{"normalization": "minmax" | "standardize" | None,
-    "pixel_scale": arcsec per pixel | None}`` (None: the model does not carry it; a model saved
+    "pixel_scale": arcsec per pixel | None, "image_shape": (H, W, C), "masked": "error" | "fill"}`` (None: the model does not carry it; a model saved
     before lensml models carried their normalisation expects min-max normalised images)."""
     from lensml.layers.normalization import ImageNormalization
     from lensml.layers.walk import iter_layers
@@ -257,7 +265,10 @@ def input_contract(model: keras.Model) -> dict:
             norm = layer.normalization
         if scale is None and isinstance(getattr(layer, "pixel_scale", None), (int, float)):
             scale = float(layer.pixel_scale)
-    return {"normalization": norm, "pixel_scale": scale}
+    from lensml.models.contract import masked_policy
+
+    shape = tuple(model.inputs[0].shape[1:]) if len(getattr(model, "inputs", []) or []) == 1 else None
+    return {"normalization": norm, "pixel_scale": scale, "image_shape": shape, "masked": masked_policy(model)}
 
 
 def _make_auto_jit_compile_default(model: keras.Model) -> None:

@@ -1,6 +1,6 @@
 """lensml.physics: differentiable strong-lensing physics in ``keras.ops`` (float32, arcsec).
 
-Conventions (DESIGN section 3): angles in arcsec; an N x N image with pixel scale s has
+Conventions (docs/conventions.md): angles in arcsec; an N x N image with pixel scale s has
 pixel centres ``(k - (N - 1) / 2) * s``, x grows with the column, y with the row
 (lenstronomy's default grid); lens equation beta = theta - alpha(theta).
 This package imports nothing else from lensml. Its names load on first use (PEP 562), so
@@ -9,6 +9,7 @@ import Keras.
 """
 
 import importlib
+import sys
 
 from lensml.physics.constants import FWHM_TO_SIGMA
 
@@ -100,6 +101,10 @@ def __getattr__(name):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'lensml.physics' has no attribute {name!r}")
+    if "keras" not in sys.modules:  # about to load Keras: an unsupported backend is one clear error
+        from lensml._backend import check_backend
+
+        check_backend()
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     from lensml import _keras_objects

@@ -1,7 +1,7 @@
 """Input validation shared by the physics modules.
 
 Every check raises ``ValueError``/``TypeError`` naming the argument, the value and what
-was expected (DESIGN section 2).
+was expected.
 """
 
 from __future__ import annotations

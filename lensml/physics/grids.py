@@ -1,4 +1,4 @@
-"""Pixel grids in arcseconds (DESIGN section 3).
+"""Pixel grids in arcseconds (docs/conventions.md).
 
 An N x N image with pixel scale s has pixel centres at ``(k - (N - 1) / 2) * s``,
 k = 0..N-1; x grows with the column index and y with the row index, ``image[row, col]``.

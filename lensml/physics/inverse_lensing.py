@@ -36,7 +36,7 @@ def inverse_lens(image, alpha, pixel_scale, source_num_pix=None, source_pixel_sc
 
     Args:
         image: (batch, height, width, channels) float32 surface brightness on the image grid
-            (DESIGN section 3 grid, pixel scale ``pixel_scale``).
+            (lensml's pixel grid, docs/conventions.md; pixel scale ``pixel_scale``).
         alpha: (batch, height, width, 2) float32 deflection (alpha_x, alpha_y) in arcsec.
         pixel_scale: image pixel size in arcsec (> 0).
         source_num_pix: source grid size S (default: the image height).

@@ -34,7 +34,7 @@ class LensEquation(keras.layers.Layer):
 
     Call: ``layer(kwargs_list)``, one dict per profile mapping lenstronomy keyword names to
     tensors/arrays of shape (batch,) or (batch, 1) ->
-    beta (batch, N, N, 2) = (beta_x, beta_y) in arcsec on the DESIGN section 3 grid.
+    beta (batch, N, N, 2) = (beta_x, beta_y) in arcsec on the lensml pixel grid (docs/conventions.md).
     """
 
     def __init__(self, profile_names, num_pix, pixel_scale, return_deflection=False, **kwargs):

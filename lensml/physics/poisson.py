@@ -108,7 +108,7 @@ def poisson_solve(kappa, pixel_scale, pad_factor=2):
     """Potential and deflection of a convergence map, without periodic wrap-around.
 
     Args:
-        kappa: (batch, height, width, 1) float32 convergence on the DESIGN section 3 grid.
+        kappa: (batch, height, width, 1) float32 convergence on the lensml pixel grid (docs/conventions.md).
         pixel_scale: pixel size in arcsec (> 0).
         pad_factor: FFT grid size as a multiple of the image size (>= 2).
 
@@ -159,6 +159,7 @@ class PoissonSolver(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, kappa):
+        kappa = ops.cast(kappa, self.compute_dtype)  # integer maps too, as the other physics layers
         if tuple(kappa.shape[1:3]) != self._size:
             raise ValueError(
                 f"{self.name} was built for {self._size} maps, got kappa of shape {tuple(kappa.shape)}"

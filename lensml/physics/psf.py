@@ -1,7 +1,7 @@
 """Point-spread function convolution.
 
 A Gaussian PSF is separable, so it is applied as two small matrix multiplies (rows, then
-columns); inside a compiled graph this is ~10x faster than an FFT (DESIGN section 6).
+columns); inside a compiled graph this is ~10x faster than an FFT.
 With ``mode="nearest"`` and the same truncation it reproduces lenstronomy's ``GAUSSIAN``
 PSF convolution (``scipy.ndimage.gaussian_filter(image, sigma / pixel_scale,
 mode="nearest", truncate=truncation)``) exactly, borders included.

@@ -56,6 +56,7 @@ class SISDeflection(keras.layers.Layer):
         height, width = k.shape[1], k.shape[2]
         if height is None or height != width:
             raise ValueError(f"k must be a square map with static size, got shape {tuple(k.shape)}")
+        k = ops.cast(k, self.compute_dtype)  # integer maps too, as the other physics layers
         unit = ops.convert_to_tensor(sis_unit_directions(height, self.pixel_scale))
         if theta_E is None:
             scale = self.theta_E

@@ -42,6 +42,12 @@ from lensml.simulation.priors import (
 from lensml.simulation.reference import ReferenceSimulator, reference_simulator
 from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, Substructure, TNFWSubhalos, VortexPoints
 
+__all__ = ["FAMILIES", "CLASS_NAMES", "Family", "get_family", "Instrument", "InstrumentNoise", "BackgroundNoise",
+           "Cosmology", "MacroLens", "Source", "CDMSubhalos", "AxionVortex", "Substructure", "NoSubstructure",
+           "PointMassSubhalos", "VortexPoints", "TNFWSubhalos", "sample_parameters", "example_parameters",
+           "example_generators", "example_seed_sequence", "ReferenceSimulator", "reference_simulator",
+           "BatchedSimulator", "simulate_example", "simulate_sr_example", "class_counts", "add_noise", "noise_sigma"]
+
 
 def __getattr__(name):
     # The batched simulator imports keras: load it only when asked for.

@@ -7,7 +7,7 @@ parameters: SIE + SHEAR + the class's substructure components (the profiles its 
 (supersampled) pixel grid, the elliptical Sersic source, the supersampled pixels averaged,
 lenstronomy's Gaussian PSF with its 'nearest' border, then noise with the same variance.
 
-Speed (DESIGN section 6; benchmarks/bench_simulation.py):
+Speed (benchmarks/bench_simulation.py):
 - subhalo deflections are summed in an unrolled loop over subhalos (not broadcast over a
   subhalo axis), which XLA fuses with the source into one pass per pixel;
 - supersampling is a loop over the ss^2 sub-pixel offsets, each rendering a grid the size

@@ -111,8 +111,14 @@ def _deflection_scale(H0, Om0, z_lens, z_source, z_convention) -> float:
 
     cosmo = FlatLambdaCDM(H0=H0, Om0=Om0)
 
+    def between(z1, z2):
+        try:  # astropy >= 7: the two-redshift form (angular_diameter_distance_z1z2 is deprecated)
+            return cosmo.angular_diameter_distance(z1, z2)
+        except TypeError:  # older astropy: one redshift only
+            return cosmo.angular_diameter_distance_z1z2(z1, z2)
+
     def ratio(z):
-        return cosmo.angular_diameter_distance_z1z2(z_lens, z) / cosmo.angular_diameter_distance(z)
+        return between(z_lens, z) / cosmo.angular_diameter_distance(z)
 
     return float(ratio(z_source) / ratio(z_convention))
 

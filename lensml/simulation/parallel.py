@@ -53,10 +53,10 @@ def parallel_map(
     def _bar(it):
         if not progress:
             return it
-        from tqdm.auto import tqdm
+        from lensml._progress import progress as show_progress
 
         desc = progress if isinstance(progress, str) else None
-        return tqdm(it, total=total, desc=desc, unit="img")
+        return show_progress(it, total=total, desc=desc, unit="img")
 
     if workers == 1 or len(items) < MIN_PARALLEL:
         yield from _bar(map(fn, items))

@@ -1,9 +1,9 @@
-"""Self-supervised pretraining for lensing images (DESIGN.md section 1, ``ssl/``).
+"""Self-supervised pretraining for lensing images.
 
 Every trainer is a ``keras.Model`` subclass trained with ``model.fit(images)`` on the
 TensorFlow and JAX backends; its loss lives in ``compute_loss``.
 
-- :class:`SimCLR` (NT-Xent; rotation / Gaussian-noise pretexts of paper 003)
+- :class:`SimCLR` (NT-Xent; rotation / Gaussian-noise pretexts of the self-supervised DeepLense paper)
 - :class:`BYOL`, :class:`SimSiam`, :class:`DINO`
 - :class:`MAE` (random patch masking, encoder on visible patches only)
 - :class:`IJEPA` and :class:`LensJEPA` (physics encoder)
@@ -11,6 +11,10 @@ TensorFlow and JAX backends; its loss lives in ``compute_loss``.
   losses (:mod:`lensml.ssl.losses`), fine-tuning heads (:mod:`lensml.ssl.finetune`).
 """
 
+
+from lensml._backend import check_backend as _check_backend
+
+_check_backend()  # before Keras is imported: an unsupported backend is one clear error
 from lensml.ssl import finetune
 from lensml.ssl.byol import BYOL
 from lensml.ssl.contrastive import SimCLR

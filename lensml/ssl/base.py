@@ -2,7 +2,7 @@
 
 Trainers override ``compute_loss`` (not ``train_step``), so Keras's own TF and JAX train
 steps run them; variable assignments made there (EMA targets, DINO's centre, the step
-counter, seed states) are kept on JAX too (DESIGN.md section 6).
+counter, seed states) are kept on JAX too.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ class BYOL(SSLTrainer):
     m = 1 - (1 - base_momentum) * (cos(pi * k / total_steps) + 1) / 2 at step k, read from
     the `step` variable. Loss: symmetrised 2 - 2 cos(q(view_a), z_target(view_b)).
     views: Keras layer making one random view per call (default: lens-safe D4 + noise + blur,
-    the paper 003 BYOL used flips and rotations).
+    the self-supervised DeepLense paper BYOL used flips and rotations).
     """
 
     keras_parts = ("encoder", "views")

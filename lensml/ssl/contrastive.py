@@ -1,4 +1,4 @@
-"""SimCLR contrastive pretraining (NT-Xent) with paper 003's rotation and noise pretexts."""
+"""SimCLR contrastive pretraining (NT-Xent) with the self-supervised DeepLense paper's rotation and noise pretexts."""
 
 from __future__ import annotations
 

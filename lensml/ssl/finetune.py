@@ -59,7 +59,9 @@ def build_classifier(encoder, num_classes=3, mode="finetune", hidden=(),
     inputs, features = _prepare(encoder, mode, input_shape, normalization)
     outputs = classification_head(features, num_classes, classifier_activation, hidden=hidden,
                                   dropout=dropout)
-    return keras.Model(inputs, outputs, name=name or f"{encoder.name}_{mode}_classifier")
+    from lensml.models.contract import LensModel
+
+    return LensModel(inputs, outputs, name=name or f"{encoder.name}_{mode}_classifier")
 
 
 def build_regressor(encoder, mode="finetune", hidden=(64,), dropout=0.0, input_shape=None,
@@ -71,12 +73,14 @@ def build_regressor(encoder, mode="finetune", hidden=(64,), dropout=0.0, input_s
 
     inputs, features = _prepare(encoder, mode, input_shape, normalization)
     outputs = regression_head(features, 1, hidden=hidden, dropout=dropout, target_range=target_range)
-    return keras.Model(inputs, outputs, name=name or f"{encoder.name}_{mode}_regressor")
+    from lensml.models.contract import LensModel
+
+    return LensModel(inputs, outputs, name=name or f"{encoder.name}_{mode}_regressor")
 
 
 def build_sr_from_tokens(token_encoder, lr_shape=(16, 16, 1), filters=64, name="ssl_super_resolution",
                          normalization=None):
-    """Super-resolution on a pretrained token encoder (paper 002: MAE encoder + conv decoder).
+    """Super-resolution on a pretrained token encoder (the MAE paper: MAE encoder + conv decoder).
 
     token_encoder: keras.Model images (B, H, W, C) -> tokens (B, N, D) on a square
     sqrt(N) x sqrt(N) patch grid (``MAE.image_encoder(pool=None)``). The low-resolution
@@ -107,4 +111,6 @@ def build_sr_from_tokens(token_encoder, lr_shape=(16, 16, 1), filters=64, name="
     grid_map = keras.layers.Reshape((grid, grid, dim), name="token_grid")(tokens)
     residual = super_resolution_decoder(grid_map, scale=scale, filters=filters, out_channels=channels)
     outputs = keras.layers.Add(name="residual_add")([upsampled, residual])
-    return keras.Model(inputs, outputs, name=name)
+    from lensml.models.contract import LensModel
+
+    return LensModel(inputs, outputs, name=name)

@@ -1,6 +1,6 @@
 """Lens-JEPA: I-JEPA whose context and target encoders are a physics encoder.
 
-The physics tokenizer (Lens-JEPA, paper 000; the open reimplementation's token-aligned
+The physics tokenizer (Lens-JEPA, the Lens-JEPA paper; the open reimplementation's token-aligned
 k-map): shifted patch tokens of the image -> LSA block(s) -> a per-token linear map to the
 pixels of its patch -> k = k_min + (k_max - k_min) * sigmoid(.) per pixel ->
 alpha = k * theta_E * theta / |theta| (Psi = k |theta|, ``lensml.physics.SISDeflection``) ->

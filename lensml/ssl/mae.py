@@ -24,7 +24,7 @@ class MAE(keras.Model):
     round((1 - mask_ratio) * N) visible tokens of each image. A light decoder (width
     decoder_dim, decoder_depth blocks) fills mask tokens back in and predicts each patch's
     pixels; the loss is the MSE on the hidden patches, against per-patch normalised pixels
-    when norm_pix_loss. mask_ratio in [0.5, 0.9] (paper 002 found 0.9 best for classification).
+    when norm_pix_loss. mask_ratio in [0.5, 0.9] (the MAE paper found 0.9 best for classification).
     call(images) -> (B, D) mean of the tokens of the unmasked image.
     """
 

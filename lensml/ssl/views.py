@@ -32,7 +32,7 @@ def _check_images(images, name="images", square=False):
 class RandomD4(keras.layers.Layer):
     """A random element of D4 per image (exact pixel permutations, no interpolation).
 
-    rotations_only: draw only the 4 rotations (paper 003's rotation pretext).
+    rotations_only: draw only the 4 rotations (the self-supervised DeepLense paper's rotation pretext).
     """
 
     def __init__(self, rotations_only=False, seed=None, **kwargs):
@@ -205,7 +205,7 @@ class LensViews(keras.layers.Layer):
 
 
 def pretext_views(pretext, seed=None, noise_stddev=0.1):
-    """The view generator of paper 003's contrastive pretexts.
+    """The view generator of the self-supervised DeepLense paper's contrastive pretexts.
 
     pretext: "rotation" (random 90-degree rotations only), "noise" (Gaussian noise with
     sigma ~ U(0, noise_stddev) only), or "lens" (D4 + noise + PSF blur). Returns a LensViews.

@@ -12,6 +12,11 @@ trial short. Here such a trial is stale once its start is older than the grace p
 live worker beats within milliseconds of the start. (Optuna stamps the start with the worker's
 local clock, so workers sharing a database should share a time zone, as cluster nodes do.)
 Both storages carry the trial budget of ``lensml.tuning.budget``.
+
+The journal's file lock (:class:`TimedJournalLock`) is broken after the grace period when its
+holder died mid-write (a left-over lock file), and a journal that nobody could write for a
+while (a stale lock, a frozen lock holder) makes no live trial stale: heartbeats are judged
+from the later of their last beat and the moment the journal became writable again.
 """
 
 from __future__ import annotations
@@ -60,6 +65,33 @@ class HeartbeatRDBStorage(TrialBudgetMixin, optuna.storages.RDBStorage):
         return stale
 
 
+class TimedJournalLock:
+    """Optuna's ``JournalFileSymlinkLock`` (broken after ``grace_period`` seconds without
+    release: its holder died) that remembers when it was last got after a long wait
+    (``unblocked_at``, Unix seconds): until then no process could write a heartbeat."""
+
+    def __init__(self, path: str, grace_period: int, long_wait: float):
+        import warnings
+
+        from optuna.storages.journal import JournalFileSymlinkLock
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna warns about grace periods under 3 s (tests use 2 s)
+            self._lock = JournalFileSymlinkLock(path, grace_period=max(1, int(grace_period)))
+        self.long_wait = long_wait
+        self.unblocked_at = 0.0
+
+    def acquire(self) -> bool:
+        start = time.time()
+        got = self._lock.acquire()
+        if time.time() - start > self.long_wait:
+            self.unblocked_at = time.time()
+        return got
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 class HeartbeatJournalStorage(TrialBudgetMixin, optuna.storages.JournalStorage, BaseHeartbeat):
     """``optuna.storages.JournalStorage`` on the journal file ``path``, with heartbeats.
 
@@ -80,7 +112,8 @@ class HeartbeatJournalStorage(TrialBudgetMixin, optuna.storages.JournalStorage, 
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period or (2 * heartbeat_interval if heartbeat_interval else None)
         self.failed_trial_callback = failed_trial_callback
-        super().__init__(JournalFileBackend(str(path)))
+        self.lock = TimedJournalLock(str(path), self.grace_period or 30, long_wait=min(1.0, heartbeat_interval or 1.0))
+        super().__init__(JournalFileBackend(str(path), lock_obj=self.lock))
 
     def create_new_trial(self, study_id: int, template_trial=None) -> int:
         self.refuse_unqueued(study_id, template_trial)
@@ -101,7 +134,8 @@ class HeartbeatJournalStorage(TrialBudgetMixin, optuna.storages.JournalStorage, 
         for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
             # the journal's datetime_start is naive local time, as timestamp() reads it
             last = t.system_attrs.get(BEAT_KEY) or (t.datetime_start.timestamp() if t.datetime_start else now)
-            if now - last > self.grace_period:
+            # no beat could be written while the journal was locked: count from when it was free again
+            if now - max(last, self.lock.unblocked_at) > self.grace_period:
                 stale.append(t._trial_id)
         return stale
 

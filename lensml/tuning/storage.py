@@ -17,6 +17,7 @@ budget (``lensml.tuning.budget``): a study ends with exactly ``n_trials`` finish
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,28 +25,79 @@ from typing import Any
 _JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe to print)."""
-    if "://" not in url or "@" not in url:
-        return url
-    try:
-        from sqlalchemy.engine import make_url
+#: Query parameters and LENSML_* variable names whose values are secrets.
+_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<rest>[^\s'\"]+)")
+_QUERY_SECRET = re.compile(r"(?i)([?&;\s]\w*(?:%s)\w*=)[^&\s'\"]*" % "|".join(_SECRET_WORDS))
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+def _redact_url(match: re.Match) -> str:
+    rest = match["rest"]
+    head, sep, query = rest.partition("?")
+    if "@" in head:  # userinfo is everything before the last "@" of the authority: a password may hold "@" or ":"
+        userinfo, host = head.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        head = f"{user}:***@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+    return match["scheme"] + head + sep + query
+
+
+def redact(text: str) -> str:
+    """``text`` (a storage URL, a log line, an error message) with every credential replaced by
+    ``***``: the password of any URL's userinfo (whatever characters it holds), secret query
+    parameters (``password=``, ``sslpassword=``, ``token=``, ...), and the value of any
+    ``LENSML_*`` environment variable whose name says it is a secret (``LENSML_STORAGE_PASSWORD``,
+    ``LENSML_*_TOKEN``, ...). Safe to print."""
+    text = str(text)
+    for name, value in os.environ.items():
+        if name.startswith("LENSML_") and any(w in name.lower() for w in _SECRET_WORDS) and len(value) >= 3:
+            text = text.replace(value, "***")
+    text = _URL.sub(_redact_url, text)
+    return _QUERY_SECRET.sub(r"\1***", text)
 
 
 def resolve_storage_url(url: str | None, default_path: str | os.PathLike | None = None) -> str:
-    """The storage URL lensml will use: ``url``, or ``sqlite:///<default_path>``."""
+    """The storage URL lensml will use: ``url``, or ``sqlite:///<default_path>``.
+
+    So that no password has to be typed on a command line (where ``ps`` and shell histories
+    show it), ``url`` may be ``env:NAME`` (the URL is the environment variable NAME) or
+    ``file:PATH`` (the first line of the file PATH, e.g. one only its owner can read); and a
+    PostgreSQL URL without a password takes ``LENSML_STORAGE_PASSWORD`` when that is set (else
+    libpq reads ``~/.pgpass`` or ``PGPASSFILE``, as for any PostgreSQL client).
+    """
+    if url and str(url).startswith("env:"):
+        name = str(url)[4:]
+        if not os.environ.get(name):
+            raise ValueError(f"storage {url!r}: the environment variable {name} is not set (or empty)")
+        url = os.environ[name].strip()
+    elif url and str(url).startswith("file:"):
+        path = Path(str(url)[5:]).expanduser()
+        try:
+            url = path.read_text().strip().splitlines()[0]
+        except (OSError, IndexError) as e:
+            raise ValueError(f"storage {str(url)!r}: cannot read a storage URL from {str(path)!r} "
+                             f"({getattr(e, 'strerror', None) or 'empty file'})") from None
     if url:
-        return str(url)
+        return _with_password(str(url))
     if default_path is None:
         raise ValueError("storage: no URL given and no default SQLite path to fall back to")
     path = Path(default_path).absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def _with_password(url: str) -> str:
+    """A PostgreSQL / MySQL URL whose userinfo has no password, given ``LENSML_STORAGE_PASSWORD``."""
+    password = os.environ.get("LENSML_STORAGE_PASSWORD")
+    scheme, sep, rest = url.partition("://")
+    if not password or not sep or not scheme.startswith(("postgres", "mysql")):
+        return url
+    head, qsep, query = rest.partition("?")
+    if "@" not in head or ":" in head.rsplit("@", 1)[0]:
+        return url
+    from urllib.parse import quote
+
+    user, host = head.rsplit("@", 1)
+    return f"{scheme}://{user}:{quote(password, safe='')}@{host}{qsep}{query}"
 
 
 def is_journal(url: str) -> bool:

@@ -27,6 +27,8 @@ def test_evaluate_and_compare_commands(tmp_path, rng, tiny_cnn, capsys):
     rc = cli(["evaluate", "--model", str(model_path), "--data", str(tmp_path / "data"), "--split", "test",
               "--out", str(tmp_path / "run_a"), "--model-name", "resnet18"])
     assert rc == 0
+    progress = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[lensml evaluate]")]
+    assert [line.split(" ")[2] for line in progress] == ["loading", "predicting", "metrics"]  # never silent
     shutil.copytree(tmp_path / "run_a", tmp_path / "run_b")  # a second "seed" for the aggregation
     record = json.loads((tmp_path / "run_a" / "metrics.json").read_text())
     assert record["num_examples"] == 9 and record["model_name"] == "resnet18"
@@ -74,3 +76,28 @@ def test_command_errors(tmp_path, rng, tiny_cnn, capsys):
     assert "metrics.json" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli(["compare"])
+
+
+def test_evaluate_writes_its_report_whole_or_not_at_all(tmp_path, rng, tiny_cnn, capsys, monkeypatch):
+    model_path = tmp_path / "tiny.keras"
+    tiny_cnn.save(model_path)
+    _write_npy_folder(tmp_path / "data", rng)
+    args = ["evaluate", "--model", str(model_path), "--data", str(tmp_path / "data"), "--out",
+            str(tmp_path / "report"), "--no-gradcam"]
+    # killed while writing its figures: no report folder, no staging folder left
+    from lensml.evaluation import plots
+
+    def dies(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(plots, "plot_reliability_diagram", dies)
+        with pytest.raises(KeyboardInterrupt):
+            cli(args)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "tiny.keras"]
+    assert cli(args) == 0
+    (tmp_path / "report" / "old_figure.png").write_bytes(b"x")
+    capsys.readouterr()
+    assert cli(args) == 2 and "already exists" in capsys.readouterr().err  # never mixed with another report
+    assert cli(args + ["--overwrite"]) == 0
+    assert not (tmp_path / "report" / "old_figure.png").exists() and (tmp_path / "report" / "metrics.json").exists()

@@ -50,3 +50,56 @@ def test_plot_bad_input(tmp_path, rng):
         plots.plot_gradcam(rng.random((2, 16, 16, 1)), rng.random((2, 8, 8)), tmp_path / "x.png")
     with pytest.raises(ValueError, match="matrix"):
         plots.plot_confusion_matrix(np.eye(2), ["a", "b", "c"], tmp_path / "x.png")
+
+
+def test_draw_functions_compose_into_one_figure(rng):
+    """Each report panel draws into the Axes it is given and returns it, so a notebook can put
+    them side by side."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from lensml.evaluation import plots
+
+    fig = Figure(figsize=(12, 6))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 3)
+    labels = np.repeat(np.arange(3), 10)
+    probs = rng.dirichlet(np.ones(3), size=30)
+    image = rng.random((16, 16))
+    assert plots.draw_roc(axes[0, 0], labels, probs, ["no_sub", "cdm", "axion"]) is axes[0, 0]
+    assert len(axes[0, 0].lines) == 4  # three classes and the diagonal
+    assert plots.draw_confusion_matrix(axes[0, 1], np.eye(3) * 10, ["a", "b", "c"], colorbar=False) is axes[0, 1]
+    assert plots.draw_reliability(axes[0, 2], labels, probs, num_bins=5) is axes[0, 2]
+    assert plots.draw_gradcam(axes[1, 0], image, rng.random((16, 16))) is axes[1, 0]
+    assert len(axes[1, 0].images) == 2  # the image and the heat map over it
+    assert plots.draw_predicted_vs_true(axes[1, 1], rng.random(20), rng.random(20)) is axes[1, 1]
+    lens = [{"theta_E": 1.0, "e1": 0.2, "e2": 0.0}, {"gamma1": 0.05, "gamma2": 0.0}]
+    ax = plots.draw_lens_image(axes[1, 2], rng.random((64, 64)), 0.101, lens=["SIE", "SHEAR"], kwargs_lens=lens)
+    assert ax is axes[1, 2] and ax.get_xlabel() == "x (arcsec)"
+    assert ax.get_xlim() == pytest.approx((-3.232, 3.232))  # 64 pixels of 0.101": +-32 pixels
+    assert [line.get_label() for line in ax.lines] == ["critical curve", "caustic"]
+    fig.canvas.draw()  # renders without error
+
+
+def test_critical_curves_match_the_analytic_sis_and_lenstronomy_sie():
+    from lenstronomy.LensModel.lens_model import LensModel
+    from lenstronomy.LensModel.lens_model_extensions import LensModelExtensions
+
+    from lensml.evaluation.plots import critical_curves
+
+    curves, caustics = critical_curves(["SIS"], [{"theta_E": 1.2}], 3.0)
+    assert len(curves) == 1
+    np.testing.assert_allclose(np.hypot(*curves[0].T), 1.2, atol=2e-3)  # the Einstein ring
+    assert np.abs(caustics[0]).max() < 2e-3  # an SIS's tangential caustic is a point
+
+    kwargs = [{"theta_E": 1.0, "e1": 0.2, "e2": 0.05, "center_x": 0.0, "center_y": 0.0},
+              {"gamma1": 0.05, "gamma2": -0.02, "ra_0": 0.0, "dec_0": 0.0}]
+    curves, caustics = critical_curves(["SIE", "SHEAR"], kwargs, 3.0, num_pix=600)
+    ext = LensModelExtensions(LensModel(["SIE", "SHEAR"]))
+    ra_crit, dec_crit, ra_caus, dec_caus = ext.critical_curve_caustics(kwargs, compute_window=6, grid_scale=0.005)
+    theirs = max(np.abs(np.concatenate(ra_caus)).max(), np.abs(np.concatenate(dec_caus)).max())
+    ours = max(np.abs(c).max() for c in caustics)
+    assert ours == pytest.approx(theirs, rel=0.02)
+    their_radii = np.hypot(np.concatenate(ra_crit), np.concatenate(dec_crit))
+    our_radii = np.hypot(*np.concatenate(curves).T)
+    assert our_radii.max() == pytest.approx(their_radii.max(), rel=0.01)

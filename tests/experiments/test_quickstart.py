@@ -29,7 +29,9 @@ def _assert_png(path: Path):
 @pytest.mark.slow
 def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     out = tmp_path / "report"
-    assert cli(["quickstart", "--tiny", "--out", str(out), "--data-dir", str(data_dir)]) == 0
+    # A training budget so small that each model stops after its first step (the default budget,
+    # 6 minutes, is not reached by the tiny run of tests/test_quiet.py).
+    assert cli(["quickstart", "--tiny", "--out", str(out), "--data-dir", str(data_dir), "--minutes", "1e-6"]) == 0
     record = json.loads((out / "metrics.json").read_text())
     assert list(record["models"]) == ["resnet18", "lenspinn_small"]
     assert record["family"] == "model_ii_published" and record["source"] == "stream"
@@ -39,8 +41,10 @@ def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     for name, m in record["models"].items():
         assert 0.0 <= m["accuracy"] <= 1.0 and m["num_params"] > 0
         assert 0.0 <= m["fresh"]["accuracy"] <= 1.0 and record["fresh"]["count"] == 24
-        # trained on the stream: one epoch of 2 batches of 16 fresh lenses, logged once
-        assert m["lenses_seen"] == 2 * 16 and m["steps_per_epoch"] == 2
+        # planned on the stream: one epoch of 2 batches of 16 fresh lenses; the budget ended it
+        # after the first batch, and the epoch was still validated and logged once
+        assert m["steps_per_epoch"] == 2 and m["steps_done"] == 1 and m["stopped_at_budget"]
+        assert m["lenses_seen"] == 16
         history = (out / "runs" / name / "history.csv").read_text().splitlines()
         assert len(history) == 2, history
         for png in ("roc.png", "confusion_matrix.png", "reliability.png", "samples.png"):
@@ -52,6 +56,7 @@ def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     report = (out / "report.md").read_text()
     for name in record["models"]:
         assert f"| {name} |" in report  # the metrics table has a row per model
+    assert report.count("| 1 (time budget) | 16 |") == 2
     links = re.findall(r"\]\(([^)]+)\)", report)
     for target in ("examples.png", "resnet18/roc.png", "lenspinn_small/confusion_matrix.png", "runs/resnet18",
                    "resnet18/training_curves.png"):
@@ -243,3 +248,36 @@ def test_render_table_mean_std_gap_ranking_and_spearman():
     assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert spearman([1, 2], [5, 5]) is None  # a ranking of ties has no correlation
+
+
+def test_wall_time_budget_stops_after_the_step_that_crosses_it():
+    import keras
+    import numpy as np
+
+    from lensml.experiments.callbacks import WallTimeBudget
+
+    x, y = np.zeros((12, 4), "float32"), np.zeros((12, 1), "float32")
+    for seconds, steps, stopped in ((1e-9, 1, True), (3600, 6, False)):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        budget = WallTimeBudget(seconds)
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[budget])
+        assert (budget.steps, budget.stopped) == (steps, stopped)
+        assert len(history.history["loss"]) == (1 if stopped else 2)
+    with pytest.raises(ValueError, match="seconds: expected a number > 0"):
+        WallTimeBudget(0)
+
+
+def test_first_step_notice_says_when_compilation_starts_and_ends():
+    import keras
+    import numpy as np
+
+    from lensml.experiments.callbacks import FirstStepNotice
+
+    said = []
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((8, 4), "float32"), np.zeros((8, 1), "float32"), batch_size=4, epochs=2, verbose=0,
+              callbacks=[FirstStepNotice(said.append)])
+    assert len(said) == 2 and said[0].startswith("compiling the training step")
+    assert re.fullmatch(r"first training step done after \d+ s", said[1])

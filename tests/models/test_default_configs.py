@@ -5,7 +5,7 @@ import pytest
 
 import lensml.models as M
 
-# Millions of parameters at 64x64x1, 3 classes, as the papers report (REFERENCE sections 3-4).
+# Millions of parameters at 64x64x1, 3 classes, as the papers report.
 PAPER = {"resnet18": 11.17, "lenspinn_small": 7.17, "lenspinn_large": 14.56, "lensformer": 15.7,
          "d4lenspinn": 20.65}
 

@@ -26,7 +26,8 @@ def test_predict_on_raw_counts_equals_predict_on_normalised_images(tmp_path, rng
     path = tmp_path / f"{name}.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    want = {"normalization": "minmax", "pixel_scale": 0.1 if name == "lenspinn_small" else None}
+    want = {"normalization": "minmax", "pixel_scale": 0.1 if name == "lenspinn_small" else None,
+            "image_shape": (32, 32, 1), "masked": "error"}
     assert M.input_contract(loaded) == want
     np.testing.assert_allclose(loaded.predict(raw * 7.0, verbose=0), model.predict(normalised, verbose=0),
                                rtol=1e-5, atol=1e-6)  # another exposure: the same lens
@@ -79,3 +80,59 @@ dir = "{tmp_path}/runs/{{name}}"
     result = run(load_config(path), evaluate_test=False)
     saved = result["runs"][0]["paths"]["model"]
     assert M.input_contract(keras.saving.load_model(saved))["normalization"] == "standardize"
+
+
+def test_nan_pixels_and_wrong_sizes_are_refused_the_same_on_every_backend(tmp_path):
+    """One NaN policy (lensml.models.contract): predict / fit / evaluate name the images with
+    NaN or inf pixels and refuse another image size, on TensorFlow and JAX alike; with
+    masked = "fill" those pixels take the lower median of the image's finite pixels."""
+    import keras
+    import tensorflow as tf
+
+    import lensml.models as M
+
+    model = M.build("resnet18", (16, 16, 1), width=4, stage_blocks=(1, 1, 1, 1))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    images = np.random.default_rng(0).random((3, 16, 16, 1)).astype("float32")
+    labels = np.array([0, 1, 2])
+    bad = images.copy()
+    bad[1, 2, 2, 0] = np.nan
+    bad[2, :2, 0, 0] = np.inf
+    message = r"2 of 3 images hold NaN or inf pixels \(image 1: 1, image 2: 2 pixels\)"
+    for attempt in (lambda: model.predict(bad, verbose=0), lambda: model.fit(bad, labels, verbose=0),
+                    lambda: model.evaluate(bad, labels, verbose=0),
+                    lambda: model.fit(images, labels, validation_data=(bad, labels), verbose=0)):
+        with pytest.raises(ValueError, match=message):
+            attempt()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="hold NaN or inf pixels"):  # a tf.data input, batch by batch
+        model.fit(tf.data.Dataset.from_tensor_slices((bad, labels)).batch(3), verbose=0)
+    with pytest.raises(ValueError, match=r"takes images of shape \(batch, 16, 16, 1\).*got \(2, 20, 20, 1\)"):
+        model.predict(np.zeros((2, 20, 20, 1), "float32"), verbose=0)
+
+    # masked = "fill" survives a .keras round trip and equals filling by hand
+    path = tmp_path / "m.keras"
+    model.save(path)
+    filled_model = M.set_masked(keras.saving.load_model(path), "fill")
+    assert M.input_contract(filled_model)["masked"] == "fill"
+    by_hand = bad.copy()
+    for i in (1, 2):
+        finite = np.sort(bad[i][np.isfinite(bad[i])])
+        by_hand[i][~np.isfinite(bad[i])] = finite[(len(finite) - 1) // 2]
+    np.testing.assert_allclose(filled_model.predict(bad, verbose=0), model.predict(by_hand, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    filled_model.save(path)
+    assert M.input_contract(keras.saving.load_model(path))["masked"] == "fill"
+
+
+def test_lensml_train_records_the_training_pixel_scale():
+    """The pixel scale ``lensml predict`` compares cutouts with: the dataset family's (the coarser
+    low-resolution images for super-resolution inputs), none for synthetic data."""
+    from lensml.experiments.config import DataConfig
+    from lensml.experiments.runner import training_pixel_scale
+
+    assert training_pixel_scale(DataConfig(dataset="deeplense/model_ii_tiny")) == pytest.approx(0.101)
+    assert training_pixel_scale(DataConfig(dataset="model_i_published_n20")) == pytest.approx(0.05)
+    assert training_pixel_scale(DataConfig(dataset="deeplense/model_ii_sr16_tiny", target="hr")) == pytest.approx(0.404)
+    assert training_pixel_scale(DataConfig(dataset="synthetic:24:12")) is None
+    model = M.build("resnet18", input_shape=(32, 32, 1), input_pixel_scale=0.101, **TINY["resnet18"])
+    assert M.input_contract(model)["pixel_scale"] == pytest.approx(0.101)

@@ -109,3 +109,19 @@ def test_sis_deflection_values_and_centre():
         SISDeflection(pixel_scale=0.0)
     with pytest.raises(ValueError, match="k"):
         SISDeflection(pixel_scale=0.1)(np.zeros((1, 9, 9, 2), "float32"))
+
+
+def test_integer_maps_are_cast_like_the_other_layers():
+    """PoissonSolver and SISDeflection take integer maps (e.g. a binary mask) as the other
+    physics layers do, instead of failing inside the backend's multiply."""
+    import numpy as np
+
+    from lensml.physics import PoissonSolver, SISDeflection
+
+    ones = np.ones((1, 8, 8, 1))
+    psi_i, alpha_i = PoissonSolver(0.1)(ones.astype("int32"))
+    psi_f, alpha_f = PoissonSolver(0.1)(ones.astype("float32"))
+    np.testing.assert_allclose(np.asarray(alpha_i), np.asarray(alpha_f), rtol=1e-6)
+    sis = SISDeflection(pixel_scale=0.1)
+    np.testing.assert_allclose(np.asarray(sis([ones.astype("int32"), np.ones((1, 1), "int32")])),
+                               np.asarray(sis([ones.astype("float32"), np.ones((1, 1), "float32")])), rtol=1e-6)

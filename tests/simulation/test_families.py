@@ -1,4 +1,4 @@
-"""Family configs: the values DESIGN section 4 lists, validation, user-defined families."""
+"""Family configs: the values of the dataset card (docs/guide/dataset-card.md), validation, user-defined families."""
 
 import dataclasses
 
@@ -79,3 +79,17 @@ def test_user_defined_family_simulates():
     assert ex["image"].shape == (24, 24, 1) and ex["label"] == 1
     assert np.isfinite(ex["image"]).all()
     assert fam.noise.background_sigma(0.101) < base.noise.background_sigma(0.101)
+
+
+def test_the_deflection_scale_uses_no_deprecated_astropy_call():
+    """lensml's own cosmology prints no AstropyDeprecationWarning on a first run (astropy >= 7
+    takes the two-redshift angular_diameter_distance; older versions the _z1z2 form)."""
+    import warnings
+
+    from lensml.simulation.families import _deflection_scale
+
+    _deflection_scale.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # D_ls / D_s at z_s = 1 relative to z_s = 2 for a lens at 0.5 (flat LCDM, H0 70, Om 0.3)
+        assert _deflection_scale(70.0, 0.3, 0.5, 1.0, 2.0) == pytest.approx(0.6741560, rel=1e-6)

@@ -1,4 +1,4 @@
-"""SimCLR on encoders from the model registry (paper 003 uses ResNet50; the issue asks for
+"""SimCLR on encoders from the model registry (the self-supervised DeepLense paper uses ResNet50; the issue asks for
 ViT too), with both of the paper's pretexts: the full architectures at a narrow width."""
 
 import keras

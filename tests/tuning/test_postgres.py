@@ -152,3 +152,29 @@ def test_budget_guard_and_lock(postgres_url):
         thread.join(10)
         assert conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar() is True
         conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)
+
+
+def test_password_from_pgpass_or_the_environment_not_the_command_line(postgres_url, tmp_path, monkeypatch):
+    """A URL without its password connects with libpq's password file (PGPASSFILE / ~/.pgpass)
+    or with LENSML_STORAGE_PASSWORD, and the password is in no message lensml prints."""
+    from urllib.parse import urlsplit
+
+    from lensml.tuning import make_storage, redact
+
+    parts = urlsplit(postgres_url)
+    bare = f"postgresql://{parts.username}@{parts.hostname}:{parts.port}{parts.path}"
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{parts.hostname}:{parts.port}:*:{parts.username}:{parts.password}\n")
+    pgpass.chmod(0o600)  # libpq ignores a password file others can read
+    monkeypatch.delenv("LENSML_STORAGE_PASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    make_storage(bare, heartbeat_interval=None)  # connects: the password came from the file
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(ValueError, match="unreachable or invalid"):
+        make_storage(bare, heartbeat_interval=None)
+    monkeypatch.setenv("LENSML_STORAGE_PASSWORD", parts.password)
+    make_storage(bare, heartbeat_interval=None)
+    monkeypatch.setenv("LENSML_STORAGE_PASSWORD", parts.password + "-wrong")
+    with pytest.raises(ValueError) as error:
+        make_storage(bare, heartbeat_interval=None)
+    assert parts.password + "-wrong" not in redact(str(error.value))

@@ -39,6 +39,35 @@ def test_redact_hides_passwords():
     assert "secret" not in redact("postgresql://me:secret@db.example/optuna")
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("postgresql://u@h/db?password=S3CRET", "postgresql://u@h/db?password=***"),
+    ("postgresql://u:SEC@RET@h:5432/db", "postgresql://u:***@h:5432/db"),  # "@" inside the password
+    ("postgresql://u:a:b/c@h/db", "postgresql://u:***@h/db"),
+    ("mysql://u:p@h/db?sslpassword=zz&x=1&token=abc", "mysql://u:***@h/db?sslpassword=***&x=1&token=***"),
+    ("storage 'postgresql+psycopg://lensml:pw@127.0.0.1:5/x' is unreachable",
+     "storage 'postgresql+psycopg://lensml:***@127.0.0.1:5/x' is unreachable"),
+    ("sqlite:////tmp/study.db", "sqlite:////tmp/study.db"),
+])
+def test_redact_every_credential_form(text, shown):
+    assert redact(text) == shown
+
+
+def test_storage_url_and_password_from_the_environment_or_a_file(tmp_path, monkeypatch):
+    from lensml.tuning.storage import resolve_storage_url
+
+    monkeypatch.setenv("LENSML_STORAGE_PASSWORD", "p@ss word")
+    assert resolve_storage_url("postgresql://u@h/db") == "postgresql://u:p%40ss%20word@h/db"
+    assert redact("it failed: p@ss word") == "it failed: ***"  # a LENSML_* secret is never printed
+    monkeypatch.setenv("MY_STUDY_URL", "sqlite:///" + str(tmp_path / "s.db"))
+    assert resolve_storage_url("env:MY_STUDY_URL") == "sqlite:///" + str(tmp_path / "s.db")
+    (tmp_path / "url.txt").write_text("journal:" + str(tmp_path / "s.log") + "\n")
+    assert resolve_storage_url(f"file:{tmp_path / 'url.txt'}") == "journal:" + str(tmp_path / "s.log")
+    with pytest.raises(ValueError, match="environment variable NOPE_URL is not set"):
+        resolve_storage_url("env:NOPE_URL")
+    with pytest.raises(ValueError, match="cannot read a storage URL"):
+        resolve_storage_url(f"file:{tmp_path / 'missing.txt'}")
+
+
 def test_existing_study_with_other_directions_is_refused(tmp_path):
     storage = make_storage(f"journal:{tmp_path / 's.log'}")
     create_study("s", storage, ["maximize"])

@@ -129,3 +129,70 @@ def test_two_workers_share_a_study(tmp_path, kind):
     pids = {t.user_attrs["pid"] for t in complete}
     assert pids == {w.pid for w in workers}
     assert len({t.number for t in complete}) == len(complete)
+
+
+def _wait_for(predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+        except (KeyError, ValueError):  # study not created yet
+            value = None
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_a_worker_whose_trial_was_failed_as_stale_goes_on(tmp_path):
+    """A frozen worker (SIGSTOP, longer than the grace period) has its trial failed and retried
+    by the other; thawed, it cannot tell that trial and goes on with the next one (exit 0)."""
+    url = f"journal:{tmp_path / 'frozen.log'}"
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    n = 5
+    a, b = (_spawn(url, "frozen", n, 1.5, barrier, 2) for _ in range(2))
+    running = _wait_for(lambda: [t for t in _trials(url, "frozen", (optuna.trial.TrialState.RUNNING,))
+                                 if t.user_attrs.get("pid") == a.pid])
+    a.send_signal(signal.SIGSTOP)
+    frozen = running[0].number
+    _wait_for(lambda: _trials(url, "frozen")[frozen].state == optuna.trial.TrialState.FAIL, timeout=30)
+    a.send_signal(signal.SIGCONT)
+    for w in (a, b):
+        assert w.wait(timeout=90) == 0, w.stderr.read().decode()[-2000:]
+    trials = _trials(url, "frozen")
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) == n
+    assert [t for t in trials if t.system_attrs.get("failed_trial") == frozen]  # retried
+
+
+@pytest.mark.slow
+def test_a_left_over_journal_lock_is_broken_without_failing_live_trials(tmp_path):
+    """A lock file left by a writer killed mid-write blocks the journal: after the grace period
+    it is broken, and the live workers' trials, whose heartbeats could not be written
+    meanwhile, are not judged stale."""
+    journal = tmp_path / "locked.log"
+    url = f"journal:{journal}"
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    n = 4
+    workers = [_spawn(url, "locked", n, 2.0, barrier, 2) for _ in range(2)]
+    _wait_for(lambda: len([t for t in _trials(url, "locked", (optuna.trial.TrialState.RUNNING,))
+                           if t.user_attrs.get("pid")]) == 2)
+    # What optuna's JournalFileSymlinkLock leaves when its writer is killed. A live worker may
+    # hold the lock this instant (heartbeats): take it the moment it is free, as a writer would.
+    deadline = time.time() + 30
+    while True:
+        try:
+            os.symlink(journal, f"{journal}.lock")
+            break
+        except FileExistsError:
+            assert time.time() < deadline, "the workers never released the journal lock"
+            time.sleep(0.001)
+    locked_at = time.time()
+    for w in workers:
+        assert w.wait(timeout=90) == 0, w.stderr.read().decode()[-2000:]
+    waited = time.time() - locked_at
+    assert 2.0 < waited < 20.0  # broken after the storage's grace period (2 s), not Optuna's default 30 s
+    trials = _trials(url, "locked")
+    assert [t.state.name for t in trials] == ["COMPLETE"] * n  # none failed, none retried

@@ -26,28 +26,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="TFDS data_dir for dataset names")
     parser.add_argument("--gradcam-layer", default=None, help="layer for Grad-CAM (default: the last convolution)")
     parser.add_argument("--no-gradcam", action="store_true", help="skip the Grad-CAM figure")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out folder (default: refuse it, so reports are never mixed)")
     parser.add_argument("--interpretability", action="store_true",
                         help="add per-layer D4 activation patching, linear probes and equivariance error (classification)")
 
 
 def main(args: argparse.Namespace) -> int:
+    import pathlib
+
+    from lensml._io import staged_folder
     from lensml.evaluation.aggregation import flatten_metrics
     from lensml.evaluation.inputs import load_data, load_keras_model
     from lensml.evaluation.report import evaluate_model
 
+    if pathlib.Path(args.out).exists() and not args.overwrite:
+        print(f"lensml evaluate: error: --out {args.out!r} already exists; choose a new folder or pass --overwrite "
+              "to replace it (a report's figures are never mixed with another's)", file=sys.stderr)
+        return 2
+    def say(message):
+        print(f"[lensml evaluate] {message}", flush=True)
+
     try:
+        say(f"loading {args.model} and {args.data} ...")
         model = load_keras_model(args.model)
         data = load_data(args.data, split=args.split, target=TARGETS[args.task], batch_size=args.batch_size,
                          max_examples=args.max_examples, data_dir=args.data_dir)
         class_names = ([c.strip() for c in args.class_names.split(",") if c.strip()] if args.class_names
                        else data["class_names"])
-        record = evaluate_model(
-            model, (data["images"], data["targets"]), args.task, args.out,
-            class_names=class_names if args.task == "classification" else None,
-            model_name=args.model_name, dataset_name=args.data, split=args.split, history=args.history,
-            gradcam=not args.no_gradcam, gradcam_layer=args.gradcam_layer, batch_size=args.batch_size,
-            interpretability=args.interpretability,
-        )
+        # written into a staging folder renamed to --out when complete: a killed evaluation leaves no report
+        with staged_folder(args.out) as stage:
+            record = evaluate_model(
+                model, (data["images"], data["targets"]), args.task, stage,
+                class_names=class_names if args.task == "classification" else None,
+                model_name=args.model_name, dataset_name=args.data, split=args.split, history=args.history,
+                gradcam=not args.no_gradcam, gradcam_layer=args.gradcam_layer, batch_size=args.batch_size,
+                interpretability=args.interpretability, log=say,
+            )
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f"lensml evaluate: error: {error}", file=sys.stderr)
         return 2

@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a config key, value read as TOML (repeatable)")
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config, do not train")
+    from lensml.experiments.commands.train import add_run_folder_arguments
+
+    add_run_folder_arguments(parser)
 
 
 def _check_method(config) -> None:

@@ -2,11 +2,16 @@
 
     lensml simulate --family model_ii --per-class 100 --out data/model_ii
 
-writes ``DIR/<class>/<class>_sim_<index>.npy`` for class in no_sub, cdm, axion (images
-(H, W) float32; axion files hold the object array ``[image, m_a]`` in eV as the public
-simulator's, unless ``--plain-axion``) and ``DIR/metadata.csv`` (one row per file: index,
-class, file, log10_axion_mass, theta_E, source_x, source_y). Generation runs over all CPU
-cores with a progress bar; each file is regenerated alone from (family, split, index, seed).
+writes ``DIR/<class>/<class>_sim_<index>.npy`` for each class of the family (images (H, W)
+float32, plain arrays: nothing is pickled) and ``DIR/metadata.csv`` (one row per file: index,
+class, file, log10_axion_mass, theta_E, source_x, source_y; the axion mass lives there, not
+in the image file as the public simulator's pickled ``[image, m_a]`` object arrays).
+Generation runs over all CPU cores with a progress bar; each file is regenerated alone from
+(family, split, index, seed).
+
+Everything is written into a staging folder beside DIR (``.DIR.staging-<pid>``) that is renamed
+to DIR once complete, so a killed run leaves no DIR (its staging folder is removed by the next
+run); an existing DIR is refused unless ``--overwrite`` (then replaced whole, never mixed).
 For TFDS datasets use ``tfds.load("deeplense/<config>")`` instead.
 """
 
@@ -23,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--no-noise", action="store_true", help="write noise-free images")
-    parser.add_argument("--plain-axion", action="store_true",
-                        help="write axion images as plain arrays (the mass is in metadata.csv)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out folder (default: refuse it)")
 
 
 def _check(args) -> None:
@@ -54,30 +59,29 @@ def main(args) -> int:
         print(f"lensml simulate: error: {err}", file=sys.stderr)
         return 2
     out = pathlib.Path(args.out)
+    if out.exists() and not args.overwrite:
+        print(f"lensml simulate: error: --out {str(out)!r} already exists; choose a new folder or pass "
+              "--overwrite to replace it (its files are never mixed with a new run's)", file=sys.stderr)
+        return 2
     names = family.class_names
-    for name in names:
-        (out / name).mkdir(parents=True, exist_ok=True)
     count = len(names) * args.per_class
     fn = functools.partial(simulate_example, family, args.split, seed=args.seed, noise=not args.no_noise)
-    rows = []
-    examples = parallel_map(fn, range(count), num_workers=args.workers,
-                            progress=f"simulate {family.name}")
-    for index, ex in enumerate(examples):
-        name = names[ex["label"]]
-        path = out / name / f"{name}_sim_{index}.npy"
-        image = ex["image"][:, :, 0]
-        log10_m = float(ex["log10_axion_mass"])
-        if name == "axion" and not args.plain_axion:
-            data = np.empty(2, dtype=object)
-            data[0], data[1] = image, 10.0**log10_m
-            np.save(path, data, allow_pickle=True)
-        else:
-            np.save(path, image)
-        rows.append([index, name, str(path.relative_to(out)), log10_m, float(ex["theta_E"]),
-                     float(ex["source_center"][0]), float(ex["source_center"][1])])
-    with open(out / "metadata.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["index", "class", "file", "log10_axion_mass", "theta_E", "source_x", "source_y"])
-        writer.writerows(rows)
+    from lensml._io import staged_folder
+
+    with staged_folder(out) as stage:
+        for name in names:
+            (stage / name).mkdir(parents=True)
+        rows = []
+        examples = parallel_map(fn, range(count), num_workers=args.workers, progress=f"simulate {family.name}")
+        for index, ex in enumerate(examples):
+            name = names[ex["label"]]
+            path = pathlib.Path(name) / f"{name}_sim_{index}.npy"
+            np.save(stage / path, np.asarray(ex["image"][:, :, 0], dtype=np.float32), allow_pickle=False)
+            rows.append([index, name, path.as_posix(), float(ex["log10_axion_mass"]), float(ex["theta_E"]),
+                         float(ex["source_center"][0]), float(ex["source_center"][1])])
+        with open(stage / "metadata.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["index", "class", "file", "log10_axion_mass", "theta_E", "source_x", "source_y"])
+            writer.writerows(rows)
     print(f"wrote {count} images ({args.per_class} per class) of {family.name} to {out}")
     return 0

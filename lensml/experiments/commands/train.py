@@ -25,6 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with TF_CONFIG / TPU); data.batch_size is the global batch",
     )
     parser.add_argument("--dry-run", action="store_true", help="load and print the resolved config, do not train")
+    add_run_folder_arguments(parser)
+
+
+def add_run_folder_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite`` / ``--resume-with-changes`` (``output.overwrite`` / ``output.resume_with_changes``)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start afresh in a run folder that holds a finished or interrupted run (its run files "
+                             "are removed)")
+    parser.add_argument("--resume-with-changes", action="store_true",
+                        help="resume an interrupted run although keys that leave its arithmetic unchanged "
+                             "(description, data.data_dir, training.tensorboard, ...) differ from its config.toml")
 
 
 def load_from_args(args):
@@ -36,6 +47,10 @@ def load_from_args(args):
         overrides["output.dir"] = args.out
     if getattr(args, "distribute", None):
         overrides["training.distribute"] = args.distribute
+    if getattr(args, "overwrite", False):
+        overrides["output.overwrite"] = True
+    if getattr(args, "resume_with_changes", False):
+        overrides["output.resume_with_changes"] = True
     return load_config(args.config, overrides)
 
 
@@ -66,11 +81,16 @@ def run_command(args, command: str, protocol, *, check=None, report=None) -> int
     if args.dry_run:
         print_config(config)
         return 0
+    from lensml.experiments.runner import TrainingDiverged
+
     try:
         result = protocol(config)
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"lensml {command}: {e}", file=sys.stderr)
         return 2
+    except (TrainingDiverged, OSError) as e:  # diverged, or a full disk: a one-line error, exit 1
+        print(f"lensml {command}: error: {e}", file=sys.stderr)
+        return 1
     print(report(config, result) if report else json.dumps(result, indent=2, default=str))
     return 0
 

@@ -51,7 +51,9 @@ def main(args) -> int:
             timeout=args.timeout, report=not args.no_report,
         )
     except ValueError as e:
-        print(f"lensml tune: {e}", file=sys.stderr)
+        from lensml.tuning import redact
+
+        print(f"lensml tune: {redact(e)}", file=sys.stderr)  # a driver's error may quote the URL
         return 2
     print(json.dumps(result, indent=2, default=str))
     if "best_config" in result["paths"]:

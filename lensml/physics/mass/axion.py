@@ -1,6 +1,6 @@
 """Axion (ultralight dark matter) vortex: a straight line of mass through a centre.
 
-Two models of the same line (DESIGN section 4, as in DeepLenseSim):
+Two models of the same line (as in the public DeepLense simulator):
 
 - ``AXION_VORTEX``: ``n_points`` equal point masses evenly spaced (end points included) on
   the segment from -half_length to +half_length along the direction ``angle``.
@@ -107,7 +107,7 @@ class AxionVortex(MassProfile):
             return tuple(t + v for t, v in zip(total, term(px, py)))
 
         # A loop over the points, not a broadcast over a new axis: (B, H, W, n)
-        # intermediates are large and slower (DESIGN section 6).
+        # intermediates are large and slower.
         return ops.fori_loop(0, n, body, init)
 
     def _deflection(self, x, y, theta_E, half_length, angle, center_x, center_y, n_points):
