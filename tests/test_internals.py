@@ -12,6 +12,7 @@ a test that names it, not a user's run. The README's "Private internals" lists t
 | ``optuna.Study._storage``, ``_CachedStorage._backend``, ``RDBStorage._create_new_trial`` | ``lensml.tuning.budget`` | Optuna exposes neither a study's storage nor a hook on trial creation (tests/tuning/test_storage.py::test_storage_of_a_study) |
 | ``optuna.storages._heartbeat.BaseHeartbeat``, ``_get_stale_trial_ids``, ``FrozenTrial._trial_id`` | ``lensml.tuning.heartbeat`` | the heartbeat interface ``fail_stale_trials`` and ``study.optimize`` look for |
 | ``optuna.storages._rdb.models``, ``_create_scoped_session`` | ``HeartbeatRDBStorage`` | the heartbeat table is not in ``FrozenTrial`` (tests/tuning/test_workers.py::test_trial_killed_before_its_first_heartbeat_is_failed_and_retried) |
+| ``keras.src.backend.tensorflow.trainer.TensorFlowTrainer._maybe_symbolic_build``, ``trainer.reduce_per_replica``, ``_collective_all_reduce_multi_worker`` (wrapped) | ``lensml.experiments.distribute`` (every ``tf.distribute`` strategy) | Keras builds metrics from a drawn training batch (a mirrored run then starts at batch 2; the multi-worker reduce fails, keras-team/keras#20585) and reduces scalar logs with axis=0 |
 """
 
 import inspect
@@ -105,3 +106,17 @@ def test_keras_scales_a_replica_s_loss():
 
     loss = keras.ops.convert_to_tensor(2.5)
     assert float(scale_loss_for_distribution(loss)) == 2.5 and float(replica_loss(loss)) == 2.5
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the TensorFlow trainer's internals")
+def test_keras_tensorflow_trainer_symbolic_build_and_replica_reduce():
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    from lensml.experiments.distribute import _build_without_a_batch
+
+    params = inspect.signature(tf_trainer.TensorFlowTrainer._maybe_symbolic_build).parameters
+    assert {"iterator", "data_batch"} <= set(params)
+    assert list(inspect.signature(tf_trainer.reduce_per_replica).parameters) == ["values", "strategy", "reduction"]
+    assert callable(tf_trainer._collective_all_reduce_multi_worker)
+    _build_without_a_batch()
+    assert tf_trainer.TensorFlowTrainer._maybe_symbolic_build._lensml_local_batch

@@ -180,7 +180,18 @@ def pipeline(
         return _epoch_indexed(base, prepare, epoch, steps_per_epoch, shuffle=shuffle, seed=seed,
                               buffer=min(num_examples, 10_000), batch_size=batch_size, drop_remainder=drop_remainder)
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return global_batches(ds, batch_size, drop_remainder)
+
+
+def global_batches(ds, batch_size: int, drop_remainder: bool):
+    """``ds`` in global batches, prefetched. Several workers (``tf.distribute``'s multi-worker
+    strategy) split each global batch between them (DATA sharding: every worker reads the
+    split, worker w keeps its part of each batch), so a job of several workers trains on the
+    batches of a one-process run; TensorFlow's default would first try to give each worker
+    other files, which changes the batches and fails for a split stored in one file."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def _epoch_indexed(base, prepare, epoch, steps_per_epoch, *, shuffle, seed, buffer, batch_size, drop_remainder):
@@ -194,17 +205,27 @@ def _epoch_indexed(base, prepare, epoch, steps_per_epoch, *, shuffle, seed, buff
     if per_epoch == 0:
         raise ValueError(f"batch_size: {batch_size} with drop_remainder leaves no batch of the {n} examples")
     steps = int(steps_per_epoch or per_epoch)
-    examples = base.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else base
-    examples = examples.repeat()
     salt = tf.constant(int(seed) * 1_000_003, tf.int64)
+
+    def one_pass(p):
+        # Pass p's order is fixed by (seed, p) alone: not by how many iterators came before
+        # (a reshuffle_each_iteration shuffle gives every new iterator, e.g. the one a
+        # multi-worker strategy makes each epoch, another order). The graph seed is set
+        # inside this traced function only: the order then does not depend on the global
+        # seed either (and TensorFlow cannot check a tensor op seed against a global seed 0).
+        if not shuffle:
+            return base
+        tf.random.set_seed(1)  # sets this function graph's seed, not the program's
+        return base.shuffle(buffer, seed=salt + p, reshuffle_each_iteration=False)
 
     def from_start(_):
         first = epoch.read_value() * steps * batch_size  # read when an iterator is created
-        indexed = tf.data.Dataset.zip((tf.data.Dataset.range(first, tf.int64.max), examples.skip(first)))
+        examples = (tf.data.Dataset.range(first // n, tf.int64.max).flat_map(one_pass)
+                    .skip(first % n))  # whole passes are not read through
+        indexed = tf.data.Dataset.zip((tf.data.Dataset.range(first, tf.int64.max), examples))
         return indexed.map(lambda j, ex: prepare(ex, salt + j), num_parallel_calls=tf.data.AUTOTUNE,
                            deterministic=True)
 
-    ds = (tf.data.Dataset.from_tensors(0).flat_map(from_start)
-          .batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE))
+    ds = global_batches(tf.data.Dataset.from_tensors(0).flat_map(from_start), batch_size, drop_remainder)
     ds.batches_per_epoch, ds.epoch_variable = steps, epoch  # for fit(steps_per_epoch=...) and DataEpoch
     return ds

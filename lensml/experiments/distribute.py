@@ -76,6 +76,79 @@ def _tf_config_workers() -> int:
     return sum(len(cluster.get(k, [])) for k in ("chief", "worker"))
 
 
+def start_processes(name: Any) -> None:
+    """Join this process to its multi-process job, first thing in a command: both engines
+    must be set up before they run anything (TensorFlow: "collective ops must be configured
+    at program startup"; JAX: ``jax.distributed.initialize`` before the first computation).
+
+    TensorFlow: creates the ``MultiWorkerMirroredStrategy`` when ``name`` is ``"multi_worker"``
+    or ``TF_CONFIG`` names several workers. JAX: ``keras.distribution.initialize()`` when
+    ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (or ``JAX_COORDINATOR_ADDRESS``) is set, with CPU
+    collectives over gloo where the job runs on CPUs (JAX has none on CPU otherwise). Nothing
+    for one-process runs.
+    """
+    import keras
+
+    name = check_strategy(name)
+    if name == "none":
+        return
+    backend = keras.backend.backend()
+    if backend == "tensorflow" and (name == "multi_worker" or _tf_config_workers() > 1):
+        tensorflow_strategy(name)
+    elif backend == "jax" and _jax_multi_host(name) and not _jax_initialized():
+        import jax
+
+        if jax.config.jax_cpu_collectives_implementation in (None, "none", ""):
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        keras.distribution.initialize()
+
+
+def _jax_multi_host(name: str) -> bool:
+    return name == "multi_worker" or any(
+        os.environ.get(v) for v in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS"))
+
+
+def jax_process_share() -> tuple[int, int] | None:
+    """(this process's index, number of processes) in a multi-process JAX job, else None.
+
+    JAX's data parallelism takes from each process its own part of every global batch
+    (``jax.make_array_from_process_local_data``): Keras splits a ``tf.data`` batch into equal
+    parts (so lensml's stored splits give full batches only, and a validation or test split's
+    last partial batch is left out in such a job). TensorFlow's multi-worker strategy splits
+    batches on its own.
+    """
+    import keras
+
+    if keras.backend.backend() != "jax" or not _jax_initialized():
+        return None
+    import jax
+
+    return (jax.process_index(), jax.process_count()) if jax.process_count() > 1 else None
+
+
+def is_chief() -> bool:
+    """Whether this process writes a job's results: always in a one-process run; in a
+    multi-process job, TensorFlow's chief (``TF_CONFIG`` task ``chief``, or worker 0 where
+    there is no chief) and JAX's process 0."""
+    raw = os.environ.get("TF_CONFIG")
+    import keras
+
+    if keras.backend.backend() == "tensorflow" and raw and _tf_config_workers() > 1:
+        task = json.loads(raw).get("task", {})
+        cluster = json.loads(raw).get("cluster", {})
+        if cluster.get("chief"):
+            return task.get("type") == "chief"
+        return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+    if keras.backend.backend() == "jax":
+        try:
+            import jax
+
+            return jax.process_index() == 0
+        except ImportError:
+            return True
+    return True
+
+
 def _find_tpu():
     """A TPU cluster resolver, or None where there is no TPU."""
     import tensorflow as tf
@@ -114,6 +187,8 @@ def tensorflow_strategy(name: str = "data_parallel", devices: Sequence[str] | No
 
 def _new_tensorflow_strategy(name: str, devices: Sequence[str] | None):
     import tensorflow as tf
+
+    _build_without_a_batch()
     if name == "tpu" or (name == "data_parallel" and devices is None and os.environ.get("TPU_NAME")):
         resolver = _find_tpu()
         if resolver is None:
@@ -129,6 +204,61 @@ def _new_tensorflow_strategy(name: str, devices: Sequence[str] | None):
     return tf.distribute.MirroredStrategy(devices=list(devices))
 
 
+def _build_without_a_batch() -> None:
+    """Make Keras 3's ``fit`` / ``evaluate`` under a ``tf.distribute`` strategy start at the
+    data's first batch, and work under ``MultiWorkerMirroredStrategy``.
+
+    Before its first step the TensorFlow trainer builds the model's metrics and optimizer
+    from one batch, which it takes from the training iterator and averages over the replicas
+    with ``strategy.reduce("MEAN", batch, axis=None)``. That draws one batch: with
+    ``steps_per_epoch`` set the iterator is kept, so training starts at the second batch and a
+    data-parallel run differs from a one-device run (and from its own resumed run). Under the
+    multi-worker strategy the reduce itself fails ("Attempt to convert a value
+    (PerReplica...)", keras-team/keras#20585). Only the batch's shapes and dtypes matter, so
+    this builds from zeros shaped like the dataset's elements: nothing drawn, no collective.
+    Installed once, on the trainer class; pinned in tests/test_internals.py.
+    """
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    if getattr(TensorFlowTrainer._maybe_symbolic_build, "_lensml_local_batch", False):
+        return
+    original = TensorFlowTrainer._maybe_symbolic_build
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        import tensorflow as tf
+        from keras import tree
+
+        adapter = getattr(iterator, "data_adapter", None)
+        if adapter is not None and self._distribute_strategy is not None:
+            spec = adapter.get_tf_dataset().element_spec
+            data_batch = tree.map_structure(
+                lambda s: tf.zeros([1 if d is None else d for d in s.shape], s.dtype), spec)
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=data_batch)
+            return
+        return original(self, iterator=iterator, data_batch=data_batch)
+
+    _maybe_symbolic_build._lensml_local_batch = True
+    TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
+
+    # Each step's logs (scalars) are then averaged with ``strategy.reduce("MEAN", v, axis=0)``,
+    # which fails for scalars under the multi-worker strategy: averaged with axis=None instead
+    # (the mean over every replica of every worker, what one-machine strategies report).
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    reduce_per_replica = tf_trainer.reduce_per_replica
+
+    def _reduce_per_replica(values, strategy, reduction):
+        from keras import tree
+
+        if (tf_trainer._collective_all_reduce_multi_worker(strategy)
+                and reduction in ("auto", "mean")):
+            return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return reduce_per_replica(values, strategy, reduction)
+
+    tf_trainer.reduce_per_replica = _reduce_per_replica
+
+
 def jax_distribution(name: str = "data_parallel", devices: Sequence[Any] | None = None):
     """A ``keras.distribution.DataParallel`` over ``devices`` (default: every device of every
     process). Multi-host (``name="multi_worker"``, or ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` /
@@ -140,10 +270,8 @@ def jax_distribution(name: str = "data_parallel", devices: Sequence[Any] | None 
     name = check_strategy(name)
     if name == "none":
         return None
-    multi_host = name == "multi_worker" or any(
-        os.environ.get(v) for v in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS"))
-    if multi_host and not _jax_initialized():
-        keras.distribution.initialize()  # reads KERAS_DISTRIBUTION_* (or detects TPU pods / SLURM)
+    if _jax_multi_host(name) and not _jax_initialized():
+        start_processes(name)  # reads KERAS_DISTRIBUTION_* (or detects TPU pods / SLURM)
     if devices is None:
         devices = keras.distribution.list_devices()
     return keras.distribution.DataParallel(devices=list(devices))
@@ -235,6 +363,22 @@ def is_multi_process(engine: Any) -> bool:
         return jax.process_count() > 1
     except ImportError:
         return False
+
+
+def barrier(engine: Any) -> None:
+    """Wait until every process of ``engine``'s job gets here (no-op for one process): a
+    collective all-reduce on TensorFlow, ``multihost_utils.sync_global_devices`` on JAX."""
+    if not is_multi_process(engine):
+        return
+    if hasattr(engine, "num_replicas_in_sync"):
+        import tensorflow as tf
+
+        ones = engine.run(lambda: tf.ones(()))
+        engine.reduce("SUM", ones, axis=None).numpy()
+    else:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("lensml")
 
 
 def synchronize_batch_norm(model: Any, synchronized: bool = True) -> int:

@@ -115,7 +115,10 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
     return pipeline(data.dataset, split, batch_size=data.batch_size, normalization=data.normalization,
                     augment=data.augment if training else None, target=data.target,
                     shuffle=training and data.shuffle, seed=seed, data_dir=data.data_dir,
-                    fraction=fraction, epoch=epoch, steps_per_epoch=data.steps_per_epoch)
+                    fraction=fraction, epoch=epoch, steps_per_epoch=data.steps_per_epoch,
+                    # JAX's multi-process jobs split each batch evenly over the processes
+                    # (keras.distribution): only full batches (see lensml.experiments.distribute)
+                    drop_remainder=_distribute.jax_process_share() is not None)
 
 
 def training_stream(data: DataConfig, seed: int):
@@ -316,6 +319,12 @@ def run_seed(
     ``lensml.data.pipeline`` / ``lensml.models.build`` (tests, custom data).
     ``callbacks`` are added after the standard ones (e.g. an Optuna pruning callback).
     """
+    with contextlib.ExitStack() as job:  # what outlives the run's distribution scope (a worker's scratch)
+        return _run_seed(config, seed, job, data_factory=data_factory, model_factory=model_factory,
+                         callbacks=callbacks, evaluate_test=evaluate_test, out_dir=out_dir)
+
+
+def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, evaluate_test, out_dir):
     import keras
 
     check_config(config, model_factory)
@@ -360,6 +369,14 @@ def run_seed(
         if policy:
             keras.config.set_dtype_policy(policy)
         engine = _distribute.enter_distribution(distribution, t.distribute, d.batch_size)
+        chief = not _distribute.is_multi_process(engine) or _distribute.is_chief()
+        from lensml.data.stream import SimulatedStream, StreamEpoch
+
+        if _distribute.is_multi_process(engine) and isinstance(train_ds, SimulatedStream):
+            # Not yet: the engines split only tf.data batches between processes, and the
+            # stream's batches do not equal a one-process run's there (measured).
+            raise ValueError("data.source: 'stream' is not supported in a multi-process job yet; "
+                             "train on a stored split (data.source = 'stored') or in one process")
         # Seeded again: building the data may have drawn random numbers (a dataset simulated on
         # first use), and the initial weights must not depend on whether it was.
         keras.utils.set_random_seed(seed)
@@ -401,14 +418,17 @@ def run_seed(
         run_config.pop("tune", None)
         for key in ("overwrite", "resume_with_changes"):  # how this run was invoked, not what it is
             run_config.get("output", {}).pop(key, None)
-        if not _distribute.is_multi_process(engine):  # workers of one job share the folder (chief writes)
+        if chief:  # a multi-process job's run folder is the chief's (the others: _worker_scratch)
             from lensml.experiments import run_folder
 
             distribution.enter_context(run_folder.claim(
                 out, run_config, overwrite=config.output.overwrite,
                 resume_with_changes=config.output.resume_with_changes))
-        elif not paths["backup"].exists() and paths["history_csv"].exists():
-            paths["history_csv"].unlink()  # nothing to resume from: a fresh history (claim does this otherwise)
+        if _distribute.is_multi_process(engine):
+            _distribute.barrier(engine)  # the chief has claimed (and perhaps cleared) the folder
+        if not chief:
+            paths = _worker_scratch(out, paths, job)
+            out = paths["dir"]
         out.mkdir(parents=True, exist_ok=True)
         dump_toml(run_config, paths["config"])
         from lensml.experiments.callbacks import AtomicModelCheckpoint, BackupAndRestore, HistoryCSV
@@ -437,8 +457,6 @@ def run_seed(
         if t.tensorboard:
             paths["tensorboard"] = out / "logs"
             cbs.append(keras.callbacks.TensorBoard(str(paths["tensorboard"])))
-        from lensml.data.stream import SimulatedStream, StreamEpoch
-
         streamed = isinstance(train_ds, SimulatedStream)
         if streamed:  # its lenses follow fit's epoch, also after a resume (BackupAndRestore)
             cbs.append(StreamEpoch(train_ds))
@@ -517,6 +535,25 @@ def run_seed(
 
 class TrainingDiverged(RuntimeError):
     """The loss or the weights became NaN or infinite: the run is not a result."""
+
+
+def _worker_scratch(out: Path, paths: dict, job: contextlib.ExitStack) -> dict:
+    """The paths of a non-chief worker of a multi-process job: a private folder outside the
+    run folder, removed when the run ends, seeded with the chief's resumable state (history,
+    best checkpoint, backup). The worker saves everything the chief saves, to that folder,
+    because saving takes part in the job's collectives (TensorFlow broadcasts the variables it
+    creates); with the chief's state it takes the same resume and best-epoch decisions."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="lensml-worker-"))
+    job.callback(shutil.rmtree, scratch, True)
+    for name in ("history.csv", "checkpoints", "backup"):
+        source = out / name
+        if source.is_dir():
+            shutil.copytree(source, scratch / name)
+        elif source.exists():
+            shutil.copy2(source, scratch / name)
+    return {key: scratch / Path(path).relative_to(out) for key, path in paths.items()}
 
 
 def check_finite(model, paths: dict, training, stopped_at=None) -> None:
@@ -695,7 +732,7 @@ def run(
         "num_params": runs[0]["num_params"],
         "paths": dict(runs[0]["paths"]),
     }
-    if len(runs) > 1:
+    if len(runs) > 1 and _distribute.is_chief():  # a multi-process job's other workers write nothing
         root = Path(config.output.dir.format(name=config.name, seed="all"))
         summary = root / "summary.json"
         _write_json(summary, {k: v for k, v in result.items() if k != "runs"} | {"runs": [r["paths"]["dir"] for r in runs]})

@@ -138,3 +138,35 @@ def test_one_d4_transform_everywhere():
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(d4_transform(x, g)), expected)
         in_tf = d4_transform(tf.constant(x[0]), g, axes=(0, 1), xp=tf.experimental.numpy)
         np.testing.assert_array_equal(np.asarray(in_tf), expected[0])
+
+
+def test_epoch_indexed_batches_depend_on_the_epoch_only(tiny_data_dir):
+    """Epoch e's batches are a function of (seed, e): a new iterator (a resumed run, or the one
+    a multi-worker strategy makes each epoch) gives them again, whatever the global seed and
+    however many iterators came before; each pass is a permutation of the split."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from lensml.data.pipeline import pipeline
+
+    def batches(epoch_value, count, global_seed):
+        keras.utils.set_random_seed(global_seed)
+        epoch = tf.Variable(epoch_value, dtype=tf.int64)
+        ds = pipeline("deeplense/model_ii_tiny", "train", batch_size=4, shuffle=True, seed=3,
+                      data_dir=tiny_data_dir, epoch=epoch, steps_per_epoch=2)
+        first = [np.asarray(x) for x, _ in ds.take(count)]
+        again = [np.asarray(x) for x, _ in ds.take(count)]  # a second iterator of the same dataset
+        for a, b in zip(first, again):
+            np.testing.assert_array_equal(a, b)
+        return first
+
+    straight = batches(0, 4, global_seed=0)
+    resumed = batches(1, 2, global_seed=7)
+    for a, b in zip(straight[2:], resumed):
+        np.testing.assert_array_equal(a, b)
+    n = int(tf.data.experimental.cardinality(
+        pipeline("deeplense/model_ii_tiny", "train", batch_size=1, data_dir=tiny_data_dir)))
+    whole = batches(0, -(-n // 4) + 1, global_seed=0)
+    sums = np.concatenate([x.reshape(len(x), -1).sum(axis=1) for x in whole])[:n]
+    assert len(np.unique(sums.round(4))) == n  # the first pass shows every example once

@@ -73,6 +73,9 @@ def run_command(args, command: str, protocol, *, check=None, report=None) -> int
 
     try:
         config = load_from_args(args)
+        from lensml.experiments.distribute import start_processes
+
+        start_processes(config.training.distribute)  # before anything runs on TF or JAX
         if check is not None:
             check(config)  # before --dry-run prints it and before any dataset is built
     except (ValueError, TypeError, FileNotFoundError) as e:
@@ -91,6 +94,11 @@ def run_command(args, command: str, protocol, *, check=None, report=None) -> int
     except (TrainingDiverged, OSError) as e:  # diverged, or a full disk: a one-line error, exit 1
         print(f"lensml {command}: error: {e}", file=sys.stderr)
         return 1
+    from lensml.experiments.distribute import is_chief
+
+    if not is_chief():  # another worker of a multi-process job: its copies of the results are gone
+        print(f"lensml {command}: worker done; the chief wrote the results to {config.output.dir}")
+        return 0
     print(report(config, result) if report else json.dumps(result, indent=2, default=str))
     return 0
 
