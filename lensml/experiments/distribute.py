@@ -108,34 +108,33 @@ def _jax_multi_host(name: str) -> bool:
         os.environ.get(v) for v in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "JAX_COORDINATOR_ADDRESS"))
 
 
-def jax_process_share() -> tuple[int, int] | None:
-    """(this process's index, number of processes) in a multi-process JAX job, else None.
+def jax_process_count() -> int:
+    """How many processes a JAX job has (1 for a one-process run and on TensorFlow).
 
     JAX's data parallelism takes from each process its own part of every global batch
     (``jax.make_array_from_process_local_data``): Keras splits a ``tf.data`` batch into equal
-    parts (so lensml's stored splits give full batches only, and a validation or test split's
-    last partial batch is left out in such a job). TensorFlow's multi-worker strategy splits
-    batches on its own.
+    parts, so in a job of several processes lensml's stored splits give full batches only (a
+    validation or test split's last partial batch is left out). TensorFlow's multi-worker
+    strategy splits batches on its own.
     """
     import keras
 
     if keras.backend.backend() != "jax" or not _jax_initialized():
-        return None
+        return 1
     import jax
 
-    return (jax.process_index(), jax.process_count()) if jax.process_count() > 1 else None
+    return jax.process_count()
 
 
 def is_chief() -> bool:
     """Whether this process writes a job's results: always in a one-process run; in a
     multi-process job, TensorFlow's chief (``TF_CONFIG`` task ``chief``, or worker 0 where
     there is no chief) and JAX's process 0."""
-    raw = os.environ.get("TF_CONFIG")
     import keras
 
-    if keras.backend.backend() == "tensorflow" and raw and _tf_config_workers() > 1:
-        task = json.loads(raw).get("task", {})
-        cluster = json.loads(raw).get("cluster", {})
+    if keras.backend.backend() == "tensorflow" and _tf_config_workers() > 1:
+        tf_config = json.loads(os.environ["TF_CONFIG"])
+        task, cluster = tf_config.get("task", {}), tf_config.get("cluster", {})
         if cluster.get("chief"):
             return task.get("type") == "chief"
         return task.get("type") == "worker" and int(task.get("index", 0)) == 0

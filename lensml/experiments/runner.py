@@ -118,7 +118,7 @@ def default_data_factory(data: DataConfig, split: str, *, training: bool, seed: 
                     fraction=fraction, epoch=epoch, steps_per_epoch=data.steps_per_epoch,
                     # JAX's multi-process jobs split each batch evenly over the processes
                     # (keras.distribution): only full batches (see lensml.experiments.distribute)
-                    drop_remainder=_distribute.jax_process_share() is not None)
+                    drop_remainder=_distribute.jax_process_count() > 1)
 
 
 def training_stream(data: DataConfig, seed: int):

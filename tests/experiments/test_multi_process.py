@@ -46,3 +46,23 @@ def test_free_ports_are_distinct_and_bindable():
     for port in ports:
         with socket.socket() as s:
             s.bind(("127.0.0.1", port))
+
+
+def test_the_stream_in_a_multi_process_job_is_a_clear_error(tmp_path, monkeypatch):
+    """Not supported yet (the streamed batches did not equal a one-process run's): refused
+    before anything is written, naming data.source."""
+    from lensml.experiments import config_from_dict, distribute
+    from lensml.experiments.runner import run_seed
+
+    monkeypatch.setattr(distribute, "is_multi_process", lambda engine: True)
+    monkeypatch.setattr(distribute, "barrier", lambda engine: None)
+    config = config_from_dict({
+        "data": {"dataset": "deeplense/model_ii_published_tiny", "source": "stream", "steps_per_epoch": 1,
+                 "batch_size": 3, "val_split": "", "test_split": ""},
+        "model": {"name": "resnet18", "options": {"width": 4, "stage_blocks": [1, 1, 1, 1]}},
+        "training": {"epochs": 1, "verbose": 0},
+        "output": {"dir": str(tmp_path / "run")},
+    })
+    with pytest.raises(ValueError, match="data.source: 'stream' is not supported in a multi-process job"):
+        run_seed(config, 0, evaluate_test=False)
+    assert not (tmp_path / "run").exists()
