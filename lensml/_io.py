@@ -52,16 +52,17 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_target(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yields a temporary path beside ``path`` (same suffix, e.g. ``.keras`` or ``.png``, for
-    writers that look at it); on success it is renamed onto ``path``, on error removed.
+    writers that look at it; ``suffix`` for longer ones such as ``.weights.h5``); on success it
+    is renamed onto ``path``, on error removed.
 
     The file gets the mode a plain ``open(path, "w")`` would (0666 less the umask), not
     mkstemp's private 0600, so a research group's umask decides who reads the results. A full
     disk is an ``OSError`` that names ``path`` and the free space."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{suffix or path.suffix}")
     os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp)
@@ -197,3 +198,20 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
             except (TypeError, ValueError):
                 history.setdefault(key, []).append(float("nan"))
     return history
+
+
+def source_commit() -> str | None:
+    """The git commit of the lensml checkout when lensml runs from one (``"<sha>+local changes"``
+    when tracked files differ from it), else None (an installed wheel)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=root, capture_output=True, timeout=10).returncode
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return (sha + ("+local changes" if dirty == 1 else "")) or None

@@ -2,11 +2,14 @@
 
 Each batch is drawn on the fly by the batched simulator (lensml.simulation.batched),
 compiled for the backend (``jax.jit`` on JAX, ``tf.function(jit_compile=True)`` on
-TensorFlow). Batch ``i`` of epoch ``e`` is a function of (seed, e, i) only.
+TensorFlow). Batch ``i`` of epoch ``e`` is a function of (seed, e, i) only, and each of its
+lenses of (seed, e, i, slot): the processes of a multi-process job draw disjoint parts of
+the same global batches.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import keras
@@ -61,7 +64,9 @@ def _compiled_renderer(family, supersampling, noise: bool, normalization: str, b
 class SimulatedStream(keras.utils.PyDataset):
     """Batches (images (B, H, W, 1) float32, targets) of fresh lenses, forever (or
     ``steps_per_epoch`` batches per epoch, new lenses every epoch). Classes are balanced
-    within each batch (counts differ by at most one), in random order.
+    within each batch and within every contiguous part of it (counts differ by at most one):
+    slot s holds the class at position s mod C of a random order of the C classes. In a job
+    of several processes each draws its part of every batch (``part``).
 
     Args:
       family: family name or ``Family``.
@@ -103,6 +108,8 @@ class SimulatedStream(keras.utils.PyDataset):
             self.family, supersampling, bool(noise), self.normalization, keras.backend.backend(),
             target == "image")
         self.epoch = 0
+        self._slots = (0, batch_size)  # the part of every global batch this stream draws (``part``)
+        self._global_batches = False
 
     @property
     def num_batches(self):
@@ -111,45 +118,92 @@ class SimulatedStream(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
 
+    def part(self, index: int, count: int, *, global_batches: bool = False) -> "SimulatedStream":
+        """This stream as process ``index`` of a ``count``-process job draws it: the lenses in
+        slots ``[index B / count, (index + 1) B / count)`` of every global batch of B lenses,
+        the very lenses a one-process stream has there (a lens is a function of (seed, epoch,
+        batch, slot) only), so the processes draw different lenses and together the
+        one-process batch. Each process renders only its own lenses.
+
+        global_batches: batches of the global size B with the other processes' slots zero
+        (TensorFlow's multi-worker strategy takes each worker's part of a global batch
+        itself); False: the process's part only (JAX: ``keras.distribution`` assembles the
+        global batch from the processes' parts).
+        """
+        if not isinstance(count, int) or count <= 0 or not isinstance(index, int) or not 0 <= index < count:
+            raise ValueError(f"index, count: expected 0 <= index < count, got index={index!r}, count={count!r}")
+        if self.batch_size % count:
+            raise ValueError(f"batch_size: got {self.batch_size}, expected a multiple of the {count} processes "
+                             "that each draw an equal part of every global batch")
+        other = copy.copy(self)
+        size = self.batch_size // count
+        other._slots = (index * size, (index + 1) * size)
+        other._global_batches = bool(global_batches)
+        return other
+
     def __getitem__(self, index):
         return self.batch(index, self.epoch)
 
     def batch(self, index: int, epoch: int = 0):
-        """Batch ``index`` of ``epoch``: (images, targets) numpy, or images (target None)."""
+        """Batch ``index`` of ``epoch`` (this process's part, see ``part``): (images, targets)
+        numpy, or images (target None)."""
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, int(epoch), int(index)]))
-        k = len(self.classes)
-        # Every class renders the same fixed count (one compiled shape per class); the few
-        # surplus images are dropped from randomly chosen classes to keep the batch balanced.
-        per_class = -(-self.batch_size // k)
-        drop = set(rng.choice(k, size=k * per_class - self.batch_size, replace=False).tolist())
-        params, normals = [], []
-        for name in self.classes:
-            params.append(sample_parameters(self.family, name, rng, per_class))
-            draw = self.noise and self.simulator.draws_noise
-            normals.append(self.simulator.standard_normal(per_class, rng) if draw else None)
+        k, first, last = len(self.classes), *self._slots
+        # Slot s of the global batch holds the class at position s % k of a random order of
+        # the classes: balanced within the batch and within every contiguous part of it. Every
+        # class's parameters for the whole global batch are drawn (cheap, on the host; +1 so
+        # every window below fits); each process renders only a window of `window` lenses per
+        # class around its slots, one compiled shape whatever the window's position.
+        position = np.argsort(rng.permutation(k))  # class c sits at slots s with s % k == position[c]
+        drawn = -(-self.batch_size // k) + 1
+        window = -(-(last - first) // k)
+        draw_noise = self.noise and self.simulator.draws_noise
+        params, normals, slots, lens_rngs = [], [], [], []
+        for c, r in enumerate(position.tolist()):  # the classes in their own order: one compiled signature
+            p = sample_parameters(self.family, self.classes[c], rng, drawn)
+            start = -(-(first - r) // k)  # the class's first lens at or after slot `first`
+            params.append({key: value[start:start + window] for key, value in p.items()})
+            slots.append(np.arange(start, start + window) * k + r)
+            # A lens's noise comes from its own generator, keyed by its slot, so it is the same
+            # whichever process draws it (one generator per lens, the draws vectorised).
+            lens_rngs.append([np.random.default_rng(np.random.SeedSequence([self.seed, int(epoch), int(index), int(s), 1]))
+                              for s in slots[-1]] if draw_noise or self._host_poisson else None)
+            n = self.family.instrument.num_pix
+            normals.append(np.stack([g.standard_normal((n, n, 1), dtype=np.float32) for g in lens_rngs[-1]])
+                           if draw_noise else None)
         rendered = self._render([self.simulator.select(p) for p in params], normals)
-        images, models, meta = [], [], []
-        for j, (image, model) in enumerate(rendered):
+        positions, images, models, meta = [], [], [], []
+        for c, (image, model) in enumerate(rendered):
             if self._host_poisson:
-                image = normalize_ops(self.simulator.poisson_counts(image, rng), self.normalization)
-            keep = slice(0, per_class - (j in drop))
-            images.append(keras.ops.convert_to_numpy(image)[keep])
-            models.append(keras.ops.convert_to_numpy(model)[keep])
-            meta.append({key: value[keep] for key, value in params[j].items()})
-        order = rng.permutation(self.batch_size)
-        x = np.concatenate(images)[order]
-        cat = lambda key: np.concatenate([m[key] for m in meta])[order]  # noqa: E731
+                mean = keras.ops.convert_to_numpy(image)
+                image = normalize_ops(np.stack([self.simulator.poisson_counts(m[None], g)[0]
+                                                for m, g in zip(mean, lens_rngs[c])]), self.normalization)
+            mine = (slots[c] >= first) & (slots[c] < last)
+            positions.append(slots[c][mine] - first)
+            images.append(keras.ops.convert_to_numpy(image)[mine])
+            models.append(keras.ops.convert_to_numpy(model)[mine])
+            meta.append({key: value[mine] for key, value in params[c].items()})
+        where = np.concatenate(positions)
+        rows = slice(first, last) if self._global_batches else slice(0, last - first)
+        size = self.batch_size if self._global_batches else last - first
+
+        def place(parts):  # this process's lenses in slot order (the others' slots zero)
+            values = np.concatenate(parts)
+            out = np.zeros((size,) + values.shape[1:], values.dtype)
+            out[rows][where] = values
+            return out
+
+        x = place(images)
         if self.target is None:
             return x
         if self.target == "image":
-            y = np.concatenate(models)[order]
-        elif self.target == "source_center":
-            y = np.stack([cat("source_x"), cat("source_y")], axis=-1).astype(np.float32)
-        elif self.target == "label":
-            y = cat("label")
-        else:
-            y = cat(self.target).astype(np.float32)
-        return x, y
+            return x, place(models)
+        cat = lambda key: place([m[key] for m in meta])  # noqa: E731
+        if self.target == "source_center":
+            return x, np.stack([cat("source_x"), cat("source_y")], axis=-1).astype(np.float32)
+        if self.target == "label":
+            return x, cat("label")
+        return x, cat(self.target).astype(np.float32)
 
 
 class StreamEpoch(keras.callbacks.Callback):

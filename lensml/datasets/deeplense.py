@@ -288,7 +288,9 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         del dl_manager  # nothing is downloaded: every example is simulated
         cfg = self.builder_config
-        return {s: self._generate_examples(split=s, count=3 * cfg.per_class(s)) for s in SPLITS}
+        # example i is of class i mod C (simulate_example): C x per_class examples, balanced
+        classes = len(get_family(cfg.family).class_names)
+        return {s: self._generate_examples(split=s, count=classes * cfg.per_class(s)) for s in SPLITS}
 
     def _generate_examples(self, split: str, count: int):
         import functools

@@ -39,6 +39,25 @@ PUBLISHED: tuple[Published, ...] = (
     Published("vit", "model_ii_3k", "accuracy", 0.863, _OJHA),
     Published("cait", "model_ii_3k", "accuracy", 0.878, _OJHA),
     Published("vitsd", "model_ii_3k", "accuracy", 0.867, _OJHA),
+    # LensPINN paper Table 1: micro F1 and one-vs-rest ROC AUC (no_sub, cdm, axion) of each row
+    *(
+        Published(model, "model_ii_3k", metric, value, _OJHA)
+        for model, values in (
+            ("resnet18", (0.817, 0.97, 0.85, 0.95)), ("vit", (0.864, 0.99, 0.66, 0.96)),
+            ("cait", (0.871, 0.99, 0.64, 0.96)), ("vitsd", (0.868, 1.00, 0.66, 0.97)),
+            ("lensformer", (0.959, 1.00, 0.99, 0.99)), ("lenspinn_small", (0.957, 1.00, 0.99, 0.99)),
+            ("lenspinn_large", (0.996, 1.00, 1.00, 1.00)),
+        )
+        for metric, value in zip(("micro_f1", "auc_per_class/no_sub", "auc_per_class/cdm", "auc_per_class/axion"), values)
+    ),
+    # Lens-JEPA paper Table 1: the supervised rows' ROC AUC (axion, cdm, no_sub)
+    *(
+        Published(model, "model_ii_3k", f"auc_per_class/{cls}", value, _JEPA)
+        for model, values in (("resnet18", (0.94, 0.88, 0.97)), ("vit", (0.96, 0.94, 0.99)),
+                              ("cait", (0.94, 0.85, 0.95)), ("vitsd", (0.96, 0.93, 0.99)),
+                              ("lensformer", (0.94, 0.92, 0.98)))
+        for cls, value in zip(("axion", "cdm", "no_sub"), values)
+    ),
     Published("lens_jepa", "model_ii_3k", "accuracy", 0.9120, _JEPA, "pretrained on Model A (~ model_i)"),
     Published("lens_jepa", "model_ii_3k", "auc_per_class/axion", 0.97, _JEPA),
     Published("lens_jepa", "model_ii_3k", "auc_per_class/cdm", 0.96, _JEPA),

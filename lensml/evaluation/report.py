@@ -13,7 +13,7 @@ import numpy as np
 
 from lensml.evaluation import plots
 from lensml.evaluation.classification import classification_metrics
-from lensml._io import write_json_atomic, write_text_atomic
+from lensml._io import atomic_target, write_json_atomic, write_text_atomic
 from lensml.evaluation.inputs import DEFAULT_CLASS_NAMES, as_arrays
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.super_resolution import bicubic_upsample, super_resolution_metrics
@@ -154,6 +154,12 @@ def _classification(model, images, targets, outputs, class_names, out, record, f
     labels = _labels(targets)
     metrics = classification_metrics(labels, probs, class_names, ece_bins=ece_bins)
     record.update(metrics)
+    # every lens's prediction, for intervals and paired comparisons of runs on one test set
+    # (lensml.evaluation.intervals)
+    with atomic_target(out / "predictions.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, labels=labels.astype(np.int32), probs=probs)
+    record["predictions"] = "predictions.npz"
     figures["roc"] = plots.plot_roc_curves(labels, probs, class_names, out / "roc.png").name
     figures["confusion_matrix"] = plots.plot_confusion_matrix(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png").name
     figures["reliability"] = plots.plot_reliability_diagram(labels, probs, out / "reliability.png", num_bins=ece_bins).name

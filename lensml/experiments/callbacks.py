@@ -87,8 +87,46 @@ class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """``keras.callbacks.BackupAndRestore`` whose restore failure (a backup truncated or damaged
-    on disk) is an error that names the backup folder and what to do, not a deep h5py trace."""
+    """``keras.callbacks.BackupAndRestore`` whose backup is consistent at every moment and whose
+    restore failure (a backup truncated or damaged on disk) is an error that names the backup
+    folder and what to do, not a deep h5py trace.
+
+    Keras writes the weights file in place and then ``training_metadata.json`` (the epoch to
+    resume at): a process that dies between the two (a SIGKILL, or a multi-process job whose
+    collective fails while the weights are saved) leaves the next epoch's weights with the
+    previous epoch's number, or with none, and the resumed run trains from the wrong state.
+    Here the weights file carries its own epoch (an HDF5 attribute, read first on restore) and
+    replaces the previous one in a single rename.
+    """
+
+    def _save_model(self):
+        import h5py
+
+        from lensml._io import atomic_target, write_json_atomic
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for current, previous in ((self._weights_path, self._prev_weights_path),
+                                      (self._training_metadata_path, self._prev_training_metadata_path)):
+                if os.path.exists(current):
+                    with atomic_target(previous) as tmp:
+                        shutil.copyfile(current, tmp)
+        with atomic_target(self._weights_path, suffix=".weights.h5") as tmp:
+            self.model.save_weights(filepath=str(tmp), overwrite=True)
+            with h5py.File(tmp, "a") as f:
+                f.attrs["lensml_epoch"], f.attrs["lensml_batch"] = self._current_epoch, self._last_batch_seen
+        write_json_atomic(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+
+    def _load_model(self):
+        epoch = None
+        if os.path.exists(self._weights_path):
+            import h5py
+
+            with h5py.File(self._weights_path, "r") as f:  # OSError if damaged: Keras falls back to the previous
+                epoch = f.attrs.get("lensml_epoch")
+        super()._load_model()
+        if epoch is not None:  # the weights' own epoch (a backup from before lensml wrote it: Keras's metadata)
+            self.model._initial_epoch = int(epoch)
 
     def on_train_begin(self, logs=None):
         try:

@@ -54,6 +54,10 @@ def pretrain_seed(config: ExperimentConfig, seed: int, *, callbacks: Iterable[An
         return built[-1]
 
     result = run_seed(config, seed, model_factory=factory, evaluate_test=False, callbacks=callbacks)
+    from lensml.experiments.distribute import is_chief
+
+    if not is_chief():  # another worker of a multi-process job: the chief writes the encoder
+        return result
     encoder_path = Path(result["paths"]["dir"]) / "encoder.keras"
     save_model_atomic(pretrained_encoder(built[-1]), encoder_path)
     result["paths"]["encoder"] = str(encoder_path)

@@ -64,6 +64,7 @@ class Row:
     trainers and downstream models): ``options`` merged into ``model.options``, ``epochs``,
     ``steps_per_epoch``, ``recipe`` (a registry model whose recipe the run takes) and dotted
     config keys.
+    ``controlled_only``: a row lensml adds to the paper's (an ablation), run at controlled scales.
     """
 
     label: str
@@ -77,6 +78,7 @@ class Row:
     kind: str = "classification"
     cpu: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     cpu_pretrain: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
+    controlled_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +94,10 @@ class Table:
     cpu_per_class: int = 500
     cpu_note: str = ""
     cpu_family: str | None = None
+    #: Controlled scales: every row's parameter count (+-15 %) and its epochs of the stored
+    #: training split (the stream gives as many steps of as many lenses).
+    budget: int = 1_000_000
+    controlled_epochs: int = 7
 
 
 _OJHA, _JEPA, _D4, _DESH, _MAE = "Ojha", "Lens-JEPA", "Aditya26189", "Self-supervised learning for dark matter", "2512.06642"
@@ -131,11 +137,19 @@ def _ssl_rows() -> tuple[Row, ...]:
 TABLES: dict[str, Table] = {
     "lenspinn": Table(
         "lenspinn", "LensPINN (NeurIPS 2024 ML4PS) Table 1: Model II, 3,000 images per class",
-        ("accuracy",),
+        ("accuracy", "micro_f1", "auc_per_class/no_sub", "auc_per_class/cdm", "auc_per_class/axion"),
         tuple(Row(label, f"train/{cfg}_model_ii_3k.toml", cfg, "model_ii_3k", _OJHA) for label, cfg in (
             ("ResNet18", "resnet18"), ("ViT", "vit"), ("CaiT", "cait"), ("ViTSD", "vitsd"),
             ("Lensformer", "lensformer"), ("LensPINN_small", "lenspinn_small"), ("LensPINN_large", "lenspinn_large"),
-        )),
+        )) + tuple(  # ablations (lensml's, at the same budget): the physics branch removed
+            Row(f"{label} without its physics branch", f"train/{cfg}_model_ii_3k.toml", f"{cfg}_no_physics",
+                "model_ii_3k", _OJHA, cpu={"options": {"physics": False}}, controlled_only=True)
+            for label, cfg in (("Lensformer", "lensformer"), ("LensPINN_small", "lenspinn_small"),
+                               ("LensPINN_large", "lenspinn_large"))) + (
+            # the oracle: every lens of a DeepLense family has the family's one Einstein radius
+            Row("LensPINN_small with the true Einstein radius", "train/lenspinn_small_model_ii_3k.toml",
+                "lenspinn_small_oracle", "model_ii_3k", _OJHA, cpu={"options": {"theta_E_fixed": "family"}},
+                controlled_only=True),),
         # 7 rows x 2 seeds, four of them 14M-parameter transformers: 250 per class keeps the
         # whole table under an hour on a 2-core CPU (300 per class took ~56 min).
         small_per_class=250,
@@ -227,8 +241,11 @@ class Scale:
     learning_rate: float | None = None
     tiny_models: bool = False
     cpu_scale: bool = False
+    regime: str | None = None
 
     def describe(self, table: Table) -> str:
+        if self.regime:
+            return self._describe_controlled(table)
         if self.name == "paper":
             return "Scale paper: each config as published (data size, epochs, seeds, optimiser)."
         per_class = self.per_class or (table.cpu_per_class if self.cpu_scale else table.small_per_class)
@@ -239,7 +256,7 @@ class Scale:
             return (f"Scale cpu: the published-compatible data (`<family>_published`: the DeepLense simulator as "
                     f"the papers used it, Models II/III stored as twice the noiseless model); each model with its "
                     f"recipe at its CPU scale, trained on fresh lenses (batch {self.batch_size}), best checkpoint by "
-                    f"validation loss, tested on the stored test split of `<family>_published_n{per_class}` ({te} per "
+                    f"the validation metric its config monitors (`training.monitor`: {_monitors(table)}), tested on the stored test split of `<family>_published_n{per_class}` ({te} per "
                     f"class; validation {va} per class); seeds {list(self.seeds)}. " + table.cpu_note
                     + " These are not the paper's numbers: compare the ranking (Spearman below) and the gaps."
                     + (f" With one seed, an accuracy's uncertainty is its binomial standard error on the {3 * te} "
@@ -257,11 +274,62 @@ class Scale:
                 "These numbers are not the paper's scale: compare the ranking, not the values.")
 
 
+    def _describe_controlled(self, table: Table) -> str:
+        from lensml.datasets import split_sizes
+
+        tr, va, te = split_sizes(self.per_class)
+        steps = controlled_steps(table, self)
+        data = {"fresh": "fresh lenses of the published-compatible family every step (the batched simulator; no "
+                         "augmentation)",
+                "stored": f"the stored training split of the published-compatible family, {tr} per class as in the "
+                          f"papers, for {table.controlled_epochs} epochs (the config's augmentation)",
+                "noisy": f"the stored training split of the *realistic* family (noise and PSF: what the published "
+                         f"data lacks), {tr} per class, {table.controlled_epochs} epochs"}[self.regime]
+        return (f"Scale {self.name} (controlled, regime {self.regime!r}): every row at one parameter budget, "
+                f"{table.budget:,} +- 15 % (each architecture's width scaled to it, depths as published; the params "
+                f"column is each row's count, and a row that cannot be matched says why), and one training budget: "
+                f"{steps:,} optimizer steps of {self.batch_size} images ({steps * self.batch_size:,} images seen), "
+                f"each model with its family's recipe. Data: {data}. Tested on the stored test split of "
+                f"`<family>_n{self.per_class}` ({te} per class: the same lenses for every row, and for the fresh and "
+                f"stored regimes); validation "
+                f"{va} per class; the checkpoint kept is the best epoch by each config's `training.monitor` (the "
+                f"monitor column); seeds {list(self.seeds)} (initialisation and data order / stream). Each cell is the "
+                f"mean +- std over seeds; the 95 % interval resamples seeds and test lenses (lensml.evaluation.intervals).")
+
+
+def _monitors(table: Table) -> str:
+    """The checkpoint monitors of ``table``'s supervised rows as shipped, e.g. "val_loss" or
+    "val_macro_auc" (the text of a table says what its runs kept, not what most tables do)."""
+    from lensml.experiments.config import load_config
+    from lensml.experiments.shipped import shipped_root
+
+    seen = {}
+    for row in table.rows:
+        if row.config and (shipped_root() / row.config).is_file():
+            seen.setdefault(load_config(shipped_root() / row.config).training.monitor, []).append(row.label)
+    if len(seen) == 1:
+        return next(iter(seen))
+    return "; ".join(f"{m} for {', '.join(rows)}" for m, rows in seen.items())
+
+
+def controlled_steps(table: Table, scale: Scale) -> int:
+    """Optimizer steps of every row of ``table`` at a controlled scale: its epochs of the stored
+    training split in batches of ``scale.batch_size``."""
+    from lensml.datasets import split_sizes
+
+    per_epoch = split_sizes(scale.per_class)[0] * 3 // scale.batch_size
+    return per_epoch * table.controlled_epochs
+
+
 SCALES = {
     "paper": Scale("paper"),
     "cpu": Scale("cpu", seeds=(0,), batch_size=48, cpu_scale=True),
     "small": Scale("small", epochs=3, seeds=(0, 1), batch_size=32, learning_rate=1e-3),
     "tiny": Scale("tiny", per_class=8, epochs=1, seeds=(0,), batch_size=16, learning_rate=1e-3, tiny_models=True),
+    # like-for-like rows (one parameter and one training budget), 3 seeds, 600 test lenses per class
+    "controlled": Scale("controlled", per_class=3000, seeds=(0, 1, 2), batch_size=48, regime="fresh"),
+    "controlled_stored": Scale("controlled_stored", per_class=3000, seeds=(0, 1, 2), batch_size=48, regime="stored"),
+    "controlled_noisy": Scale("controlled_noisy", per_class=3000, seeds=(0, 1, 2), batch_size=48, regime="noisy"),
 }
 
 
@@ -282,10 +350,15 @@ def paper_values(table: Table, row: Row) -> dict[str, float]:
     return out
 
 
-def unavailable_reason(row: Row, root: Path) -> str | None:
-    """Why ``row`` cannot run in this checkout (None: it can)."""
+def unavailable_reason(row: Row, root: Path, scale: Scale | None = None) -> str | None:
+    """Why ``row`` cannot run in this checkout at ``scale`` (None: it can)."""
     if row.config is None:
         return "not available: lensml has no config for this row in train/"
+    if scale is not None and row.controlled_only and not scale.regime:
+        return "lensml's ablation: run at the controlled scales only"
+    if scale is not None and scale.regime and (row.needs or row.kind != "classification"):
+        return ("not run at controlled scales yet: sizing a self-supervised encoder or a regression / "
+                "super-resolution row to the table's budget is not implemented")
     for path in (row.pretrain, row.config):
         if path and not (root / path).is_file():
             return f"not available: {path} does not exist"
@@ -337,6 +410,46 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
     return over
 
 
+def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
+    """Overrides that put a supervised ``row`` at a controlled scale: the table's parameter
+    budget (``lensml.models.budget``), its recipe, ``controlled_steps`` steps of ``scale.batch_size``
+    in the scale's data regime, tested on the stored test split of the regime's family."""
+    from lensml.datasets import Deeplense, sized_config
+    from lensml.models import recipe
+    from lensml.models.budget import options_for_budget
+    from lensml.simulation import get_family
+
+    if row.needs or row.kind != "classification":
+        raise ValueError(f"row {row.label!r}: {unavailable_reason(row, Path('.'), scale)}")
+    name = config.model.name
+    family = table.cpu_family or published_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
+    if scale.regime == "noisy":
+        family = family.removesuffix("_published")
+    spec = get_family(family)
+    pixels = spec.instrument.num_pix
+    base = {**config.model.options, **row.cpu.get("options", {})}
+    if base.get("theta_E_fixed") == "family":  # the oracle row: the family's own Einstein radius
+        if not isinstance(spec.theta_E, (int, float)):
+            raise ValueError(f"row {row.label!r}: family {family!r} has no single Einstein radius ({spec.theta_E!r})")
+        base["theta_E_fixed"] = float(spec.theta_E)
+    sized = options_for_budget(name, table.budget, base_options=base, input_shape=(pixels, pixels, 1),
+                               num_classes=len(spec.class_names))
+    over = {k: v for k, v in recipe(name).items() if k != "data.batch_size"}
+    over.update({"model.options": sized["options"], "data.dataset": sized_config(family, scale.per_class),
+                 "data.batch_size": scale.batch_size, "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
+                 "training.early_stopping_patience": None, "seeds": list(scale.seeds)})
+    if scale.regime == "fresh":  # as many steps of as many fresh lenses as the stored split's epochs
+        over.update({"data.source": "stream", "data.augment": "",
+                     "data.steps_per_epoch": controlled_steps(table, scale) // table.controlled_epochs})
+    else:
+        over.update({"data.source": "stored", "data.steps_per_epoch": None})
+    if config.training.physics_phase2_epoch:
+        ratio = table.controlled_epochs / config.training.epochs
+        over["training.physics_phase2_epoch"] = min(table.controlled_epochs - 1,
+                                                    max(1, round(config.training.physics_phase2_epoch * ratio)))
+    return over
+
+
 def get_num_pix(family: str) -> int:
     from lensml.simulation import get_family
 
@@ -351,13 +464,17 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
 
     path = path or row.config
     config = load_config(root / path)
-    over: dict = {"output.dir": str(out / "runs" / Path(path).stem / "seed_{seed}"),
+    # an added row trains the config of a paper row with other options: a folder of its own
+    folder = row.paper_model if row.controlled_only and path == row.config else Path(path).stem
+    over: dict = {"output.dir": str(out / "runs" / folder / "seed_{seed}"),
                   "output.overwrite": True,  # the table reruns its rows; it keeps its results in its JSON
                   "training.verbose": 2}
     if data_dir:
         over["data.data_dir"] = str(data_dir)
     if scale.name == "paper":
         return apply_overrides(config, over)
+    if scale.regime:
+        return apply_overrides(config, {**over, **_controlled_overrides(config, row, table, scale)})
     from lensml.datasets import Deeplense, sized_config
     from lensml.experiments.quickstart import TINY_MODEL_OPTIONS
 
@@ -410,8 +527,18 @@ def _cell(stats, digits: int = 3) -> str:
     return f"{mean:.{digits}f} +- {std:.{digits}f}" if n > 1 else f"{mean:.{digits}f} (1 seed)"
 
 
+def _paper_cell(value: float) -> str:
+    """A published number with the digits the paper gives: fractions with at least two decimals
+    (0.818, 0.9017, 1.00), larger figures as printed (33 dB)."""
+    text = f"{value:.4f}".rstrip("0")
+    if abs(value) >= 10:
+        return text.rstrip(".")
+    return text if len(text.split(".")[1]) >= 2 else f"{value:.2f}"
+
+
 def _metric_header(metric: str) -> str:
-    names = {"macro_auc": "macro AUC", "psnr": "PSNR (dB)", "ssim": "SSIM", "mae": "MAE (dex)", "r2": "R^2"}
+    names = {"macro_auc": "macro AUC", "micro_f1": "micro F1", "psnr": "PSNR (dB)", "ssim": "SSIM", "mae": "MAE (dex)",
+             "r2": "R^2"}
     return names.get(metric, metric.replace("auc_per_class/", "AUC "))
 
 
@@ -420,18 +547,23 @@ def lensml_value(results: dict, row: Row, metric: str):
     return _mean_std([m.get(f"test_{metric}") for m in results.get(row.label, {}).get("runs", [])])
 
 
-def render_table(table: Table, scale: Scale, results: dict, header_extra: str = "") -> str:
-    """The Markdown table of ``results`` = {row label: {"status", "runs": [metrics dicts], ...}}."""
+def render_table(table: Table, scale: Scale, results: dict, header_extra: str = "", statistics_: dict | None = None) -> str:
+    """The Markdown table of ``results`` = {row label: {"status", "runs": [metrics dicts], ...}}
+    (``statistics_``: a controlled scale's ``controlled_statistics``)."""
     lines = [f"# Reproduction: {table.title}", "", scale.describe(table), ""]
     if table.note:
         lines += [table.note, ""]
     if header_extra:
         lines += [header_extra, ""]
+    if scale.regime:
+        lines += ["## Controlled rows", ""] + _render_controlled(table, scale, results, statistics_ or {})
+        lines += _render_physics(table, results)
+        lines += ["## Every metric", ""]
     lines += ["Paper numbers from lensml.evaluation.published (the papers' own tables); lensml "
               "numbers: mean +- std over seeds on the test split of the stored splits (lensml.evaluation protocol); "
               "gap = lensml - paper in the first paper column.", ""]
     for kind in COLUMNS:
-        rows = [r for r in table.rows if r.kind == kind]
+        rows = [r for r in table.rows if r.kind == kind and (scale.regime or not r.controlled_only)]
         if not rows:
             continue
         if kind != "classification":
@@ -449,7 +581,7 @@ def render_table(table: Table, scale: Scale, results: dict, header_extra: str = 
             paper = paper_values(table, row)
             cells = [row.label + (f" ({row.note})" if row.note else ""), f"`{row.config}`" if row.config else "-",
                      str(len(runs))]
-            cells += [f"{paper[m]:.4g}" if m in paper else "-" for m in paper_metrics]
+            cells += [_paper_cell(paper[m]) if m in paper else "-" for m in paper_metrics]
             cells += [_cell(_mean_std([m.get(key) for m in runs])) if runs else "-" for key, _ in shown]
             if paper_metrics:
                 ours = lensml_value(results, row, paper_metrics[0])
@@ -466,6 +598,85 @@ def render_table(table: Table, scale: Scale, results: dict, header_extra: str = 
                   f"- paper:  {format_ranking(ranking['paper'])}", f"- lensml: {format_ranking(ranking['lensml'])}",
                   f"- Spearman rank correlation: {_format_rho(ranking['spearman'])}", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def interval_metric(table: Table) -> str:
+    """The metric a controlled table's intervals and orderings use: its first, if an interval
+    can be drawn for it (accuracy, macro AUC), else accuracy."""
+    from lensml.evaluation.intervals import METRICS
+
+    return table.metrics[0] if table.metrics[0] in METRICS else "accuracy"
+
+
+def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict:
+    """95 % intervals of each classification row (seeds and test lenses resampled) and, for
+    every pair of rows the paper orders, the paired difference and lensml's verdict: "confirms",
+    "contradicts" (significantly the other way) or "unresolved". Rows whose predictions are not
+    on this machine are left out."""
+    from lensml.evaluation.intervals import bootstrap_interval, load_predictions, paired_difference, verdict
+
+    metric = interval_metric(table)
+    runs = {}
+    for row in table.rows:
+        dirs = results.get(row.label, {}).get("dirs", [])
+        files = [Path(d) / "evaluation" / "predictions.npz" for d in dirs]
+        if row.kind == "classification" and files and all(f.is_file() for f in files):
+            runs[row.label] = [load_predictions(f) for f in files]
+    intervals = {label: bootstrap_interval(r, metric, n=n) for label, r in runs.items()}
+    orderings = []
+    rows = [r for r in table.rows if r.label in runs and metric in paper_values(table, r)]
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            pa, pb = paper_values(table, a)[metric], paper_values(table, b)[metric]
+            if pa == pb:
+                continue
+            d = paired_difference(runs[a.label], runs[b.label], metric, n=n)
+            orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d,
+                              "verdict": verdict(d, paper_says_a_better=pa > pb)})
+    return {"metric": metric, "intervals": intervals, "orderings": orderings}
+
+
+def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
+    """The controlled table: each row's budget, mean +- std, interval; then the paper's orderings."""
+    metric = statistics_.get("metric", interval_metric(table))
+    key = f"test_{metric}"
+    lines = [f"| row | paper {_metric_header(metric)} | lensml {_metric_header(metric)} (mean +- std) | 95 % interval | "
+             "seeds | params | steps x batch | images seen | data | monitor | status |", "|" + "---|" * 11]
+    for row in table.rows:
+        if row.kind != "classification":
+            continue
+        r = results.get(row.label, {})
+        runs, budget = r.get("runs", []), r.get("budget", {})
+        paper = paper_values(table, row).get(metric)
+        interval = statistics_.get("intervals", {}).get(row.label)
+        params = r.get("num_params")
+        status = r.get("status", "not run")
+        if params and abs(params / table.budget - 1) > 0.15:
+            status += f"; {params / table.budget - 1:+.0%} from the budget (closest width)"
+        lines.append("| " + " | ".join([
+            row.label, _paper_cell(paper) if paper is not None else "-",
+            _cell(_mean_std([m.get(key) for m in runs])) if runs else "-",
+            f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "-", str(len(runs)),
+            f"{params:,}" if params else "-",
+            f"{budget['steps']:,} x {budget['batch_size']}" if budget else "-",
+            f"{budget['images']:,}" if budget else "-",
+            f"{budget['source']} `{budget['dataset']}`" if budget else "-",
+            budget.get("monitor", "-") if budget else "-", status]) + " |")
+    lines.append("")
+    orderings = statistics_.get("orderings", [])
+    if orderings:
+        counts = {v: sum(o["verdict"] == v for o in orderings) for v in ("confirms", "contradicts", "unresolved")}
+        lines += [f"Orderings of the paper (pairs of rows it ranks by {_metric_header(metric)}): lensml confirms "
+                  f"{counts['confirms']}, contradicts {counts['contradicts']} significantly, cannot resolve "
+                  f"{counts['unresolved']} (95 % paired bootstrap over seeds and the shared test lenses).", "",
+                  "| paper says | lensml difference (95 % interval) | verdict |", "|---|---|---|"]
+        for o in orderings:
+            first, second = (o["a"], o["b"]) if o["paper_a"] > o["paper_b"] else (o["b"], o["a"])
+            sign = 1 if first == o["a"] else -1
+            low, high = sorted((sign * o["low"], sign * o["high"]))
+            lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | {o['verdict']} |")
+        lines.append("")
+    return lines
 
 
 def _format_rho(rho) -> str:
@@ -517,6 +728,73 @@ def format_ranking(tiers: list[list[str]]) -> str:
     return " > ".join(" = ".join(tier) for tier in tiers)
 
 
+def _training_budget(config) -> dict:
+    """What a controlled row trains with: its architecture options, steps, batch, images seen,
+    data and checkpoint monitor (the table's budget columns; a rerun resumes a row only if equal)."""
+    from lensml.datasets import split_sizes
+
+    d = config.data
+    per_epoch = d.steps_per_epoch or split_sizes(int(d.dataset.rsplit("_n", 1)[1]))[0] * 3 // d.batch_size
+    steps = per_epoch * config.training.epochs
+    return {"model": config.model.name, "options": json.loads(json.dumps(config.model.options, default=str)),
+            "steps": steps, "batch_size": d.batch_size, "images": steps * d.batch_size, "dataset": d.dataset,
+            "source": d.source, "monitor": config.training.monitor}
+
+
+def physics_metrics(result: dict, config) -> dict:
+    """``physics/<layer>/<statistic>`` of a run's physics branch on its test lenses
+    (``lensml.evaluation.physics_branch``; the best checkpoint, else the final model; the true
+    Einstein radii from the stored test split); {} for a model without one."""
+    import keras
+    import numpy as np
+
+    from lensml.data.pipeline import load_split
+    from lensml.evaluation.aggregation import flatten_metrics
+    from lensml.evaluation.physics_branch import branch_layers, physics_branch_summary
+
+    paths = result["paths"]
+    path = Path(paths["checkpoint"]) if Path(paths["checkpoint"]).is_file() else Path(paths["model"])
+    if not path.is_file():
+        return {}
+    model = keras.saving.load_model(path)
+    if not branch_layers(model):
+        return {}
+    ds, _ = load_split(config.data.dataset, config.data.test_split or "test", data_dir=config.data.data_dir)
+    images, theta = [], []
+    for example in ds.as_numpy_iterator():
+        images.append(example["image"])
+        theta.append(example["theta_E"])
+    images = np.stack(images).astype(np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    summary = physics_branch_summary(model, images, theta_E=np.asarray(theta))
+    return flatten_metrics(summary, "physics/")
+
+
+def _render_physics(table: Table, results: dict) -> list[str]:
+    """Per row with a physics branch: its intermediate's statistics on the test lenses, mean over seeds."""
+    lines = []
+    for row in table.rows:
+        runs = results.get(row.label, {}).get("runs", [])
+        keys = sorted({k for m in runs for k in m if k.startswith("physics/")})
+        if not keys:
+            continue
+        cells = []
+        for key in keys:
+            stats = _mean_std([m.get(key) for m in runs])
+            if stats:
+                cells.append(f"{key.removeprefix('physics/')} {stats[0]:.3g}" + (f" +- {stats[1]:.2g}" if stats[2] > 1 else ""))
+        lines.append(f"- **{row.label}**: " + "; ".join(cells))
+    if not lines:
+        return []
+    return (["## Physics branches", "",
+             "Each physics intermediate on the test lenses (lensml.evaluation.physics_branch), mean +- std over seeds: "
+             "its mean, spread and extremes, the fraction of lenses (or pixels) within 1 % of a bound of its range, "
+             "and for the Einstein radius its Pearson correlation with the true one and the median absolute error "
+             "(arcsec). A branch at a bound for every lens does no physics; compare the row without it above.", ""]
+            + lines + [""])
+
+
 def _run_row(row: Row, config, pretrain_config, seed: int, callbacks: list, pretrained: dict) -> dict:
     """One seed of one row: a supervised run, a from-scratch baseline through the fine-tuning
     protocol, or pretrain -> fine-tune (one pretraining per config and seed, shared by the
@@ -533,14 +811,49 @@ def _run_row(row: Row, config, pretrain_config, seed: int, callbacks: list, pret
     return run_seed(config, seed, callbacks=callbacks)
 
 
-def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float) -> None:
-    """The table's Markdown (``render_table``) and JSON, written atomically."""
+def provenance(command: str) -> dict:
+    """Where a results file comes from: the lensml commit, the command, the machine (CPU model,
+    cores, memory), the Keras backend and the package versions."""
+    import keras
+
+    import lensml
+    from lensml._io import source_commit
+    from lensml.experiments.speed import machine_description
+
+    machine = machine_description()
+    return {"commit": source_commit() or f"lensml {lensml.__version__} (not a git checkout)", "command": command,
+            "backend": keras.backend.backend(), "lensml": lensml.__version__,
+            "machine": {k: machine.get(k) for k in ("cpu", "logical_cores", "usable_cores", "memory_gib", "gpus",
+                                                    "platform", "python", "versions")}}
+
+
+def _provenance_line(prov: dict | None, minutes: float, table: str, scale: str) -> str:
+    if not prov:  # a table made before results files recorded their provenance
+        return f"Made with `lensml benchmark reproduce --table {table} --scale {scale}`; wall time {minutes:.1f} min."
+    m, v = prov["machine"], prov["machine"].get("versions", {})
+    return (f"Made with `{prov['command']}` at commit {prov['commit']}, backend {prov['backend']} (lensml "
+            f"{prov['lensml']}, Keras {v.get('keras')}, TensorFlow {v.get('tensorflow')}, JAX {v.get('jax')}) on "
+            f"{m.get('cpu')} ({m.get('usable_cores') or m.get('logical_cores')} cores, {m.get('memory_gib')} GiB, "
+            f"GPUs: {m.get('gpus')}); wall time {minutes:.1f} min (resumed runs add up).")
+
+
+def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float,
+           statistics_: dict | None = None, prov: dict | None = None) -> None:
+    """The table's Markdown (``render_table``) and JSON, written atomically. A controlled scale's
+    intervals and orderings are computed from the runs' predictions when they are on this
+    machine, else kept from ``statistics_`` (an earlier write)."""
     from lensml._io import write_text_atomic
 
-    extra = f"Made with `lensml benchmark reproduce --table {table} --scale {scale}`; wall time {minutes:.1f} min."
-    write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, extra))
-    write_text_atomic(json_path, json.dumps({"table": table, "scale": scale, "minutes": minutes,
-                                             "results": results}, indent=2, default=str) + "\n")
+    if SCALES[scale].regime:
+        fresh = controlled_statistics(TABLES[table], results)
+        if fresh["intervals"] or not statistics_:
+            statistics_ = fresh
+    write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
+                                            statistics_))
+    write_text_atomic(json_path, json.dumps({"table": table, "scale": scale, "minutes": minutes, "results": results,
+                                             **({"statistics": statistics_} if statistics_ else {}),
+                                             **({"provenance": prov} if prov else {})},
+                                            indent=2, default=str) + "\n")
 
 
 def rerender(json_path) -> str:
@@ -550,12 +863,14 @@ def rerender(json_path) -> str:
     json_path = Path(json_path)
     saved = json.loads(json_path.read_text())
     md_path = json_path.with_suffix(".md")
-    _write(md_path, json_path, saved["table"], saved["scale"], saved["results"], saved["minutes"])
+    _write(md_path, json_path, saved["table"], saved["scale"], saved["results"], saved["minutes"], saved.get("statistics"),
+           saved.get("provenance"))
     return str(md_path)
 
 
 def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, root=None, data_dir=None,
-              max_minutes: float | None = None, log: Callable[[str], None] | None = None) -> dict:
+              max_minutes: float | None = None, log: Callable[[str], None] | None = None,
+              command: str | None = None) -> dict:
     """Run every available row of ``table`` at ``scale``; write ``out/reproduce_<table>_<scale>.md`` / ``.json``.
 
     Args:
@@ -565,6 +880,8 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
         listed as "skipped"); None = all, in the table's order.
       root: a folder holding ``train/`` (default: the configs lensml ships, ``lensml.experiments.shipped``).
       max_minutes: start no new run after this many minutes (rows left get "not run").
+      command: the command line to record in the results' provenance (default: the
+        ``lensml benchmark reproduce`` call these arguments make).
 
     Returns:
       {"markdown": path, "json": path, "results": {row label: {...}}}.
@@ -585,6 +902,8 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
     start = time.time()
     wanted = None if rows is None else set(rows)
     results: dict[str, dict] = {}
+    # controlled scales run for hours: a rerun keeps the seeds an earlier run finished (same row budget)
+    earlier = json.loads(json_path.read_text())["results"] if sc.regime and json_path.is_file() else {}
     plan = []
     order = list(spec.rows)
     if rows is not None:  # --rows also gives the order to run in (the table keeps the paper's order)
@@ -594,28 +913,47 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
     for row in order:
         stem = Path(row.config).stem if row.config else None
         if wanted is not None and row.label not in wanted and stem not in wanted and row.paper_model not in wanted:
-            results[row.label] = {"status": "skipped (not in --rows)"}
+            # a controlled table run row by row keeps what earlier runs of it finished
+            results[row.label] = earlier.get(row.label) if earlier.get(row.label, {}).get("runs") else {
+                "status": "skipped (not in --rows)"}
             continue
-        reason = unavailable_reason(row, root)
+        reason = unavailable_reason(row, root, sc)
         if reason:
             results[row.label] = {"status": reason}
             continue
         config = scaled_config(row, sc, out, root, spec, data_dir)
         pre = scaled_config(row, sc, out, root, spec, data_dir, path=row.pretrain) if row.pretrain else None
         results[row.label] = {"status": "pending", "runs": [], "config": row.config}  # as shipped (train/...), not this machine's path
+        if sc.regime:
+            results[row.label]["budget"] = _training_budget(config)
+            done = earlier.get(row.label, {})
+            if done.get("budget") == results[row.label]["budget"]:  # same sizes and steps: keep its finished seeds
+                for key in ("runs", "dirs", "num_params"):
+                    if key in done:
+                        results[row.label][key] = done[key]
+                for run, run_dir in zip(results[row.label].get("runs", []), results[row.label].get("dirs", [])):
+                    if not any(k.startswith("physics/") for k in run):  # a run made before its branch was read
+                        run.update(physics_metrics({"paths": {"checkpoint": f"{run_dir}/checkpoints/best.keras",
+                                                              "model": f"{run_dir}/model.keras"}}, config))
         plan.append((row, config, pre))
 
+    command = command or (f"lensml benchmark reproduce --table {table} --scale {scale} --out {out}"
+                          + (f" --rows '{','.join(rows)}'" if rows is not None else "")
+                          + (f" --max-minutes {max_minutes:g}" if max_minutes is not None else ""))
+    prov = provenance(command)
+    previous = json.loads(json_path.read_text()).get("minutes", 0.0) if earlier else 0.0
+
     def write():
-        _write(md_path, json_path, table, scale, results, (time.time() - start) / 60)
+        _write(md_path, json_path, table, scale, results, previous + (time.time() - start) / 60, prov=prov)
 
     pretrained: dict = {}
     callbacks = [eager_callback()] if eager_is_faster(sc.tiny_models) else []
     seeds = sorted({s for _, c, _ in plan for s in c.seeds})
     for seed in seeds:  # seeds outermost: a budget that runs out leaves every row its first seeds
         for row, config, pre in plan:
-            if seed not in config.seeds:
-                continue
             r = results[row.label]
+            if seed not in config.seeds or any(m.get("seed") == seed for m in r["runs"]):
+                continue
             if max_minutes is not None and (time.time() - start) / 60 > max_minutes:
                 r["status"] = f"{len(r['runs'])} of {len(config.seeds)} seeds (time budget {max_minutes:g} min)"
                 continue
@@ -629,6 +967,9 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                 write()
                 continue
             metrics = {k: v for k, v in res["metrics"].items() if isinstance(v, (int, float))}
+            metrics["seed"] = seed
+            if sc.regime:
+                metrics.update(physics_metrics(res, config))
             metrics["train_minutes"] = (res["train_time_s"] + res.get("pretrain", {}).get("train_time_s", 0)) / 60
             r["runs"].append(metrics)
             r["num_params"] = res["num_params"]
@@ -638,6 +979,10 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
             log(f"{row.label} seed {seed}: {primary[row.kind]} {metrics.get(primary[row.kind], float('nan')):.3f} "
                 f"({metrics['train_minutes']:.1f} min)")
             write()
+    for row, config, _ in plan:  # rows resumed whole
+        r = results[row.label]
+        if r["status"] == "pending" and len(r["runs"]) == len(config.seeds):
+            r["status"] = "ok"
     write()
     log(f"table written to {md_path.resolve()}")
     return {"markdown": str(md_path), "json": str(json_path), "results": results}

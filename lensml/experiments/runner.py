@@ -373,10 +373,17 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
         from lensml.data.stream import SimulatedStream, StreamEpoch
 
         if _distribute.is_multi_process(engine) and isinstance(train_ds, SimulatedStream):
-            # Not yet: the engines split only tf.data batches between processes, and the
-            # stream's batches do not equal a one-process run's there (measured).
-            raise ValueError("data.source: 'stream' is not supported in a multi-process job yet; "
-                             "train on a stored split (data.source = 'stored') or in one process")
+            # Each process simulates only its own part of every global batch: the part itself
+            # on JAX (keras.distribution joins the processes' parts), a global-size batch with
+            # the others' slots zero on TensorFlow (the multi-worker strategy keeps each
+            # worker's part of the global batch). Together: the one-process run's batches.
+            index, count = _distribute.process_part()
+            train_ds = train_ds.part(index, count, global_batches=keras.backend.backend() == "tensorflow")
+            if hasattr(engine, "auto_shard_dataset"):
+                # JAX: the stream's parts are this process's data already. This run's own
+                # DataParallel (made per scope), so the validation split, not sharded either, is
+                # evaluated by every process: each validation batch counts twice, means unchanged.
+                engine.auto_shard_dataset = False
         # Seeded again: building the data may have drawn random numbers (a dataset simulated on
         # first use), and the initial weights must not depend on whether it was.
         keras.utils.set_random_seed(seed)
@@ -543,9 +550,15 @@ def _worker_scratch(out: Path, paths: dict, job: contextlib.ExitStack) -> dict:
     best checkpoint, backup). The worker saves everything the chief saves, to that folder,
     because saving takes part in the job's collectives (TensorFlow broadcasts the variables it
     creates); with the chief's state it takes the same resume and best-epoch decisions."""
+    import hashlib
     import tempfile
 
-    scratch = Path(tempfile.mkdtemp(prefix="lensml-worker-"))
+    # One name per (run folder, process): a worker that was SIGKILLed (no clean-up) leaves one
+    # folder, which its restart clears and reuses, not one more per restart.
+    key = hashlib.sha1(str(out.resolve()).encode()).hexdigest()[:12]
+    scratch = Path(tempfile.gettempdir()) / f"lensml-worker-{key}-{_distribute.process_part()[0]}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700)
     job.callback(shutil.rmtree, scratch, True)
     for name in ("history.csv", "checkpoints", "backup"):
         source = out / name

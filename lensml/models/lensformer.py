@@ -17,17 +17,18 @@ from keras import layers
 
 from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.common import Affine, PeakNormalization
+from lensml.models import widths
 from lensml.models.registry import TRANSFORMER_RECIPE, register
 from lensml.models.vit import _square, resolve_patch_size
 
 
-@register("lensformer", recipe=TRANSFORMER_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1, xla_on_cpu=True,
+@register("lensformer", width=widths.lens_transformer, recipe=TRANSFORMER_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1, xla_on_cpu=True,
           description="Lensformer: SPT+LSA encoder -> per-pixel SIS scale k -> inverse lensing -> "
                       "image-keyed, source-valued attention decoder")
 def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int = 16,
                key_dim: int = 64, mlp_dim: int = 64, encoder_depth: int = 1, decoder_depth: int = 1,
                dropout: float = 0.1, pixel_scale: float = 0.101, theta_E: float = 1.0,
-               k_min: float = 0.8, k_max: float = 1.2, activation: str = "elu"):
+               k_min: float = 0.8, k_max: float = 1.2, activation: str = "elu", physics: bool = True):
     """Lensformer features: flattened decoder tokens ``(batch, (N + 1) * embed_dim)``.
 
     Args:
@@ -37,6 +38,8 @@ def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int 
       theta_E: Einstein radius in arcsec that ``k`` scales (the original uses 1 in its
         pixel-scaled units).
       k_min, k_max: range of the per-pixel scale ``k``.
+      physics: False removes the physics branch (encoder, k map, inverse lensing) for the
+        ablation: the decoder reads the image's own tokens where it read the source's.
     Intermediate layers: "k_map" (batch, H, H, 1), "deflection" (batch, H, H, 2),
     "source" (batch, H, H, 1).
     """
@@ -45,6 +48,9 @@ def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int 
     size = _square(inputs, "lensformer")
     p = resolve_patch_size(size, patch_size, 2)
     image_tokens = ShiftedPatchTokenization(p, embed_dim, name="image_tokens")(inputs)
+    if not physics:
+        return _decode(PeakNormalization(name="source_normalized")(inputs), image_tokens, p, embed_dim, num_heads,
+                       mlp_dim, dropout, key_dim, activation, decoder_depth)
     x = image_tokens
     for i in range(encoder_depth):
         x = TransformerBlock(num_heads, mlp_dim, attention="lsa", dropout=dropout, key_dim=key_dim,
@@ -56,8 +62,13 @@ def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int 
     alpha = SISDeflection(pixel_scale, theta_E=theta_E, name="deflection")(k)
     source = InverseLens(pixel_scale, name="source")([inputs, alpha])
     source = PeakNormalization(name="source_normalized")(source)
-    y = ShiftedPatchTokenization(p, embed_dim, name="source_tokens")(source)
-    for i in range(decoder_depth):
+    return _decode(source, image_tokens, p, embed_dim, num_heads, mlp_dim, dropout, key_dim, activation, decoder_depth)
+
+
+def _decode(source, image_tokens, patch_size, embed_dim, num_heads, mlp_dim, dropout, key_dim, activation, depth):
+    """Lensformer's decoder: source tokens attending to the image tokens, flattened."""
+    y = ShiftedPatchTokenization(patch_size, embed_dim, name="source_tokens")(source)
+    for i in range(depth):
         y = TransformerBlock(num_heads, mlp_dim, attention="lsa", dropout=dropout, key_dim=key_dim,
                              activation=activation, name=f"decoder_block{i}")([y, image_tokens])
     return layers.Flatten(name="decoder_flatten")(y)

@@ -30,6 +30,7 @@ from keras import layers
 from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.cnn import efficientnet_b0_backbone, mobilenet_v3_backbone
 from lensml.models.common import Affine, OnesLike, SplitBatch
+from lensml.models import widths
 from lensml.models.registry import CNN_RECIPE, register
 from lensml.models.vit import _square, resolve_patch_size
 
@@ -61,7 +62,7 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
                       num_heads: int = 16, key_dim: int = 64, mlp_dim: int = 64, depth: int = 1,
                       dropout: float = 0.1, pixel_scale: float = 0.101, theta_E_init: float = 1.0,
                       theta_E_range=None, decoder_features: int = 1000, decoder_options=None, shift: str = "rectangular",
-                      epsilon: float = 1e-6):
+                      epsilon: float = 1e-6, physics: bool = True, theta_E_fixed: float | None = None):
     """LensPINN features ``(batch, 2 * decoder_features)``.
 
     Args:
@@ -75,12 +76,30 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
       decoder_options: extra options of the decoder CNNs (e.g. ``{"alpha": 0.25}``,
         ``{"width_coefficient": 0.25, "depth_coefficient": 0.25}``).
       epsilon: of the physics preprocessing (log of zero intensity).
+      physics: False removes the physics branch (ViT encoder, Einstein radius, inverse lensing)
+        for the ablation: the same two decoders read the image and the preprocessed image, and
+        their features are concatenated.
+      theta_E_fixed: an Einstein radius (arcsec) used for every image instead of the encoder's
+        prediction (no encoder): the oracle ablation, e.g. the true 0.812" of Model II as
+        published, where every lens has that radius. Its layer is "einstein_radius_fixed".
     Intermediate layers: "einstein_radius" (batch, 1) arcsec, "deflection", "source"
     (batch, H, H, 1), "preprocessing".
     """
-    from lensml.physics import InverseLens, PhysicsPreprocessing, SISDeflection
+    from lensml.physics import PhysicsPreprocessing
 
     size = _square(inputs, "lenspinn")
+    opts = dict(decoder_options or {})
+    decoder1 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder1", opts)
+    decoder2 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder2", opts)
+    preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
+    if not physics:
+        return layers.Concatenate(name="lenspinn_features")([decoder1(inputs), decoder2(preproc)])
+    if theta_E_fixed is not None:
+        if not theta_E_fixed > 0:
+            raise ValueError(f"theta_E_fixed={theta_E_fixed!r}: expected an Einstein radius > 0 arcsec (or None)")
+        unit = layers.GlobalAveragePooling2D(name="unit_radius")(OnesLike(name="ones")(inputs))
+        return _decode_with_source(inputs, preproc, Affine(float(theta_E_fixed), 0.0, name="einstein_radius_fixed")(unit),
+                                   pixel_scale, decoder1, decoder2)
     p = resolve_patch_size(size, patch_size, 2)
     x = ShiftedPatchTokenization(p, embed_dim, shift=shift, layer_norm=False, name="tokens")(inputs)
     for i in range(depth):
@@ -95,13 +114,17 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
     logit = layers.Dense(1, activation="sigmoid", name="einstein_radius_unit",
                          bias_initializer=keras.initializers.Constant(math.log(u / (1 - u))))(x)
     theta_E = Affine(hi - lo, lo, name="einstein_radius")(logit)
+    return _decode_with_source(inputs, preproc, theta_E, pixel_scale, decoder1, decoder2)
+
+
+def _decode_with_source(inputs, preproc, theta_E, pixel_scale, decoder1, decoder2):
+    """LensPINN's decoders: the source that ``theta_E`` (batch, 1) arcsec unlenses, decoder 1 on
+    image and source (their features' difference), decoder 2 on the preprocessed image."""
+    from lensml.physics import InverseLens, SISDeflection
+
     ones = OnesLike(name="unit_k")(inputs)
     alpha = SISDeflection(pixel_scale, name="deflection")([ones, theta_E])
     source = InverseLens(pixel_scale, name="source")([inputs, alpha])
-    preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
-    opts = dict(decoder_options or {})
-    decoder1 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder1", opts)
-    decoder2 = _decoder(decoder, inputs.shape[1:], decoder_features, "decoder2", opts)
     stacked = layers.Concatenate(axis=0, name="image_and_source")([inputs, source])
     image_feat, source_feat = SplitBatch(2, name="image_and_source_features")(decoder1(stacked))
     preproc_feat = decoder2(preproc)
@@ -109,7 +132,7 @@ def lenspinn_features(inputs, *, decoder: str, patch_size=None, embed_dim: int =
     return layers.Concatenate(name="lenspinn_features")([diff, preproc_feat])
 
 
-@register("lenspinn_small", cpu_scale={"epochs": 6, "steps_per_epoch": 180}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_small", width=widths.lenspinn_small, cpu_scale={"epochs": 6, "steps_per_epoch": 180}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN small: ViT encoder -> Einstein radius -> inverse lensing; "
                       "MobileNetV3-Small decoders")
 def lenspinn_small(inputs, **options):
@@ -117,7 +140,7 @@ def lenspinn_small(inputs, **options):
     return lenspinn_features(inputs, decoder="mobilenetv3_small", **options)
 
 
-@register("lenspinn_large", cpu_scale={"options": {"decoder_options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_large", width=widths.lenspinn_large, cpu_scale={"options": {"decoder_options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN large: ViT encoder -> Einstein radius -> inverse lensing; "
                       "EfficientNetB0 decoders")
 def lenspinn_large(inputs, **options):

@@ -56,20 +56,6 @@ CITATIONS = {
 LICENSE = "Apache-2.0 (lensml's licence; the weights were trained by lensml on simulated lenses only)"
 
 
-def _commit() -> str | None:
-    """The git commit of the lensml checkout, when lensml runs from one."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return None
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
 def save_preset(model, preset_dir, *, card: dict[str, Any] | None = None, overwrite: bool = False) -> Path:
     """Write ``model`` as a preset folder (module docstring).
 
@@ -85,7 +71,7 @@ def save_preset(model, preset_dir, *, card: dict[str, Any] | None = None, overwr
     import keras
 
     import lensml
-    from lensml._io import json_safe, staged_folder
+    from lensml._io import json_safe, source_commit, staged_folder
     from lensml.models.registry import input_contract
 
     preset_dir = Path(preset_dir)
@@ -96,7 +82,7 @@ def save_preset(model, preset_dir, *, card: dict[str, Any] | None = None, overwr
     metadata = {
         "keras_version": keras.__version__,
         "lensml_version": lensml.__version__,
-        "lensml_commit": _commit(),
+        "lensml_commit": source_commit(),
         "parameter_count": int(model.count_params()),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "backend": keras.backend.backend(),

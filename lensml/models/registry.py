@@ -51,6 +51,7 @@ class _Entry:
     xla_on_cpu: bool = False
     recipe: tuple = ()
     cpu_scale: str = "{}"
+    width: Callable | None = None
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -58,13 +59,16 @@ _REGISTRY: dict[str, _Entry] = {}
 
 def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=0.0,
              description: str = "", xla_on_cpu: bool = False, recipe: dict | None = None,
-             cpu_scale: dict | None = None):
+             cpu_scale: dict | None = None, width: Callable | None = None):
     """Decorator registering a feature function under ``name`` (with its default head).
 
     ``xla_on_cpu``: TensorFlow trains this model faster with XLA than with its graph mode on a
     CPU (measured by benchmarks/bench_models.py); ``default_jit_compile`` then picks XLA.
     ``recipe``: its training defaults as dotted config keys (default ``CNN_RECIPE``).
-    ``cpu_scale``: how it trains in minutes on a laptop CPU, on the stream (see ``cpu_scale``)."""
+    ``cpu_scale``: how it trains in minutes on a laptop CPU, on the stream (see ``cpu_scale``).
+    ``width``: ``w -> options``, the architecture at width multiplier ``w`` (1: the published
+    size; depths kept), which ``lensml.models.budget.options_for_budget`` searches to give the
+    model a parameter budget."""
 
     def wrap(fn):
         if name in _REGISTRY:
@@ -72,7 +76,7 @@ def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=
         _REGISTRY[name] = _Entry(fn, tuple(head_hidden), head_activation, float(head_dropout),
                                  description or (fn.__doc__ or "").strip().splitlines()[0], bool(xla_on_cpu),
                                  tuple(sorted((recipe if recipe is not None else CNN_RECIPE).items())),
-                                 json.dumps({**CPU_SCALE, **(cpu_scale or {})}, sort_keys=True))
+                                 json.dumps({**CPU_SCALE, **(cpu_scale or {})}, sort_keys=True), width)
         return fn
 
     return wrap
@@ -129,6 +133,17 @@ def cpu_scale(name: str) -> dict:
     "steps_per_epoch": stream batches (of 48 fresh lenses in the quickstart)}``. Used by
     ``lensml quickstart`` and ``benchmarks/bench_recipes.py``."""
     return json.loads(_entry(name).cpu_scale)
+
+
+def width_options(name: str, width: float) -> dict:
+    """Architecture options of model ``name`` at width multiplier ``width`` (1: the published
+    size, depths kept); ValueError for a model registered without a width rule."""
+    entry = _entry(name)
+    if entry.width is None:
+        raise ValueError(f"model {name!r} has no width rule (register(..., width=...)); it cannot be sized to a budget")
+    if not width > 0:
+        raise ValueError(f"width={width!r}: expected a positive multiplier")
+    return entry.width(float(width))
 
 
 def prefers_xla_on_cpu(name: str) -> bool:

@@ -48,3 +48,31 @@ def test_stream_bad_input():
         simulated_stream(SMALL, batch_size=2, target="log10_axion_mass")
     with pytest.raises(ValueError, match="unknown family"):
         simulated_stream("model_x", batch_size=2)
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_processes_draw_disjoint_parts_that_make_the_one_process_batch(count):
+    """A multi-process job: process i draws slots [i B/count, (i+1) B/count) of every global
+    batch, the very lenses the one-process stream has there; classes stay balanced in each part."""
+    stream = simulated_stream(SMALL, batch_size=6, seed=2, steps_per_epoch=2)
+    x, y = stream.batch(1, epoch=3)
+    parts = [stream.part(i, count).batch(1, epoch=3) for i in range(count)]
+    np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), x)
+    np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), y)
+    assert all(p[0].shape == (6 // count, 32, 32, 1) for p in parts)
+    assert not np.array_equal(parts[0][0], parts[1][0])  # each process its own lenses
+    if count == 2:  # three classes in three slots: one of each
+        assert all(sorted(p[1].tolist()) == [0, 1, 2] for p in parts)
+    # TensorFlow's multi-worker strategy takes each worker's part of a global-size batch
+    padded, labels = stream.part(1, count, global_batches=True).batch(1, epoch=3)
+    size = 6 // count
+    np.testing.assert_array_equal(padded[size:2 * size], parts[1][0])
+    assert not padded[:size].any() and not padded[2 * size:].any()
+
+
+def test_stream_part_bad_input():
+    stream = simulated_stream(SMALL, batch_size=6)
+    with pytest.raises(ValueError, match="batch_size: got 6, expected a multiple of the 4 processes"):
+        stream.part(0, 4)
+    with pytest.raises(ValueError, match="expected 0 <= index < count, got index=2, count=2"):
+        stream.part(2, 2)

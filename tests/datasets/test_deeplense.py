@@ -217,3 +217,32 @@ def test_build_sigkilled_mid_split_is_invisible_and_rebuilds_the_same_bytes(tmp_
             assert a.keys() == b.keys()
             for key in a:
                 assert np.asarray(a[key]).tobytes() == np.asarray(b[key]).tobytes(), (split, key)
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_a_family_with_other_than_three_classes_builds_balanced_splits(classes, tmp_path, monkeypatch):
+    # Each split holds per_class examples of every class of the family, whatever their number
+    # (the builder once made 3 x per_class examples: unbalanced splits for 2 or 4 classes).
+    import dataclasses
+
+    from lensml.simulation import get_family
+    from lensml.simulation.families import FAMILIES
+    from lensml.simulation.scene import TNFWSubhalos
+
+    base = get_family("model_ii")
+    small = base.replace(instrument=dataclasses.replace(base.instrument, num_pix=16))
+    substructure = (small.classes[:2] if classes == 2 else
+                    tuple(small.classes) + (TNFWSubhalos(name="tnfw", count_=3),))
+    name = f"split_test_{classes}"
+    monkeypatch.setitem(FAMILIES, name, small.replace(name=name, substructure=substructure))
+    per_class = 10
+    config = sized_config(name, per_class)
+    try:
+        builder = tfds.builder(config, data_dir=str(tmp_path))
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+        cfg = builder.builder_config
+        for split in ("train", "validation", "test"):
+            labels = [int(x["label"]) for x in tfds.as_numpy(builder.as_dataset(split=split))]
+            assert np.bincount(labels, minlength=classes).tolist() == [cfg.per_class(split)] * classes, split
+    finally:  # the config names a family that exists in this test only
+        Deeplense.builder_configs.pop(config.split("/")[1], None)

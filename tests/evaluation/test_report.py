@@ -24,6 +24,14 @@ def test_classification_report(tmp_path, tiny_cnn, tiny_data):
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["num_examples"] == 12 and saved["macro_auc"] == record["macro_auc"] and saved["dataset"] == "tiny"
     assert 0 <= record["accuracy"] <= 1
+    # every lens's prediction is kept: the record's metrics recomputed from it
+    from lensml.evaluation.intervals import load_predictions, point_estimate
+
+    saved_labels, probs = load_predictions(tmp_path / saved["predictions"])
+    np.testing.assert_array_equal(saved_labels, labels)
+    assert probs.shape == (12, 3)
+    assert point_estimate([(saved_labels, probs)], "accuracy") == pytest.approx(record["accuracy"])
+    assert point_estimate([(saved_labels, probs)], "macro_auc") == pytest.approx(record["macro_auc"])
     pngs = {p.name for p in tmp_path.glob("*.png")}
     assert pngs >= {"roc.png", "confusion_matrix.png", "reliability.png", "samples.png", "gradcam.png", "training_curves.png"}
     assert _linked_pngs((tmp_path / "report.md").read_text()) == pngs

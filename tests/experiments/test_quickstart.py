@@ -146,6 +146,105 @@ def test_reproduce_tiny_chains_an_ssl_row(tmp_path, data_dir):
     assert "## Super-resolution rows" in table and "| 33 | 0.961 |" in table
 
 
+@pytest.mark.slow
+def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(tmp_path, data_dir, monkeypatch):
+    """The controlled scale at toy size: both rows sized to one parameter budget and trained the
+    same steps, 2 seeds each, intervals and the paper's ordering from the saved predictions; a
+    rerun trains nothing it finished."""
+    import dataclasses
+
+    from lensml.experiments import reproduce as rep
+
+    monkeypatch.setitem(rep.TABLES, "lenspinn", dataclasses.replace(rep.TABLES["lenspinn"], budget=250_000,
+                                                                     controlled_epochs=1))
+    monkeypatch.setitem(rep.SCALES, "controlled", dataclasses.replace(rep.SCALES["controlled"], per_class=8,
+                                                                      seeds=(0, 1), batch_size=5))
+    messages = []
+    rows = ["resnet18", "vit"]
+    result = rep.reproduce("lenspinn", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir,
+                           log=messages.append)
+    saved = json.loads(Path(result["json"]).read_text())
+    resnet, vit = saved["results"]["ResNet18"], saved["results"]["ViT"]
+    for row in (resnet, vit):
+        assert row["status"] == "ok" and [m["seed"] for m in row["runs"]] == [0, 1]
+        assert abs(row["num_params"] / 250_000 - 1) <= 0.15
+        assert row["budget"]["steps"] == 3 and row["budget"]["images"] == 15 and row["budget"]["source"] == "stream"
+    assert resnet["budget"]["options"]["width"] != 64 and vit["budget"]["options"]["embed_dim"] != 384
+    stats = saved["statistics"]
+    assert stats["metric"] == "accuracy" and set(stats["intervals"]) == set(saved["results"]) - {
+        label for label, r in saved["results"].items() if r["status"].startswith("skipped")}
+    (order,) = stats["orderings"]  # the paper ranks ViT above ResNet18
+    assert order["verdict"] in ("confirms", "contradicts", "unresolved") and order["low"] <= order["high"]
+    table = Path(result["markdown"]).read_text()
+    assert "## Controlled rows" in table and "Orderings of the paper" in table and "3 x 5" in table
+    prov = saved["provenance"]  # where the numbers come from
+    assert prov["commit"] and prov["command"].startswith("lensml benchmark reproduce --table lenspinn --scale controlled")
+    assert prov["machine"]["cpu"] and prov["machine"]["versions"]["keras"] and prov["backend"] in table
+    jepa = next(r for r in rep.TABLES["lens_jepa"].rows if r.needs == "pretrain")
+    assert "not run at controlled scales yet" in rep.unavailable_reason(jepa, ROOT, rep.SCALES["controlled"])
+    # a rerun keeps the finished seeds: nothing is trained again
+    messages.clear()
+    again = rep.reproduce("lenspinn", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir,
+                          log=messages.append)
+    assert not any("training" in m for m in messages), messages
+    resaved = json.loads(Path(again["json"]).read_text())
+    assert resaved["results"]["ViT"]["runs"] == vit["runs"] and resaved["minutes"] >= saved["minutes"]
+    # run row by row: a run of other rows keeps the finished ones in the table
+    rep.reproduce("lenspinn", "controlled", tmp_path / "rep", rows=["vit"], data_dir=data_dir, log=messages.append)
+    kept = json.loads(Path(again["json"]).read_text())["results"]["ResNet18"]
+    assert kept["runs"] == resnet["runs"] and kept["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lenses(tmp_path, data_dir, monkeypatch):
+    """LensPINN's ablation row (physics branch removed) gets the same budget; a trained
+    LensPINN's Einstein radius is read on the stored test lenses beside the true one and the
+    table renders it."""
+    import dataclasses
+
+    import keras
+
+    from lensml.experiments import reproduce as rep
+    from lensml.experiments.config import apply_overrides
+
+    table = dataclasses.replace(rep.TABLES["lenspinn"], budget=250_000, controlled_epochs=1)
+    scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=5)
+    rows = {r.label: r for r in table.rows}
+    assert rep.unavailable_reason(rows["LensPINN_small without its physics branch"], ROOT, rep.SCALES["cpu"])
+    configs = {label: apply_overrides(rep.scaled_config(rows[label], scale, tmp_path, ROOT, table),
+                                      {"data.data_dir": str(data_dir)})
+               for label in ("LensPINN_small", "LensPINN_small without its physics branch")}
+    ablation = configs["LensPINN_small without its physics branch"]
+    assert ablation.model.options["physics"] is False and "physics" not in configs["LensPINN_small"].model.options
+    from lensml.simulation import get_family
+
+    oracle = rep.scaled_config(rows["LensPINN_small with the true Einstein radius"], scale, tmp_path, ROOT, table)
+    # each row its own run folder, though three train lenspinn_small's config
+    assert len({str(c.output.dir) for c in (*configs.values(), oracle)}) == 3
+    assert oracle.model.options["theta_E_fixed"] == pytest.approx(get_family("model_ii_published").theta_E)
+    noisy = dataclasses.replace(scale, regime="noisy")  # the realistic family has its own radius
+    assert rep.scaled_config(rows["LensPINN_small with the true Einstein radius"], noisy, tmp_path, ROOT,
+                             table).model.options["theta_E_fixed"] == pytest.approx(get_family("model_ii").theta_E)
+    from lensml.models import build
+
+    for config in configs.values():
+        model = build("lenspinn_small", (64, 64, 1), **config.model.options)
+        assert abs(model.count_params() / 250_000 - 1) <= 0.15
+        path = tmp_path / f"{config.model.options.get('physics', True)}.keras"
+        model.save(path)
+        metrics = rep.physics_metrics({"paths": {"checkpoint": str(tmp_path / "none.keras"), "model": str(path)}},
+                                      config)
+        if config is ablation:
+            assert metrics == {}
+            continue
+        assert 0.05 <= metrics["physics/einstein_radius/mean"] <= metrics["physics/einstein_radius/high_bound"]
+        assert 0 <= metrics["physics/einstein_radius/at_lower_bound"] <= 1
+        assert metrics["physics/einstein_radius/true_mean"] > 0.3  # the simulated lenses' Einstein radii
+        results = {"LensPINN_small": {"runs": [metrics], "status": "ok"}}
+        assert "einstein_radius/at_lower_bound" in "\n".join(rep._render_physics(table, results))
+    keras.backend.clear_session()
+
+
 def test_reproduce_tables_name_configs_that_load(tmp_path):
     from lensml.experiments.reproduce import TABLES, reproduce, unavailable_reason
 
@@ -166,7 +265,7 @@ def test_reproduce_tables_name_configs_that_load(tmp_path):
 
     for spec in TABLES.values():
         for row in spec.rows:
-            for scale in SCALES.values():
+            for scale in (s for s in SCALES.values() if not s.regime):  # controlled: sizing takes seconds a row
                 for path in filter(None, (row.config, row.pretrain)):
                     cfg = scaled_config(row, scale, tmp_path, ROOT, spec, path=path)
                     if scale.name == "paper":

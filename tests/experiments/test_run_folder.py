@@ -77,6 +77,8 @@ def _kill_at(monkeypatch, where, tmp_path):
         monkeypatch.setattr(callbacks, "save_model_atomic", dying(callbacks.save_model_atomic, leave_tmp))
     elif where == "history":
         monkeypatch.setattr(_io, "write_csv_atomic", dying(_io.write_csv_atomic))
+    elif where == "backup_metadata":  # the backup's weights written, its epoch number not yet
+        monkeypatch.setattr(_io, "write_json_atomic", dying(_io.write_json_atomic))
     else:
         base = keras.callbacks.BackupAndRestore
         monkeypatch.setattr(base, "on_epoch_end", dying(base.on_epoch_end))
@@ -84,7 +86,7 @@ def _kill_at(monkeypatch, where, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("where", ["checkpoint", "history", "backup"])
+@pytest.mark.parametrize("where", ["checkpoint", "history", "backup", "backup_metadata"])
 def test_a_kill_at_each_write_resumes_to_the_uninterrupted_result(where, write_config, model_factory,
                                                                   monkeypatch, tmp_path):
     straight = _summary(run_seed(_config(write_config, "straight"), 0, model_factory=model_factory))

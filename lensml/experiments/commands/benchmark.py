@@ -20,10 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep = sub.add_parser("reproduce", help="re-run a paper table under the protocol",
                          description="Re-run every row of a paper table; write paper vs lensml as Markdown.")
     rep.add_argument("--table", required=True, choices=TABLE_NAMES)
-    rep.add_argument("--scale", default="cpu", choices=["cpu", "small", "paper", "tiny"],
+    rep.add_argument("--scale", default="cpu",
+                     choices=["cpu", "small", "paper", "tiny", "controlled", "controlled_stored", "controlled_noisy"],
                      help="cpu (default): a 2-core CPU within an hour per table, every model at its CPU scale on "
                           "fresh lenses of the published-compatible data; paper: the published scale (GPU); "
-                          "small: the older stored-data laptop scale; tiny: smoke test")
+                          "small: the older stored-data laptop scale; tiny: smoke test; controlled: every row at the "
+                          "table's parameter and step budget, 3 seeds, 600 test lenses per class, intervals, on fresh "
+                          "lenses (controlled_stored: the papers' stored training split; controlled_noisy: the "
+                          "realistic family's); hours on a CPU, and a rerun resumes the seeds already done")
     rep.add_argument("--out", default="reproduce", help="output folder (default: reproduce)")
     rep.add_argument("--rows", default=None, help="comma-separated row labels or config stems to run (default: all)")
     rep.add_argument("--data-dir", default=None, help="TFDS data dir (default: ~/tensorflow_datasets)")

@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, value read as TOML (repeatable)")
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
-    parser.add_argument("--dry-run", action="store_true", help="print the resolved config, do not train")
-    from lensml.experiments.commands.train import add_run_folder_arguments
+    from lensml.experiments.commands.train import add_distribute_argument, add_run_folder_arguments
 
+    add_distribute_argument(parser)
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved config, do not train")
     add_run_folder_arguments(parser)
 
 

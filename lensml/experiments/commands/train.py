@@ -16,6 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a config key, value read as TOML (repeatable): --set training.epochs=2 --set seeds=[0,1]",
     )
     parser.add_argument("--out", default=None, help="output folder (overrides [output] dir)")
+    add_distribute_argument(parser)
+    parser.add_argument("--dry-run", action="store_true", help="load and print the resolved config, do not train")
+    add_run_folder_arguments(parser)
+
+
+def add_distribute_argument(parser: argparse.ArgumentParser) -> None:
+    """``--distribute`` (``training.distribute``), for the commands that train."""
     parser.add_argument(
         "--distribute",
         default=None,
@@ -24,8 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "keras.distribution.DataParallel, TensorFlow tf.distribute (Mirrored / MultiWorkerMirrored "
         "with TF_CONFIG / TPU); data.batch_size is the global batch",
     )
-    parser.add_argument("--dry-run", action="store_true", help="load and print the resolved config, do not train")
-    add_run_folder_arguments(parser)
 
 
 def add_run_folder_arguments(parser: argparse.ArgumentParser) -> None:

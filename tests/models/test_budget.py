@@ -1,0 +1,47 @@
+"""Width rules and parameter budgets: rows of a table sized to one budget."""
+
+import pytest
+
+from lensml.models import available, build
+from lensml.models.budget import count_params, options_for_budget
+from lensml.models.registry import width_options
+
+SHAPE = (32, 32, 1)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "vit"])
+def test_width_one_is_the_published_size(name):
+    assert count_params(name, width_options(name, 1.0), input_shape=SHAPE) == build(name, SHAPE).count_params()
+
+
+def test_every_registered_model_has_a_width_rule_that_grows_with_the_width():
+    for name in available():
+        small, large = width_options(name, 0.1), width_options(name, 0.3)
+        assert small != large, name
+    assert count_params("lenspinn_small", width_options("lenspinn_small", 0.1), input_shape=SHAPE) < \
+        count_params("lenspinn_small", width_options("lenspinn_small", 0.3), input_shape=SHAPE)
+
+
+@pytest.mark.parametrize("name,budget", [("resnet18", 150_000), ("vit", 300_000), ("cait", 300_000)])
+def test_a_budget_is_met_within_the_tolerance(name, budget):
+    sized = options_for_budget(name, budget, input_shape=SHAPE)
+    assert sized["matched"] and abs(sized["params"] / budget - 1) <= 0.15 and not sized["reason"]
+    assert build(name, SHAPE, **sized["options"]).count_params() == sized["params"]
+
+
+def test_base_options_are_kept_and_an_unreachable_budget_says_why():
+    sized = options_for_budget("vit", 300_000, base_options={"depth": 2, "dropout": 0.0}, input_shape=SHAPE)
+    assert sized["options"]["depth"] == 2 and sized["options"]["dropout"] == 0.0 and sized["matched"]
+    tiny = options_for_budget("resnet18", 100, input_shape=SHAPE)
+    assert not tiny["matched"] and "100 budget" in tiny["reason"] and tiny["params"] > 100
+
+
+def test_bad_budgets_and_widths_name_the_argument():
+    with pytest.raises(ValueError, match="budget"):
+        options_for_budget("resnet18", 0)
+    with pytest.raises(ValueError, match="tolerance"):
+        options_for_budget("resnet18", 1000, tolerance=2)
+    with pytest.raises(ValueError, match="width"):
+        width_options("resnet18", -1)
+    with pytest.raises(ValueError, match="unknown model name"):
+        width_options("resnet7", 1.0)
