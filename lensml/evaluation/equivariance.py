@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from lensml.evaluation.intercept import find_layer, layer_outputs
+from lensml.evaluation.intercept import layer_outputs, site_name
 from lensml.evaluation.patching import default_patch_layers
 from lensml.evaluation.transforms import D4_ELEMENTS, d4_transform, d4_transform_fields
 
@@ -22,6 +22,14 @@ def regular_action(features, element: int):
     """D4 on regular-representation fields (B, h, w, C * 8): spatial transform plus the
     permutation of each field's 8 group channels (``lensml.layers.d4`` layout)."""
     return d4_transform_fields(features, element)
+
+
+def _element_rows(a, g: int, batch: int):
+    """Rows of element ``g`` in a layer output of the stacked batch: ``8 batch`` rows, or ``k 8 batch``
+    for a layer that stacks k tensors of the batch (LensPINN's image and source): (k batch, ...)."""
+    k = a.shape[0] // (ORDER * batch)
+    rows = ops.reshape(a, (k, ORDER, batch) + tuple(a.shape[1:]))[:, g]
+    return ops.reshape(rows, (k * batch,) + tuple(a.shape[1:]))
 
 
 def equivariance_error(model, images, layers=None, feature_transform="auto", input_transform=d4_transform) -> dict:
@@ -45,9 +53,12 @@ def equivariance_error(model, images, layers=None, feature_transform="auto", inp
     images = ops.convert_to_tensor(np.asarray(images, dtype=np.float32))
     if len(images.shape) != 4 or images.shape[1] != images.shape[2]:
         raise ValueError(f"`images` must be square (B, H, H, C) for D4, got shape {tuple(images.shape)}.")
-    names = default_patch_layers(model) if layers is None else [find_layer(model, layer).name for layer in layers]
-    _, reference = layer_outputs(model, images, names)
-    moved = [layer_outputs(model, input_transform(images, g), names)[1] for g in range(ORDER)]
+    names = default_patch_layers(model) if layers is None else [site_name(model, layer) for layer in layers]
+    # the 8 transformed batches as one batch of 8 B: one forward pass (one compilation on JAX)
+    batch = images.shape[0]
+    _, stacked = layer_outputs(model, ops.concatenate([input_transform(images, g) for g in range(ORDER)], axis=0), names)
+    moved = [{name: _element_rows(a, g, batch) for name, a in stacked.items()} for g in range(ORDER)]
+    reference = moved[0]
     results = {}
     for name in names:
         ref = reference[name]

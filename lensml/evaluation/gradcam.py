@@ -7,6 +7,7 @@ from keras import ops
 
 from lensml.evaluation.gradients import gradient
 from lensml.evaluation.intercept import call_with_replacement, find_layer, last_conv_layer, layer_outputs
+from lensml.layers.d4 import ORDER, d4_transform, group_inverse
 
 
 def grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
@@ -30,6 +31,9 @@ def grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
     activations = recorded[target.name]
     if len(activations.shape) != 4:
         raise ValueError(f"layer {target.name!r} outputs shape {tuple(activations.shape)}; Grad-CAM needs (B, h, w, C) maps.")
+    if activations.shape[0] != images.shape[0]:
+        raise ValueError(f"layer {target.name!r} runs on a stacked batch ({activations.shape[0]} rows for "
+                         f"{images.shape[0]} images); choose a layer with one map per image.")
     if class_index is None:
         class_index = np.argmax(ops.convert_to_numpy(scores), axis=-1)
     class_index = np.broadcast_to(np.asarray(class_index, dtype=np.int64), (images.shape[0],))
@@ -45,3 +49,29 @@ def grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
     cam = ops.convert_to_numpy(cam).astype(np.float32)
     peak = cam.reshape(cam.shape[0], -1).max(axis=1)[:, None, None]
     return np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0)
+
+
+def d4_grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
+    """Grad-CAM of a D4 test-time-augmented prediction (``lensml.models.tta.D4TTA``).
+
+    The TTA prediction averages ``model`` over the 8 rotations / reflections of each image, so
+    its explanation is the average of ``model``'s 8 heat maps, each mapped back onto the
+    original image by the inverse transform; every map explains the TTA's class (default its
+    predicted class). Arguments and return as :func:`grad_cam`: (B, H, H) maps in [0, 1].
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != images.shape[2]:
+        raise ValueError(f"`images` must be square (batch, H, H, channels) for D4, got shape {images.shape}.")
+    batch = len(images)
+    # the 8 transformed copies as one batch of 8 B: one forward and one gradient pass
+    stacked = np.concatenate([d4_transform(images, g, xp=np) for g in range(ORDER)])
+    if class_index is None:
+        scores = ops.convert_to_numpy(model(stacked, training=False)).reshape(ORDER, batch, -1)
+        class_index = scores.mean(axis=0).argmax(axis=-1)
+    class_index = np.broadcast_to(np.asarray(class_index, dtype=np.int64), (batch,))
+    maps = grad_cam(model, stacked, layer, np.tile(class_index, ORDER))
+    back = [d4_transform(maps[g * batch:(g + 1) * batch, ..., None], group_inverse(g), xp=np)[..., 0]
+            for g in range(ORDER)]
+    cam = np.mean(back, axis=0)
+    peak = cam.reshape(batch, -1).max(axis=1)[:, None, None]
+    return np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0).astype(np.float32)

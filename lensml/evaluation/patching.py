@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-from lensml.evaluation.intercept import call_with_replacement, find_layer, iter_layers, layer_outputs
+from lensml.evaluation.intercept import call_with_replacement, iter_layers, layer_outputs, layer_sites, site_name
 
 
 def default_patch_layers(model) -> list[str]:
-    """Top-level layers of ``model`` that take part in the forward pass (no InputLayer)."""
-    return [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    """The sites of ``model``'s top-level layers (no InputLayer): each layer's name, or
+    ``name/k`` for each output of a layer with several (the Poisson solver's kappa and alpha)."""
+    return [site for layer in model.layers if type(layer).__name__ != "InputLayer" for site in layer_sites(layer)]
 
 
 def activation_patching(model, images, transform, layers=None) -> dict:
@@ -27,7 +28,8 @@ def activation_patching(model, images, transform, layers=None) -> dict:
         model: Keras model mapping (B, H, W, C) images to outputs (B, K) (logits or probabilities).
         images: (B, H, W, C) float32.
         transform: function of a (B, H, W, C) tensor returning the transformed batch (same shape).
-        layers: names of layers to patch; default every top-level layer.
+        layers: sites to patch (layer names, or ``name/k`` for output k of a multi-output
+            layer); default every top-level layer's.
 
     Returns:
         ``{layer_name: {"delta_l2": mean over images, "delta_l2_std": std}}`` plus
@@ -37,7 +39,7 @@ def activation_patching(model, images, transform, layers=None) -> dict:
     transformed = transform(images)
     if tuple(transformed.shape) != tuple(images.shape):
         raise ValueError(f"`transform` changed the shape {tuple(images.shape)} -> {tuple(transformed.shape)}; it must keep it.")
-    names = default_patch_layers(model) if layers is None else [find_layer(model, name).name for name in layers]
+    names = default_patch_layers(model) if layers is None else [site_name(model, name) for name in layers]
     clean = ops.convert_to_numpy(model(images, training=False))
     _, patched_acts = layer_outputs(model, transformed, names)
     results = {}

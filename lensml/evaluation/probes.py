@@ -6,7 +6,7 @@ import numpy as np
 from keras import ops
 
 from lensml.evaluation._checks import as_float_array, as_label_array
-from lensml.evaluation.intercept import find_layer, layer_outputs
+from lensml.evaluation.intercept import layer_outputs, site_name
 
 
 def extract_features(model, images, layers, batch_size: int = 64, pool: str = "mean") -> dict[str, np.ndarray]:
@@ -20,7 +20,7 @@ def extract_features(model, images, layers, batch_size: int = 64, pool: str = "m
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[0] == 0:
         raise ValueError(f"`images` must be a non-empty (N, H, W, C) array, got shape {images.shape}.")
-    names = [find_layer(model, layer).name for layer in layers]
+    names = [site_name(model, layer) for layer in layers]
     chunks: dict[str, list] = {name: [] for name in names}
     for start in range(0, images.shape[0], batch_size):
         _, acts = layer_outputs(model, images[start : start + batch_size], names)
@@ -78,6 +78,42 @@ def linear_probe(features, labels, folds: int = 5, C: float = 1.0, pca_component
 
 
 def probe_layers(model, images, labels, layers, pool: str = "mean", **probe_options) -> dict:
-    """``linear_probe`` on the features of each layer: ``{layer_name: probe result}``."""
+    """``linear_probe`` on the features of each layer: ``{site: probe result}``.
+
+    A layer that runs on a stacked batch (LensPINN's image and source through one shared
+    decoder: 2N rows for N images) has no one feature row per image; it is left out of the
+    result.
+    """
     features = extract_features(model, images, layers, pool=pool)
-    return {name: linear_probe(f, labels, **probe_options) for name, f in features.items()}
+    return {name: linear_probe(f, labels, **probe_options) for name, f in features.items() if len(f) == len(labels)}
+
+
+
+def d4_element_probe(model, images, layers, folds: int = 5, C: float = 0.1, pca_components: int = 50,
+                     seed: int = 0) -> dict:
+    """The D4LensPINN paper's group-element probe: from a layer's features, can a linear model
+    tell which of the 7 non-identity D4 elements was applied to the image?
+
+    Every image is transformed by each of the 7 elements (rotations by 90, 180, 270 degrees and
+    the four reflections); the probe (``linear_probe``: logistic regression with ``C``, PCA to
+    ``pca_components``, ``folds``-fold) reads the flattened features. Chance is 1/7: an
+    invariant layer stays there; an equivariant one carries the element in how its features move.
+
+    Args:
+        model: Keras model; images: (N, H, H, C) float32, square; layers: sites.
+
+    Returns:
+        ``{site: linear_probe result}`` (stacked-batch sites left out, as in ``probe_layers``).
+    """
+    from lensml.layers.d4 import ORDER, d4_transform
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != images.shape[2]:
+        raise ValueError(f"`images` must be square (N, H, H, C) for D4, got shape {images.shape}.")
+    moved = np.concatenate([d4_transform(images, g, xp=np) for g in range(1, ORDER)])
+    elements = np.repeat(np.arange(ORDER - 1), len(images))
+    features = extract_features(model, moved, layers, pool="flatten")
+    # PCA fits inside each training fold: at most its rows - 1 components
+    components = max(1, min(pca_components, len(moved) * (folds - 1) // folds - 1))
+    return {name: linear_probe(f, elements, folds=folds, C=C, pca_components=components, seed=seed)
+            for name, f in features.items() if len(f) == len(moved)}

@@ -19,6 +19,7 @@ from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.super_resolution import bicubic_upsample, super_resolution_metrics
 
 TASKS = ("classification", "regression", "super_resolution")
+TTA = (None, "d4")  # test-time augmentations evaluate_model offers
 
 
 def evaluate_model(
@@ -42,6 +43,7 @@ def evaluate_model(
     ece_bins: int = 15,
     batch_size: int = 64,
     max_examples: int | None = None,
+    tta: str | None = None,
     log=None,
 ) -> dict:
     """Evaluate ``model`` on ``dataset`` and write ``metrics.json``, ``report.md`` and PNGs.
@@ -67,6 +69,12 @@ def evaluate_model(
             error on about ``num_interpretability`` examples (a stratified subset; classification; slower)
             for ``interpretability_layers`` (default: every top-level layer).
         ece_bins: equal-width bins for the expected calibration error and the reliability diagram.
+        tta: ``"d4"``: test-time augmentation over the 8 rotations / reflections of each image
+            (``lensml.models.tta.D4TTA``; spatial outputs mapped back before averaging) for the
+            metrics; Grad-CAM then averages the model's 8 back-transformed maps
+            (``lensml.evaluation.gradcam.d4_grad_cam``) and interpretability reads the model
+            itself (the TTA average is D4-invariant by construction). A ``D4TTA`` model passed
+            as ``model`` is evaluated the same way. None: the model as it is.
         log: a callable given one message per step (prediction, metrics and figures,
             interpretability), so a long evaluation shows progress; None: silent.
 
@@ -77,14 +85,23 @@ def evaluate_model(
     """
     if task not in TASKS:
         raise ValueError(f"`task` must be one of {TASKS}, got {task!r}.")
+    if tta not in TTA:
+        raise ValueError(f"`tta` must be one of {TTA}, got {tta!r}.")
+    from lensml.models.tta import D4TTA
+
+    if isinstance(model, D4TTA):  # the wrapper's own model is what Grad-CAM and interpretability read
+        model, tta = model.model, "d4"
+    predictor = D4TTA(model, spatial_output=task == "super_resolution") if tta == "d4" else model
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say = log or (lambda message: None)
     inputs, targets = as_arrays(dataset, max_examples=max_examples)
+    if tta == "d4" and inputs.shape[1] != inputs.shape[2]:
+        raise ValueError(f"`tta`='d4' needs square images, got shape {inputs.shape[1:]}.")
     say(f"predicting {inputs.shape[0]} examples (batch {batch_size}) ...")
     import sys
 
-    outputs = np.asarray(model.predict(inputs, batch_size=batch_size, verbose=1 if sys.stdout.isatty() else 0))
+    outputs = np.asarray(predictor.predict(inputs, batch_size=batch_size, verbose=1 if sys.stdout.isatty() else 0))
     say(f"metrics and figures ({task}) ...")
     if outputs.shape[0] != inputs.shape[0]:
         raise ValueError(f"model returned {outputs.shape[0]} outputs for {inputs.shape[0]} inputs.")
@@ -94,6 +111,7 @@ def evaluate_model(
         "dataset": dataset_name,
         "split": split,
         "num_examples": int(inputs.shape[0]),
+        "tta": tta,
         "backend": _backend(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "notes": [],
@@ -103,7 +121,7 @@ def evaluate_model(
     if task == "classification":
         _classification(model, inputs, targets, outputs, class_names, out, record, figures,
                         preprocess=preprocess, gradcam=gradcam, gradcam_layer=gradcam_layer,
-                        num_gradcam=num_gradcam, ece_bins=ece_bins)
+                        num_gradcam=num_gradcam, ece_bins=ece_bins, tta=tta)
         if interpretability:
             say("interpretability: activation patching, linear probes, equivariance error ...")
             from lensml.evaluation.interpretability import interpretability_summary
@@ -113,6 +131,9 @@ def evaluate_model(
             labels = _labels(targets)
             keep = stratified_subset(labels, min(1.0, num_interpretability / len(labels)), seed=0)
             summary = interpretability_summary(model, inputs[keep], labels[keep], out, layers=interpretability_layers)
+            if tta:
+                summary["notes"].append("interpretability reads the model without test-time augmentation (the D4 "
+                                        "average is invariant by construction, so its patching would be zero).")
             figures.update(summary.pop("figures"))
             record["notes"] += summary.pop("notes")
             record["interpretability"] = summary
@@ -136,7 +157,7 @@ def evaluate_model(
 
 
 def _classification(model, images, targets, outputs, class_names, out, record, figures, *, preprocess, gradcam,
-                    gradcam_layer, num_gradcam, ece_bins):
+                    gradcam_layer, num_gradcam, ece_bins, tta=None):
     if outputs.ndim != 2:
         raise ValueError(f"a classifier must output (N, classes) scores, got shape {outputs.shape}.")
     if class_names is None:
@@ -166,14 +187,15 @@ def _classification(model, images, targets, outputs, class_names, out, record, f
     figures["samples"] = plots.plot_sample_grid(images, labels, class_names, out / "samples.png").name
     if gradcam:
         _gradcam_figure(model, images[:num_gradcam], labels[:num_gradcam], probs[:num_gradcam].argmax(axis=1),
-                        class_names, out, record, figures, preprocess, gradcam_layer)
+                        class_names, out, record, figures, preprocess, gradcam_layer, tta)
 
 
-def _gradcam_figure(model, images, labels, predicted, class_names, out, record, figures, preprocess, layer):
-    from lensml.evaluation.gradcam import grad_cam
+def _gradcam_figure(model, images, labels, predicted, class_names, out, record, figures, preprocess, layer, tta=None):
+    from lensml.evaluation.gradcam import d4_grad_cam, grad_cam
 
     try:
-        heatmaps = grad_cam(model, images, layer=layer)
+        # the map explains the class the report predicted (the TTA's, with tta)
+        heatmaps = (d4_grad_cam if tta == "d4" else grad_cam)(model, images, layer=layer, class_index=predicted)
     except ValueError as error:
         if layer is not None:
             raise
@@ -214,7 +236,7 @@ def render_report(record: dict) -> str:
     """Markdown report for a metrics.json record: provenance, tables, every figure."""
     m = record
     lines = [f"# Evaluation: {record['model_name']}", "", "| | |", "|---|---|"]
-    for key in ("task", "dataset", "split", "num_examples", "backend", "created"):
+    for key in ("task", "dataset", "split", "num_examples", "tta", "backend", "created"):
         lines.append(f"| {key} | {record.get(key)} |")
     lines += ["", "## Metrics", ""]
     if record["task"] == "classification":
@@ -249,13 +271,16 @@ def render_report(record: dict) -> str:
 def _interpretability_table(summary: dict) -> str:
     probes = summary.get("probes", {})
     eq = summary.get("equivariance", {})
-    lines = ["Per layer: output change when the activation is patched from a D4-transformed image "
-             "(mean L2 over the 7 non-identity elements), linear-probe accuracy"
+    d4 = summary.get("d4_probe", {})
+    lines = ["Per layer (site): output change when the activation is patched from a D4-transformed image "
+             "(mean L2 over the 7 non-identity elements), linear-probe accuracy of the class"
              + (f" ({summary['probe_folds']}-fold, chance {summary['probe_chance']:.3f})" if probes else "")
-             + ", relative D4 equivariance error.", "",
-             "| layer | patching delta | probe accuracy | equivariance error |", "|---|---|---|---|"]
+             + ", relative D4 equivariance error, and accuracy of the probe of which D4 element was applied"
+             " (chance 1/7 = 0.143).", "",
+             "| layer | patching delta | class probe | equivariance error | D4-element probe |", "|---|---|---|---|---|"]
     for name in summary["layers"]:
-        lines.append(f"| {name} | {summary['patching'][name]:.4g} | {_fmt(probes.get(name))} | {_fmt(eq.get(name))} |")
+        lines.append(f"| {name} | {summary['patching'][name]:.4g} | {_fmt(probes.get(name))} | {_fmt(eq.get(name))} "
+                     f"| {_fmt(d4.get(name))} |")
     return "\n".join(lines)
 
 

@@ -47,6 +47,10 @@ class DataConfig:
     seed), while validation and test stay the stored splits, so results stay comparable.
     A stream has no label limit, so it does not combine with ``label_fraction`` (or
     ``label_fractions``) and needs no ``augment``.
+
+    ``test_tta``: ``"d4"`` evaluates the test split with D4 test-time augmentation (the model
+    averaged over the 8 rotations / reflections of each image; ``lensml.models.tta``); the
+    validation metrics during training stay without it.
     """
 
     dataset: str = "deeplense/model_ii_3k"
@@ -54,6 +58,7 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "validation"
     test_split: str = "test"
+    test_tta: str | None = None
     batch_size: int = 64
     normalization: str = "minmax"
     augment: str | None = None
@@ -331,6 +336,8 @@ def _validate(config: ExperimentConfig) -> None:
     _validate_output_dir(config.output.dir)
     if d.batch_size < 1:
         raise ValueError(f"config key 'data.batch_size': got {d.batch_size}, expected >= 1")
+    if d.test_tta not in (None, "d4"):
+        raise ValueError(f"config key 'data.test_tta': got {d.test_tta!r}, expected 'd4' or no value")
     if not 0.0 < d.label_fraction <= 1.0:
         raise ValueError(f"config key 'data.label_fraction': got {d.label_fraction}, expected in (0, 1]")
     if d.normalization not in ("", None, "minmax"):  # the common case validates without TensorFlow

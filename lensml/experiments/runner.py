@@ -655,7 +655,8 @@ def test_metrics(model, test_data, data: DataConfig, out_dir, *, model_name: str
 
     with damaged_data_error(data):
         report = evaluate_model(model, test_data, evaluation_task(data.target), str(out_dir), model_name=model_name,
-                                dataset_name=data.dataset, split=data.test_split or "test", history=history)
+                                dataset_name=data.dataset, split=data.test_split or "test", history=history,
+                                tta=data.test_tta)
     metrics = {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
     for name, auc in (report.get("auc_per_class") or {}).items():  # one-vs-rest AUC per class
         if isinstance(auc, (int, float)):

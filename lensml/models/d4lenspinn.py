@@ -1,8 +1,8 @@
 """D4LensPINN, with its physics made exact.
 
-1. ``PhysicsPreprocessing`` (|tanh(d/dx d/dy (log(I_max/I))^2)|, D4-invariant; the original's
-   signed Sobel product flips sign under reflections, which is why its D4 test-time
-   augmentation lowered accuracy).
+1. ``PhysicsPreprocessing`` (|tanh(d/dx d/dy (log(I_max/I))^2)|, D4-invariant) by default; the
+   paper's signed Sobel product (``preprocessing="sobel_product"``) flips sign under
+   reflections and quarter turns, which is why its D4 test-time augmentation lowered accuracy.
 2. D4-equivariant U-Net on [image, preprocessed] -> softplus convergence kappa >= 0,
    D4-invariant (``lensml.models.d4unet``).
 3. Physics engine: ``PoissonSolver`` (zero-padded FFT, arcsec, not periodic) -> psi, alpha;
@@ -35,7 +35,7 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
                stem_kernel: int = 7, pad_factor: int = 2, tv_weight: float = 0.005,
                l1_weight: float = 0.001, centre_weight: float = 0.002, poisson_weight: float = 0.01,
                physics_phase: float = 0.0, head_options=None, epsilon: float = 1e-6,
-               equivariant: bool = True):
+               equivariant: bool = True, preprocessing: str = "lenspinn"):
     """D4LensPINN features ``(batch, 1280)``.
 
     Args:
@@ -46,12 +46,17 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
         (``d4unet.unet``): the paper's VanillaLensPINN, registered as ``vanilla_lenspinn``.
       physics_phase: initial phase of the physics losses (0 = off until the schedule).
       head_options: options of the EfficientNetV2-S (``width_coefficient``, ``depth_coefficient``).
+      preprocessing: the U-Net's second input channel: ``"lenspinn"`` (``PhysicsPreprocessing``,
+        D4-invariant, the default) or ``"sobel_product"`` (``SobelProduct``, the paper's signed map).
     Intermediate layers: "d4unet_output" and "kappa" (batch, H, H, 1), "poisson" (psi, alpha),
     "source", "residual".
     """
-    from lensml.physics import InverseLens, PhysicsPreprocessing, PoissonSolver
+    from lensml.physics import InverseLens, PhysicsPreprocessing, PoissonSolver, SobelProduct
 
-    preproc = PhysicsPreprocessing(epsilon, name="preprocessing")(inputs)
+    maps = {"lenspinn": PhysicsPreprocessing, "sobel_product": SobelProduct}
+    if preprocessing not in maps:
+        raise ValueError(f"`preprocessing` must be one of {sorted(maps)}, got {preprocessing!r}.")
+    preproc = maps[preprocessing](epsilon, name="preprocessing")(inputs)
     x = layers.Concatenate(name="unet_input")([inputs, preproc])
     kappa = unet(x, fields=tuple(unet_fields), stem_kernel=stem_kernel, equivariant=bool(equivariant))
     psi, alpha = PoissonSolver(pixel_scale, pad_factor=pad_factor, name="poisson")(kappa)

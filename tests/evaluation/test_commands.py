@@ -101,3 +101,43 @@ def test_evaluate_writes_its_report_whole_or_not_at_all(tmp_path, rng, tiny_cnn,
     assert cli(args) == 2 and "already exists" in capsys.readouterr().err  # never mixed with another report
     assert cli(args + ["--overwrite"]) == 0
     assert not (tmp_path / "report" / "old_figure.png").exists() and (tmp_path / "report" / "metrics.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["d4lenspinn", "lenspinn_small"])
+def test_evaluate_physics_models_with_tta_and_interpretability(tmp_path, rng, name):
+    """The physics models from the CLI: D4 test-time augmentation and interpretability through
+    the Poisson solver's two outputs (D4LensPINN) and the stacked image-and-source batch (LensPINN)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+    from _configs import TINY
+
+    from lensml.evaluation.patching import default_patch_layers
+    from lensml.models.registry import build
+
+    model = build(name, (32, 32, 1), 3, **TINY[name])
+    model.save(tmp_path / "m.keras")
+    multi = "poisson" if name == "d4lenspinn" else "image_and_source_features"
+    sites = default_patch_layers(model)  # the default: each output of a multi-output layer is its own site
+    assert {f"{multi}/0", f"{multi}/1"} <= set(sites) and multi not in sites
+    # every default site of the model: a few here (each site costs 7 patched forward passes)
+    chosen = [f"{multi}/0", f"{multi}/1", "source", "predictions"] + (["image_and_source"] if name != "d4lenspinn" else [])
+    _write_npy_folder(tmp_path / "data", rng, per_class=2, size=32)
+    out = tmp_path / "eval"
+    assert cli(["evaluate", "--model", str(tmp_path / "m.keras"), "--data", str(tmp_path / "data"), "--out", str(out),
+                "--tta", "d4", "--interpretability", "--interpretability-layers", ",".join(chosen)]) == 0
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["tta"] == "d4" and (out / "gradcam.png").is_file() and (out / "patching.png").is_file()
+    assert list(record["interpretability"]["patching"]) == chosen
+    probed = set(record["interpretability"]["probes"])
+    if name == "d4lenspinn":
+        assert {"poisson/0", "poisson/1"} <= probed
+    else:  # the shared decoder's stacked batch (image and source, 2N rows): patched, not probed
+        assert "image_and_source" not in probed and "image_and_source_features/0" in probed
+        assert any("stacked batch" in note for note in record["notes"])
+    # a multi-output layer named without its output is refused with the sites to choose from
+    assert cli(["evaluate", "--model", str(tmp_path / "m.keras"), "--data", str(tmp_path / "data"), "--out",
+                str(tmp_path / "bad"), "--no-gradcam", "--interpretability", "--interpretability-layers", multi]) == 2
+    assert not (tmp_path / "bad").exists()

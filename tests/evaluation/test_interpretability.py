@@ -151,3 +151,94 @@ def test_equivariance_error(rng):
     assert errors["full"]["per_element"]["e"] < 1e-6
     with pytest.raises(ValueError, match="square"):
         equivariance_error(model, x[:, :, :4], layers=["point"])
+
+
+def _two_output_model():
+    """A functional classifier whose middle layer returns two tensors (like the Poisson solver)."""
+    class Split(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0, x - 1.0
+
+    inputs = keras.Input((8, 8, 1))
+    a, b = Split(name="split")(inputs)
+    merged = keras.layers.Concatenate(name="merge")([a, b])
+    outputs = keras.layers.Dense(3, activation="softmax", name="predictions")(keras.layers.GlobalAveragePooling2D(name="pool")(merged))
+    return keras.Model(inputs, outputs)
+
+
+def test_multi_output_layers_are_sites_per_output(rng):
+    from lensml.evaluation.intercept import call_with_replacement
+    from lensml.evaluation.patching import default_patch_layers
+
+    model = _two_output_model()
+    images = rng.random((4, 8, 8, 1)).astype("float32")
+    assert default_patch_layers(model) == ["split/0", "split/1", "merge", "pool", "predictions"]
+    _, acts = layer_outputs(model, images, ["split/1", "merge"])
+    np.testing.assert_allclose(ops.convert_to_numpy(acts["split/1"]), images - 1.0, rtol=1e-6)
+    # replacing output 1 only: output 0 passes through (the merge sees 2x and the replacement)
+    zeros = np.zeros_like(images)
+    with_zero = call_with_replacement(model, images, "split/1", zeros)
+    manual = keras_forward_with(model, images * 2.0, zeros)
+    np.testing.assert_allclose(ops.convert_to_numpy(with_zero), manual, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="'split/0'"):
+        layer_outputs(model, images, ["split"])
+    with pytest.raises(ValueError, match="has 2 output"):
+        layer_outputs(model, images, ["split/5"])
+    patched = activation_patching(model, images, lambda x: x[:, ::-1], None)
+    assert patched["split/0"]["delta_l2"] > 0 and patched["split/1"]["delta_l2"] > 0
+
+
+def keras_forward_with(model, a, b):
+    merged = ops.concatenate([a, b], axis=-1)
+    return ops.convert_to_numpy(model.get_layer("predictions")(model.get_layer("pool")(merged)))
+
+
+def test_d4_grad_cam_is_equivariant(tiny_cnn, rng):
+    """The TTA explanation moves with the image: Grad-CAM of the rotated image is the rotated map."""
+    from lensml.evaluation.gradcam import d4_grad_cam
+
+    images = rng.random((3, 16, 16, 1)).astype("float32")
+    maps = d4_grad_cam(tiny_cnn, images)
+    assert maps.shape == (3, 16, 16) and maps.min() >= 0 and np.allclose(maps.max(axis=(1, 2)), 1.0)
+    for g in (1, 4, 6):
+        moved = d4_grad_cam(tiny_cnn, d4_transform(images, g, xp=np))
+        np.testing.assert_allclose(moved, d4_transform(maps[..., None], g, xp=np)[..., 0], atol=1e-4)
+
+
+def test_evaluate_model_with_d4_tta(tmp_path, tiny_cnn, tiny_data):
+    """tta='d4' and a D4TTA model give the same report; its metrics are the averaged model's."""
+    import json
+
+    from lensml.evaluation.report import evaluate_model
+    from lensml.models.tta import D4TTA
+
+    images, labels = tiny_data
+    a = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path / "a", tta="d4")
+    b = evaluate_model(D4TTA(tiny_cnn), (images, labels), "classification", tmp_path / "b")
+    plain = evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path / "c", gradcam=False)
+    probs = np.load(tmp_path / "a" / "predictions.npz")["probs"]
+    expected = np.asarray(D4TTA(tiny_cnn).predict(images, verbose=0))
+    np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
+    assert a["tta"] == b["tta"] == "d4" and plain["tta"] is None and a["macro_auc"] == b["macro_auc"]
+    assert json.loads((tmp_path / "b" / "metrics.json").read_text())["figures"]["gradcam"] == "gradcam.png"
+    with pytest.raises(ValueError, match="`tta`"):
+        evaluate_model(tiny_cnn, (images, labels), "classification", tmp_path / "d", tta="d8")
+
+
+def test_d4_element_probe_tells_equivariant_from_invariant_layers(rng):
+    """Images sharing one oriented feature (a bright pixel off every symmetry axis): a pointwise
+    convolution's map moves with the image, so the element is decodable; its global average
+    does not move at all (the probe sits at chance, 1/7)."""
+    from lensml.evaluation.probes import d4_element_probe
+
+    inputs = keras.Input((8, 8, 1))
+    maps = keras.layers.Conv2D(2, 1, name="pointwise")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(maps)
+    model = keras.Model(inputs, keras.layers.Dense(3, name="predictions")(pooled))
+    images = 0.3 * rng.random((10, 8, 8, 1)).astype("float32")
+    images[:, 1, 3] += 2.0
+    probe = d4_element_probe(model, images, ["pointwise", "pool"], folds=5)
+    assert probe["pointwise"]["accuracy_mean"] > 0.9
+    assert probe["pool"]["accuracy_mean"] < 0.3 and probe["pool"]["chance"] == pytest.approx(1 / 7)
+    with pytest.raises(ValueError, match="square"):
+        d4_element_probe(model, images[:, :, :6], ["pool"])

@@ -57,6 +57,7 @@ def test_load_typed_config(write_config):
         ("[training]\nschedule = 'linear'", r"training.schedule.*'linear'"),
         ("[training]\nepochs = 0", r"training.epochs"),
         ("[data]\nlabel_fraction = 1.5", r"data.label_fraction"),
+        ("[data]\ntest_tta = 'd8'", r"'data.test_tta': got 'd8', expected 'd4'"),
         ("seeds = []", r"seeds"),
         ("[training]\njit_compile = 'yes'", r"jit_compile"),
         ("[tune]\nobjectives = ['val_loss']\ndirections = ['minimize', 'maximize']", r"tune.directions"),

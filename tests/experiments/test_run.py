@@ -39,6 +39,15 @@ def test_tiny_run_end_to_end(write_config, tiny_toml, model_factory):
     assert model.count_params() == result["num_params"]
 
 
+def test_test_split_with_d4_tta(write_config, tiny_toml, model_factory):
+    """data.test_tta = "d4": the run's test evaluation averages the model over D4."""
+    config = load_config(write_config(tiny_toml.replace("[data]", '[data]\ntest_tta = "d4"'), name="tta_run"))
+    assert config.data.test_tta == "d4"
+    result = run(config, model_factory=model_factory)
+    report = json.loads((Path(result["runs"][0]["paths"]["dir"]) / "evaluation" / "metrics.json").read_text())
+    assert report["tta"] == "d4" and 0.0 <= result["metrics"]["test_accuracy"] <= 1.0
+
+
 def test_interrupted_run_resumes_and_seeds_are_summarised(write_config, tiny_toml, model_factory, crash_after):
     text = "seeds = [0, 1]\n" + tiny_toml.replace("epochs = 2", "epochs = 3")
     config = load_config(write_config(text, name="resume"))

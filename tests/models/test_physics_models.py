@@ -62,6 +62,23 @@ def test_vanilla_lenspinn_kappa_is_not_invariant(rng):
     assert max(_rel_err(out[g:g + 1], d4_transform(out[:1], g)) for g in range(1, 8)) > 1e-3
 
 
+def test_d4lenspinn_with_the_papers_sobel_product(rng, tmp_path):
+    """preprocessing="sobel_product": the paper's signed input channel, so the D4 U-Net's
+    convergence is no longer invariant (a mirror flips the channel's sign); saved and reloaded."""
+    model = M.build("d4lenspinn", input_shape=(32, 32, 1), pixel_scale=0.2, preprocessing="sobel_product",
+                    **TINY["d4lenspinn"])
+    assert type(model.get_layer("preprocessing")).__name__ == "SobelProduct"
+    kappa_model = keras.Model(model.inputs, model.get_layer("kappa").output)
+    x = rng.random((1, 32, 32, 1)).astype("float32") + 0.05
+    out = _np(kappa_model.predict(np.concatenate([_np(d4_transform(x, g)) for g in range(8)]), verbose=0))
+    assert max(_rel_err(out[g:g + 1], d4_transform(out[:1], g)) for g in range(1, 8)) > 1e-4
+    model.save(tmp_path / "sobel.keras")
+    loaded = keras.saving.load_model(tmp_path / "sobel.keras")
+    np.testing.assert_allclose(_np(loaded.predict(x, verbose=0)), _np(model.predict(x, verbose=0)), atol=1e-5)
+    with pytest.raises(ValueError, match="preprocessing"):
+        M.build("d4lenspinn", input_shape=(32, 32, 1), preprocessing="sobel", **TINY["d4lenspinn"])
+
+
 @pytest.mark.slow
 def test_d4tta_is_invariant(d4lenspinn, rng, tmp_path):
     tta = M.D4TTA(d4lenspinn)

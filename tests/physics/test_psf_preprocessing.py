@@ -7,10 +7,12 @@ from scipy import ndimage
 
 from lensml.physics import (
     PhysicsPreprocessing,
+    SobelProduct,
     convolve_gaussian_psf,
     convolve_psf,
     gaussian_psf_kernel,
     physics_preprocessing,
+    sobel_product,
 )
 from lensml.physics.psf import FWHM_TO_SIGMA
 
@@ -80,3 +82,25 @@ def test_physics_preprocessing_matches_numpy_gradient(rng):
         physics_preprocessing(np.zeros((2, 8, 8, 3), "float32"))
     with pytest.raises(ValueError, match="epsilon"):
         PhysicsPreprocessing(epsilon=0.0)
+
+
+def test_sobel_product_matches_scipy_and_flips_under_mirrors(rng):
+    """D4LensPINN's preprocessing: scipy's Sobel derivatives (zero padding) of the log ratio,
+    multiplied and divided by the per-image std; a mirror or a quarter turn flips its sign."""
+    images = rng.random((2, 12, 12, 1)).astype("float32")
+    images[0, 3, 4, 0] = 0.0
+    out = to_numpy(run(SobelProduct(epsilon=1e-6), images))
+    for b in range(2):
+        img = images[b, ..., 0].astype(np.float64)
+        log_ratio = np.log((img.max() + 1e-6) / (img + 1e-6))
+        product = (ndimage.sobel(log_ratio, axis=1, mode="constant") * ndimage.sobel(log_ratio, axis=0, mode="constant"))
+        np.testing.assert_allclose(out[b, ..., 0], product / product.std(), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(out.std(axis=(1, 2, 3)), 1.0, rtol=1e-4)
+    mirrored = to_numpy(run(SobelProduct(), images[:, :, ::-1].copy()))
+    np.testing.assert_allclose(mirrored, -out[:, :, ::-1], atol=1e-3)
+    turned = to_numpy(run(SobelProduct(), np.rot90(images, axes=(1, 2)).copy()))
+    # interior pixels (the edges see the zero padding from another side after the turn)
+    np.testing.assert_allclose(turned[:, 1:-1, 1:-1], -np.rot90(out, axes=(1, 2))[:, 1:-1, 1:-1], atol=1e-3)
+    assert np.all(to_numpy(sobel_product(np.zeros((1, 8, 8, 1), "float32"))) == 0)  # flat image: no NaN
+    with pytest.raises(ValueError, match="images"):
+        sobel_product(np.zeros((2, 8, 8, 3), "float32"))

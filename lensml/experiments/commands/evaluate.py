@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace an existing --out folder (default: refuse it, so reports are never mixed)")
     parser.add_argument("--interpretability", action="store_true",
                         help="add per-layer D4 activation patching, linear probes and equivariance error (classification)")
+    parser.add_argument("--interpretability-layers", default=None,
+                        help="comma-separated sites for --interpretability: layer names, or name/k for output k of a "
+                             "layer with several (e.g. poisson/0 for D4LensPINN's convergence, poisson/1 for its "
+                             "deflection); default every top-level layer (each output of multi-output layers)")
+    parser.add_argument("--tta", choices=("none", "d4"), default="none",
+                        help="test-time augmentation: d4 averages the model over the 8 rotations / reflections of "
+                             "each image (metrics; Grad-CAM averages the 8 back-transformed maps)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -62,6 +69,9 @@ def main(args: argparse.Namespace) -> int:
                 model_name=args.model_name, dataset_name=args.data, split=args.split, history=args.history,
                 gradcam=not args.no_gradcam, gradcam_layer=args.gradcam_layer, batch_size=args.batch_size,
                 interpretability=args.interpretability, log=say,
+                interpretability_layers=([c.strip() for c in args.interpretability_layers.split(",") if c.strip()]
+                                         if args.interpretability_layers else None),
+                tta=None if args.tta == "none" else args.tta,
             )
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f"lensml evaluate: error: {error}", file=sys.stderr)
