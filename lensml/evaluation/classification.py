@@ -87,6 +87,20 @@ def one_vs_rest_auc(y_true, probs) -> dict:
     return {"per_class": per_class.tolist(), "macro": macro}
 
 
+def micro_average_roc(y_true, probs):
+    """Micro-averaged ROC: every (example, class) pair as one binary decision, the one-hot
+    truth against the class probability (the LensPINN paper's micro-averaged ROC).
+
+    Returns ``(fpr, tpr, auc)``. ``y_true``: (n,) int; ``probs``: (n, C).
+    """
+    probs = as_float_array(probs, "probs", 2)
+    y_true = as_label_array(y_true, "y_true", probs.shape[1])
+    _same_length(y_true, probs, "probs")
+    positive = (y_true[:, None] == np.arange(probs.shape[1])[None, :]).reshape(-1)
+    fpr, tpr, _ = roc_curve(positive, probs.reshape(-1))
+    return fpr, tpr, roc_auc(positive, probs.reshape(-1))
+
+
 def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> dict:
     """All classification metrics of the lensml protocol (docs/guide/evaluation.md).
 
@@ -98,7 +112,8 @@ def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> di
 
     Returns:
         JSON-ready dict: ``accuracy``, ``micro_f1``, ``macro_f1``, ``f1_per_class``,
-        ``macro_auc``, ``auc_per_class`` (name -> AUC, None where undefined),
+        ``macro_auc``, ``micro_auc`` (micro-averaged ROC, :func:`micro_average_roc`),
+        ``auc_per_class`` (name -> AUC, None where undefined),
         ``confusion_matrix`` (rows true, columns predicted), ``ece``, ``ece_bins``,
         ``num_examples``, ``class_names``.
     """
@@ -122,6 +137,7 @@ def classification_metrics(y_true, probs, class_names, ece_bins: int = 15) -> di
         "macro_f1": f1["macro"],
         "f1_per_class": dict(zip(class_names, f1["per_class"])),
         "macro_auc": _none_if_nan(auc["macro"]),
+        "micro_auc": _none_if_nan(micro_average_roc(y_true, probs)[2]),
         "auc_per_class": {n: _none_if_nan(a) for n, a in zip(class_names, auc["per_class"])},
         "confusion_matrix": confusion_matrix(y_true, y_pred, len(class_names)).tolist(),
         "ece": expected_calibration_error(y_true, probs, num_bins=ece_bins),

@@ -17,7 +17,7 @@ import numpy as np
 from lensml._io import read_history_csv
 from lensml.evaluation._checks import as_float_array, as_label_array
 from lensml.evaluation.calibration import reliability_bins
-from lensml.evaluation.classification import roc_auc, roc_curve
+from lensml.evaluation.classification import micro_average_roc, roc_auc, roc_curve
 
 
 def _figure(width: float, height: float):
@@ -105,7 +105,8 @@ def draw_lens_image(ax, image, pixel_scale: float, *, lens=None, kwargs_lens=Non
 
 
 def draw_roc(ax, y_true, probs, class_names):
-    """One-vs-rest ROC curve per class into ``ax`` (returned). ``y_true``: (n,) int; ``probs``: (n, C)."""
+    """One-vs-rest ROC curve per class and the micro-averaged curve into ``ax`` (returned).
+    ``y_true``: (n,) int; ``probs``: (n, C)."""
     probs = as_float_array(probs, "probs", 2)
     y_true = as_label_array(y_true, "y_true", probs.shape[1])
     for c, name in enumerate(class_names):
@@ -114,6 +115,9 @@ def draw_roc(ax, y_true, probs, class_names):
             continue
         fpr, tpr, _ = roc_curve(positive, probs[:, c])
         ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc(positive, probs[:, c]):.3f})")
+    if len(np.unique(y_true)) > 1:
+        fpr, tpr, auc = micro_average_roc(y_true, probs)
+        ax.plot(fpr, tpr, color="black", linestyle="--", linewidth=1, label=f"micro-average (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (one vs rest)", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize=8)

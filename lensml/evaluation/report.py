@@ -243,6 +243,7 @@ def render_report(record: dict) -> str:
         lines += ["| metric | value |", "|---|---|"]
         lines += [f"| accuracy | {m['accuracy']:.4f} |", f"| micro F1 | {m['micro_f1']:.4f} |",
                   f"| macro F1 | {m['macro_f1']:.4f} |", f"| macro ROC AUC (one vs rest) | {_fmt(m['macro_auc'])} |",
+                  f"| micro-averaged ROC AUC | {_fmt(m.get('micro_auc'))} |",
                   f"| expected calibration error ({m['ece_bins']} equal-width bins) | {m['ece']:.4f} |", ""]
         lines += ["| class | ROC AUC | F1 |", "|---|---|---|"]
         lines += [f"| {n} | {_fmt(m['auc_per_class'][n])} | {m['f1_per_class'][n]:.4f} |" for n in m["class_names"]]

@@ -61,7 +61,8 @@ class Row:
     trained by ``lensml finetune`` (the SSL papers' from-scratch baselines).
     ``kind``: "classification", "regression" or "super_resolution" (which columns).
     ``cpu`` / ``cpu_pretrain``: the row's CPU scale for models outside the registry (SSL
-    trainers and downstream models): ``options`` merged into ``model.options``, ``epochs``,
+    trainers and downstream models): ``model`` (another registry architecture for the config),
+    ``options`` merged into ``model.options``, ``epochs``,
     ``steps_per_epoch``, ``recipe`` (a registry model whose recipe the run takes) and dotted
     config keys.
     ``controlled_only``: a row lensml adds to the paper's (an ablation), run at controlled scales.
@@ -149,7 +150,14 @@ TABLES: dict[str, Table] = {
             # the oracle: every lens of a DeepLense family has the family's one Einstein radius
             Row("LensPINN_small with the true Einstein radius", "train/lenspinn_small_model_ii_3k.toml",
                 "lenspinn_small_oracle", "model_ii_3k", _OJHA, cpu={"options": {"theta_E_fixed": "family"}},
-                controlled_only=True),),
+                controlled_only=True),) + tuple(
+            # the paper's Table 2: its decoders' CNNs alone, on the preprocessed vs the raw image
+            # (the paper's numbers are not in its text; lensml's rows stand alone)
+            Row(f"{label} on the {view} image", "train/resnet18_model_ii_3k.toml", f"{cnn}_{view}", "model_ii_3k",
+                _OJHA, cpu={"model": cnn, "options": {"input_map": "lenspinn"} if view == "preprocessed" else {}},
+                controlled_only=True)
+            for label, cnn in (("MobileNetV3-Small", "mobilenetv3_small"), ("EfficientNetB0", "efficientnet_b0"))
+            for view in ("preprocessed", "raw")),
         # 7 rows x 2 seeds, four of them 14M-parameter transformers: 250 per class keeps the
         # whole table under an hour on a 2-core CPU (300 per class took ~56 min).
         small_per_class=250,
@@ -382,12 +390,14 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
 
     cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
     plan = dict(plan)
-    recipe_of = plan.pop("recipe", config.model.name)
-    over: dict = {}
+    name = plan.pop("model", config.model.name)  # an added row may train another architecture
+    base = config.model.options if name == config.model.name else {}
+    recipe_of = plan.pop("recipe", name)
+    over: dict = {"model.name": name}
     if recipe_of in available():
         over.update({k: v for k, v in recipe(recipe_of).items() if k != "data.batch_size"})
-    if registry and config.model.name in available():
-        registry = cpu_scale(config.model.name)
+    if registry and name in available():
+        registry = cpu_scale(name)
         plan = {**registry, **plan, "options": {**registry["options"], **plan.get("options", {})}}
     epochs = plan.pop("epochs", 4)
     steps = plan.pop("steps_per_epoch", 150)
@@ -401,7 +411,7 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
         over["data.augment"] = ""
         over["data.label_fraction"] = 1.0
     over["training.epochs"] = 1 if tiny else epochs
-    over["model.options"] = {**config.model.options, **options}
+    over["model.options"] = {**base, **options}
     over.update(plan)  # dotted config keys of the row (learning rate, batch size, ...)
     if config.training.physics_phase2_epoch:
         ratio = over["training.epochs"] / config.training.epochs
@@ -421,13 +431,13 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
 
     if row.needs or row.kind != "classification":
         raise ValueError(f"row {row.label!r}: {unavailable_reason(row, Path('.'), scale)}")
-    name = config.model.name
+    name = row.cpu.get("model", config.model.name)  # an added row may train another architecture
     family = table.cpu_family or published_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
     if scale.regime == "noisy":
         family = family.removesuffix("_published")
     spec = get_family(family)
     pixels = spec.instrument.num_pix
-    base = {**config.model.options, **row.cpu.get("options", {})}
+    base = {**(config.model.options if name == config.model.name else {}), **row.cpu.get("options", {})}
     if base.get("theta_E_fixed") == "family":  # the oracle row: the family's own Einstein radius
         if not isinstance(spec.theta_E, (int, float)):
             raise ValueError(f"row {row.label!r}: family {family!r} has no single Einstein radius ({spec.theta_E!r})")
@@ -435,7 +445,7 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
     sized = options_for_budget(name, table.budget, base_options=base, input_shape=(pixels, pixels, 1),
                                num_classes=len(spec.class_names))
     over = {k: v for k, v in recipe(name).items() if k != "data.batch_size"}
-    over.update({"model.options": sized["options"], "data.dataset": sized_config(family, scale.per_class),
+    over.update({"model.name": name, "model.options": sized["options"], "data.dataset": sized_config(family, scale.per_class),
                  "data.batch_size": scale.batch_size, "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
                  "training.early_stopping_patience": None, "seeds": list(scale.seeds)})
     if scale.regime == "fresh":  # as many steps of as many fresh lenses as the stored split's epochs

@@ -51,12 +51,12 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
     Intermediate layers: "d4unet_output" and "kappa" (batch, H, H, 1), "poisson" (psi, alpha),
     "source", "residual".
     """
-    from lensml.physics import InverseLens, PhysicsPreprocessing, PoissonSolver, SobelProduct
+    from lensml.physics import InverseLens, PoissonSolver
+    from lensml.physics.preprocessing import MAPS, preprocessing_layer
 
-    maps = {"lenspinn": PhysicsPreprocessing, "sobel_product": SobelProduct}
-    if preprocessing not in maps:
-        raise ValueError(f"`preprocessing` must be one of {sorted(maps)}, got {preprocessing!r}.")
-    preproc = maps[preprocessing](epsilon, name="preprocessing")(inputs)
+    if preprocessing not in MAPS:
+        raise ValueError(f"`preprocessing` must be one of {sorted(MAPS)}, got {preprocessing!r}.")
+    preproc = preprocessing_layer(preprocessing, epsilon, name="preprocessing")(inputs)
     x = layers.Concatenate(name="unet_input")([inputs, preproc])
     kappa = unet(x, fields=tuple(unet_fields), stem_kernel=stem_kernel, equivariant=bool(equivariant))
     psi, alpha = PoissonSolver(pixel_scale, pad_factor=pad_factor, name="poisson")(kappa)

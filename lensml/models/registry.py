@@ -203,7 +203,7 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
           task: str = "classification", classifier_activation: str | None = "softmax",
           head_hidden=None, head_activation=None, head_dropout=None, target_range=None,
           normalization: str | None = "minmax", masked: str = "error", input_pixel_scale: float | None = None,
-          **options) -> keras.Model:
+          input_map: str | None = None, **options) -> keras.Model:
     """Build a registered model with a task head.
 
     Args:
@@ -227,6 +227,10 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
         them) or "fill" (the median of the image's finite pixels); see ``lensml.models.contract``.
       input_pixel_scale: arcsec per pixel of the training images, recorded in the input contract
         (``lensml train`` sets it from the dataset's family) for ``lensml predict`` to check.
+      input_map: what the architecture sees of the normalised image: None (the image itself),
+        "lenspinn" (``lensml.physics.PhysicsPreprocessing``, layer "input_map": the LensPINN
+        paper's Table 2 trains CNNs on this preprocessed image instead of the raw one) or
+        "sobel_product" (``lensml.physics.SobelProduct``, D4LensPINN's map).
       **options: architecture options (width, depth, patch size, ...).
 
     Returns:
@@ -241,7 +245,8 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     check_options(name, options)  # a misspelled option names the ones the model takes
     shape = check_input_shape(input_shape)
     inputs = keras.Input(shape, name="images")
-    features = entry.features(input_contract_layer(inputs, normalization, masked, input_pixel_scale), **options)
+    images = input_contract_layer(inputs, normalization, masked, input_pixel_scale)
+    features = entry.features(_input_map(images, input_map), **options)
     hidden = entry.head_hidden if head_hidden is None else tuple(head_hidden)
     activation = entry.head_activation if head_activation is None else head_activation
     dropout = entry.head_dropout if head_dropout is None else float(head_dropout)
@@ -254,6 +259,17 @@ def build(name: str, input_shape=(64, 64, 1), num_classes: int = 3, *,
     model = LensModel(inputs, outputs, name=name)  # checks images against its input contract
     _make_auto_jit_compile_default(model)
     return model
+
+
+def _input_map(images, input_map: str | None):
+    """``images`` through the physics map ``input_map`` (see ``build``), or unchanged for None."""
+    if input_map is None:
+        return images
+    from lensml.physics.preprocessing import MAPS, preprocessing_layer
+
+    if input_map not in MAPS:
+        raise ValueError(f"input_map={input_map!r}: expected None or one of {sorted(MAPS)}")
+    return preprocessing_layer(input_map, name="input_map")(images)
 
 
 def input_contract_layer(inputs, normalization: str | None, masked: str = "error", pixel_scale: float | None = None):

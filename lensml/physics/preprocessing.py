@@ -132,3 +132,15 @@ class SobelProduct(_LogRatioMap):
     """
 
     map_function = staticmethod(sobel_product)
+
+
+#: The physics maps of an image by name (a model option: ``build(input_map=...)``, D4LensPINN's
+#: ``preprocessing``).
+MAPS = {"lenspinn": PhysicsPreprocessing, "sobel_product": SobelProduct}
+
+
+def preprocessing_layer(kind: str, epsilon: float = 1e-6, name: str | None = None) -> keras.layers.Layer:
+    """The layer of the physics map ``kind`` (a key of ``MAPS``); ValueError naming them otherwise."""
+    if kind not in MAPS:
+        raise ValueError(f"preprocessing map {kind!r}: expected one of {sorted(MAPS)}")
+    return MAPS[kind](epsilon, name=name)

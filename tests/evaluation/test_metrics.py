@@ -32,6 +32,8 @@ def test_classification_matches_sklearn(rng):
     assert m["micro_f1"] == pytest.approx(skm.f1_score(y, pred, average="micro"))
     assert m["macro_f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
     assert m["macro_auc"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr", average="macro"))
+    onehot = np.eye(3)[y]  # micro average: every (lens, class) pair one binary decision
+    assert m["micro_auc"] == pytest.approx(skm.roc_auc_score(onehot, probs, average="micro"))
     for c, name in enumerate(["no_sub", "cdm", "axion"]):
         assert m["auc_per_class"][name] == pytest.approx(skm.roc_auc_score(y == c, probs[:, c]))
     np.testing.assert_array_equal(m["confusion_matrix"], skm.confusion_matrix(y, pred, labels=[0, 1, 2]))

@@ -67,7 +67,7 @@ def test_draw_functions_compose_into_one_figure(rng):
     probs = rng.dirichlet(np.ones(3), size=30)
     image = rng.random((16, 16))
     assert plots.draw_roc(axes[0, 0], labels, probs, ["no_sub", "cdm", "axion"]) is axes[0, 0]
-    assert len(axes[0, 0].lines) == 4  # three classes and the diagonal
+    assert len(axes[0, 0].lines) == 5  # three classes, the micro average and the diagonal
     assert plots.draw_confusion_matrix(axes[0, 1], np.eye(3) * 10, ["a", "b", "c"], colorbar=False) is axes[0, 1]
     assert plots.draw_reliability(axes[0, 2], labels, probs, num_bins=5) is axes[0, 2]
     assert plots.draw_gradcam(axes[1, 0], image, rng.random((16, 16))) is axes[1, 0]

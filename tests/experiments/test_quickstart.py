@@ -245,6 +245,28 @@ def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lens
     keras.backend.clear_session()
 
 
+def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
+    """The paper's Table 2 at a controlled scale: MobileNetV3-Small (and EfficientNetB0) alone, at
+    the table's budget, with the LensPINN preprocessing as its input map or on the raw image."""
+    import dataclasses
+
+    from lensml.experiments import reproduce as rep
+    from lensml.models import build
+
+    table = dataclasses.replace(rep.TABLES["lenspinn"], budget=250_000, controlled_epochs=1)
+    scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=5)
+    rows = {r.label: r for r in table.rows}
+    assert {"EfficientNetB0 on the preprocessed image", "EfficientNetB0 on the raw image"} <= set(rows)
+    pre, raw = (rep.scaled_config(rows[f"MobileNetV3-Small on the {view} image"], scale, tmp_path, ROOT, table)
+                for view in ("preprocessed", "raw"))
+    assert pre.model.name == raw.model.name == "mobilenetv3_small" and pre.output.dir != raw.output.dir
+    assert pre.model.options["input_map"] == "lenspinn" and "input_map" not in raw.model.options
+    for config in (pre, raw):
+        model = build(config.model.name, (64, 64, 1), **config.model.options)
+        assert abs(model.count_params() / 250_000 - 1) <= 0.15
+        assert any(layer.name == "input_map" for layer in model.layers) == (config is pre)
+
+
 def test_reproduce_tables_name_configs_that_load(tmp_path):
     from lensml.experiments.reproduce import TABLES, reproduce, unavailable_reason
 
