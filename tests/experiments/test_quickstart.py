@@ -271,6 +271,13 @@ def test_reproduce_tables_name_configs_that_load(tmp_path):
     from lensml.experiments.reproduce import TABLES, reproduce, unavailable_reason
 
     assert set(TABLES) == {"lenspinn", "lens_jepa", "ssl", "mae", "d4lenspinn"}
+    # each table file says what of its paper it reproduces and what not
+    from lensml.experiments.reproduce import SCALES as _SCALES, render_table
+
+    for spec in TABLES.values():
+        assert spec.coverage and all(what and status for what, status in spec.coverage), spec.name
+        rendered = render_table(spec, _SCALES["cpu"], {})
+        assert "What of the paper this table reproduces" in rendered and spec.coverage[0][0] in rendered
     with pytest.raises(ValueError, match="table"):
         reproduce("nope", "small", tmp_path)
     # Every row with a config names a file that exists and loads; only rows without one are unavailable.
