@@ -11,12 +11,13 @@ from lensml.evaluation.classification import (
     classification_metrics,
     confusion_matrix,
     f1_scores,
+    micro_average_roc,
     one_vs_rest_auc,
     roc_auc,
     roc_curve,
 )
 from lensml.evaluation.equivariance import equivariance_error, regular_action, spatial_action
-from lensml.evaluation.gradcam import grad_cam
+from lensml.evaluation.gradcam import d4_grad_cam, grad_cam
 from lensml.evaluation.inputs import as_arrays, load_data, load_npy_folder
 from lensml.evaluation.intercept import find_layer, intercept, last_conv_layer, layer_outputs
 from lensml.evaluation.label_efficiency import (
@@ -26,7 +27,7 @@ from lensml.evaluation.label_efficiency import (
     write_protocol_report,
 )
 from lensml.evaluation.patching import activation_patching
-from lensml.evaluation.probes import extract_features, linear_probe, probe_layers
+from lensml.evaluation.probes import d4_element_probe, extract_features, linear_probe, probe_layers
 from lensml.evaluation.regression import regression_metrics
 from lensml.evaluation.report import evaluate_model, render_report
 from lensml.evaluation.transfer import TRANSFER_SETTINGS, match_dataset_images, match_instrument
@@ -46,6 +47,8 @@ __all__ = [
     "accuracy",
     "activation_patching",
     "as_arrays",
+    "d4_element_probe",
+    "d4_grad_cam",
     "d4_inverse",
     "d4_transform",
     "equivariance_error",
@@ -69,6 +72,7 @@ __all__ = [
     "confusion_matrix",
     "expected_calibration_error",
     "f1_scores",
+    "micro_average_roc",
     "flatten_metrics",
     "format_mean_std",
     "one_vs_rest_auc",
