@@ -237,7 +237,8 @@ def render_report(record: dict) -> str:
     m = record
     lines = [f"# Evaluation: {record['model_name']}", "", "| | |", "|---|---|"]
     for key in ("task", "dataset", "split", "num_examples", "tta", "backend", "created"):
-        lines.append(f"| {key} | {record.get(key)} |")
+        value = record.get(key)
+        lines.append(f"| {key} | {'none' if key == 'tta' and value is None else value} |")
     lines += ["", "## Metrics", ""]
     if record["task"] == "classification":
         lines += ["| metric | value |", "|---|---|"]
