@@ -101,7 +101,8 @@ def recipe(name: str) -> dict:
 
 
 #: Keyword arguments of ``build`` itself (besides the architecture's options).
-BUILD_OPTIONS = ("task", "target_range", "classifier_activation", "head_hidden", "head_activation", "head_dropout")
+BUILD_OPTIONS = ("task", "target_range", "classifier_activation", "head_hidden", "head_activation", "head_dropout",
+                 "input_map")
 
 
 def option_names(name: str) -> tuple[str, ...]:

@@ -261,7 +261,10 @@ def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(
                 for view in ("preprocessed", "raw"))
     assert pre.model.name == raw.model.name == "mobilenetv3_small" and pre.output.dir != raw.output.dir
     assert pre.model.options["input_map"] == "lenspinn" and "input_map" not in raw.model.options
+    from lensml.experiments.runner import check_config
+
     for config in (pre, raw):
+        check_config(config)  # what lensml train checks first
         model = build(config.model.name, (64, 64, 1), **config.model.options)
         assert abs(model.count_params() / 250_000 - 1) <= 0.15
         assert any(layer.name == "input_map" for layer in model.layers) == (config is pre)
