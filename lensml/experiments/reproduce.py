@@ -684,6 +684,18 @@ def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict
     return {"metric": metric, "intervals": intervals, "orderings": orderings}
 
 
+def merge_statistics(fresh: dict, earlier: dict | None) -> dict:
+    """``fresh`` statistics (the rows whose predictions are on this machine) with ``earlier``
+    ones kept for the rows and ordered pairs ``fresh`` lacks (a table resumed on another machine,
+    its earlier runs' predictions left behind)."""
+    if not earlier:
+        return fresh
+    intervals = {**earlier.get("intervals", {}), **fresh["intervals"]}
+    pairs = {(o["a"], o["b"]) for o in fresh["orderings"]}
+    orderings = [o for o in earlier.get("orderings", []) if (o["a"], o["b"]) not in pairs] + fresh["orderings"]
+    return {**fresh, "intervals": intervals, "orderings": orderings}
+
+
 def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
     """The controlled table: each row's budget, mean +- std, interval; then the paper's orderings."""
     metric = statistics_.get("metric", interval_metric(table))
@@ -893,9 +905,7 @@ def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict
     from lensml._io import write_text_atomic
 
     if SCALES[scale].regime:
-        fresh = controlled_statistics(TABLES[table], results)
-        if fresh["intervals"] or not statistics_:
-            statistics_ = fresh
+        statistics_ = merge_statistics(controlled_statistics(TABLES[table], results), statistics_)
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
                                             statistics_))
     write_text_atomic(json_path, json.dumps({"table": table, "scale": scale, "minutes": minutes, "results": results,

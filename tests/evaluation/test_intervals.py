@@ -84,3 +84,19 @@ def test_bad_inputs_name_what_was_expected(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="predictions"):
         load_predictions(tmp_path / "missing.npz")
+
+
+def test_resumed_controlled_table_keeps_earlier_statistics():
+    """A controlled table resumed on another machine keeps the intervals and orderings of the
+    rows whose predictions stayed behind; rows computed here replace earlier numbers."""
+    from lensml.experiments.reproduce import merge_statistics
+
+    earlier = {"metric": "accuracy", "intervals": {"A": [0.8, 0.9], "B": [0.5, 0.6]},
+               "orderings": [{"a": "A", "b": "B", "verdict": "confirms"}, {"a": "A", "b": "C", "verdict": "unresolved"}]}
+    fresh = {"metric": "accuracy", "intervals": {"B": [0.55, 0.65], "C": [0.7, 0.8]},
+             "orderings": [{"a": "A", "b": "C", "verdict": "contradicts"}]}
+    merged = merge_statistics(fresh, earlier)
+    assert merged["intervals"] == {"A": [0.8, 0.9], "B": [0.55, 0.65], "C": [0.7, 0.8]}
+    assert {(o["a"], o["b"]): o["verdict"] for o in merged["orderings"]} == {("A", "B"): "confirms",
+                                                                          ("A", "C"): "contradicts"}
+    assert merge_statistics(fresh, None) is fresh
