@@ -7,6 +7,7 @@ from keras import ops
 
 from lensml.evaluation.gradients import gradient
 from lensml.evaluation.intercept import call_with_replacement, find_layer, last_conv_layer, layer_outputs
+from lensml.evaluation.transforms import d4_orbit
 from lensml.layers.d4 import ORDER, d4_transform, group_inverse
 
 
@@ -46,7 +47,11 @@ def grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
     weights = ops.mean(grads, axis=(1, 2), keepdims=True)
     cam = ops.relu(ops.sum(weights * activations, axis=-1, keepdims=True))
     cam = ops.image.resize(cam, images.shape[1:3], interpolation="bilinear")[..., 0]
-    cam = ops.convert_to_numpy(cam).astype(np.float32)
+    return _unit_peak(ops.convert_to_numpy(cam).astype(np.float32))
+
+
+def _unit_peak(cam: np.ndarray) -> np.ndarray:
+    """Heat maps (B, H, W) divided by each map's peak (an all-zero map stays zero)."""
     peak = cam.reshape(cam.shape[0], -1).max(axis=1)[:, None, None]
     return np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0)
 
@@ -64,7 +69,7 @@ def d4_grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
         raise ValueError(f"`images` must be square (batch, H, H, channels) for D4, got shape {images.shape}.")
     batch = len(images)
     # the 8 transformed copies as one batch of 8 B: one forward and one gradient pass
-    stacked = np.concatenate([d4_transform(images, g, xp=np) for g in range(ORDER)])
+    stacked = d4_orbit(images)
     if class_index is None:
         scores = ops.convert_to_numpy(model(stacked, training=False)).reshape(ORDER, batch, -1)
         class_index = scores.mean(axis=0).argmax(axis=-1)
@@ -72,6 +77,4 @@ def d4_grad_cam(model, images, layer=None, class_index=None) -> np.ndarray:
     maps = grad_cam(model, stacked, layer, np.tile(class_index, ORDER))
     back = [d4_transform(maps[g * batch:(g + 1) * batch, ..., None], group_inverse(g), xp=np)[..., 0]
             for g in range(ORDER)]
-    cam = np.mean(back, axis=0)
-    peak = cam.reshape(batch, -1).max(axis=1)[:, None, None]
-    return np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0).astype(np.float32)
+    return _unit_peak(np.mean(back, axis=0).astype(np.float32))

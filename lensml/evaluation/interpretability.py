@@ -11,7 +11,7 @@ from lensml.evaluation import plots
 from lensml.evaluation.equivariance import equivariance_error
 from lensml.evaluation.patching import activation_patching, default_patch_layers
 from lensml.evaluation.probes import d4_element_probe, probe_layers
-from lensml.evaluation.transforms import D4_ELEMENTS, d4_transform
+from lensml.evaluation.transforms import D4_ELEMENTS, d4_orbit
 
 
 def interpretability_summary(model, images, labels, out_dir, layers=None, max_folds: int = 5, seed: int = 0) -> dict:
@@ -37,7 +37,7 @@ def interpretability_summary(model, images, labels, out_dir, layers=None, max_fo
     # the 7 non-identity elements as one batch of 7 N (the mean over its rows is the mean over elements)
     elements = range(1, len(D4_ELEMENTS))
     tiled = np.concatenate([images] * len(elements))
-    moved = np.concatenate([np.asarray(d4_transform(images, g, xp=np)) for g in elements])
+    moved = d4_orbit(images, elements)
     patched = activation_patching(model, tiled, lambda x: moved, layers)
     result["patching"] = {name: patched[name]["delta_l2"] for name in layers}
     result["figures"]["patching"] = plots.plot_layer_values(

@@ -105,12 +105,13 @@ def d4_element_probe(model, images, layers, folds: int = 5, C: float = 0.1, pca_
     Returns:
         ``{site: linear_probe result}`` (stacked-batch sites left out, as in ``probe_layers``).
     """
-    from lensml.layers.d4 import ORDER, d4_transform
+    from lensml.evaluation.transforms import d4_orbit
+    from lensml.layers.d4 import ORDER
 
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1] != images.shape[2]:
         raise ValueError(f"`images` must be square (N, H, H, C) for D4, got shape {images.shape}.")
-    moved = np.concatenate([d4_transform(images, g, xp=np) for g in range(1, ORDER)])
+    moved = d4_orbit(images, range(1, ORDER))
     elements = np.repeat(np.arange(ORDER - 1), len(images))
     features = extract_features(model, moved, layers, pool="flatten")
     # PCA fits inside each training fold: at most its rows - 1 components
