@@ -5,13 +5,16 @@ dataset card, citation and checksums live in the TFDS folder ``datasets/deeplens
 repository; ``tfds build datasets/deeplense --config model_ii_tiny`` builds from there (TFDS's
 command line needs Apache Beam: ``pip install 'lensml[beam]'``).
 
-Configs (per class; the class of example i of a split is i % 3, so splits are balanced):
+Configs (per class; the class of example i of a split is i % C for C classes, so splits are balanced):
 
 - ``model_i``, ``model_ii``, ``model_iii``: 30,000 train, 3,000 validation, 5,000 test.
 - ``model_i_published``, ``model_ii_published``, ``model_iii_published`` (and their ``_3k``,
   ``_tiny``, ``_n<N>``): the published-compatible variants, the data as the public simulator
   wrote them (Models II/III: twice the noise-free model; Model I: Poisson counts; 1.28"
   luminosity-distance Einstein radii), which the papers trained on.
+- ``no_sphere_vort`` (8,000 / 1,000 / 1,000), ``lens_jepa_model_a``, ``lens_jepa_model_b`` (``_3k``,
+  ``_tiny``, ``_n<N>``): the D4LensPINN and Lens-JEPA papers' own data (classes no / sphere /
+  vort, and no_sub / cdm / axion).
 - ``*_3k``: 3,000 in all, 80:20 train/test (2,400 / 600), with 10 % of the train part
   as validation (train 2,160, validation 240, test 600).
 - ``*_tiny``: 8 train, 4 validation, 4 test (tests and demos; builds in seconds).
@@ -35,7 +38,8 @@ import re
 import numpy as np
 import tensorflow_datasets as tfds
 
-from lensml.simulation.families import CLASS_NAMES, FAMILIES, PUBLISHED_FAMILIES, REALISTIC_FAMILIES, get_family
+from lensml.simulation.families import (CLASS_NAMES, FAMILIES, PAPER_FAMILIES, PUBLISHED_FAMILIES, REALISTIC_FAMILIES,
+                                        get_family)
 
 VERSION = tfds.core.Version("1.0.0")
 
@@ -51,7 +55,11 @@ instrument of Model III exists. The *_published configs reproduce the public sim
 wrote the data the papers trained on (Models II/III stored as twice the noise-free model,
 Model I as Poisson counts, luminosity-distance Einstein radii). Besides the image, each example stores the label, log10 of
 the axion mass (NaN unless axion), the Einstein radius, the source centre and the true
-convergence map. See datasets/deeplense/README.md for the dataset card.
+convergence map. The no_sphere_vort configs are the D4LensPINN paper's data (PyLensing's recipe:
+SIS with random shear and lens light; no substructure, 25 point masses in a 1" disk, or 25 on
+a 1" line), and lens_jepa_model_a / lens_jepa_model_b Lens-JEPA's (an SIS, truncated-NFW
+subhalos, a 1e-23 eV axion vortex; a generic and a Euclid-like instrument). See
+datasets/deeplense/README.md for the dataset card.
 """
 
 CITATION = """\
@@ -123,6 +131,18 @@ def _configs() -> list[DeeplenseConfig]:
                 validation_per_class=va, test_per_class=te,
                 description=f"{FAMILIES[fam].description} {what}.",
             ))
+    # The seed papers' own data: _3k and _tiny, and the D4LensPINN paper's 24,000 / 3,000 / 3,000.
+    paper_sizes = {"_3k": sizes["_3k"], "_tiny": sizes["_tiny"]}
+    for fam in PAPER_FAMILIES:
+        fam_sizes = dict(paper_sizes)
+        if fam == "no_sphere_vort":
+            fam_sizes[""] = (8_000, 1_000, 1_000, "8,000/1,000/1,000 per class, the paper's 80:10:10 of 30,000")
+        for suffix, (tr, va, te, what) in fam_sizes.items():
+            out.append(DeeplenseConfig(
+                name=f"{fam}{suffix}", version=VERSION, family=fam, train_per_class=tr,
+                validation_per_class=va, test_per_class=te,
+                description=f"{FAMILIES[fam].description} {what}.",
+            ))
     tr, va, te, _ = sizes["_3k"]
     for fam in ("model_ii", "model_iii"):
         for lr_pix in (16, 32):
@@ -185,10 +205,11 @@ def make_example(index: int, *, family: str, split: str, seed: int, sr_factor: i
 
 
 class Deeplense(tfds.core.GeneratorBasedBuilder):
-    """DeepLense-style simulated lensing images (no_sub / cdm / axion)."""
+    """DeepLense-style simulated lensing images (no_sub / cdm / axion, or a family's own classes)."""
 
     VERSION = VERSION
-    RELEASE_NOTES = {"1.0.0": "First release: Models I-III, 3k, tiny and super-resolution configs."}
+    RELEASE_NOTES = {"1.0.0": "First release: Models I-III, 3k, tiny and super-resolution configs; the seed "
+                     "papers' own families (no_sphere_vort, lens_jepa_model_a/b) added as new configs."}
     BUILDER_CONFIGS = _configs()
     BUILDER_CONFIG_CLS = DeeplenseConfig
 
@@ -263,7 +284,7 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
                            "variants: 2 x model (Models II/III) or Poisson counts (Model I)"),
             "label": tfds.features.ClassLabel(names=list(fam.class_names)),
             "log10_axion_mass": tfds.features.Scalar(
-                dtype=np.float32, doc="log10(m_a / eV) for axion examples; NaN for no_sub and cdm"),
+                dtype=np.float32, doc="log10(m_a / eV) for axion-vortex examples; NaN for the other classes"),
             "theta_E": tfds.features.Scalar(dtype=np.float32, doc="main-lens Einstein radius, arcsec"),
             "source_center": tfds.features.Tensor(
                 shape=(2,), dtype=np.float32, doc="source centre (x, y), arcsec"),

@@ -4,7 +4,8 @@ on TensorFlow or JAX, CPU or GPU, inside a compiled graph.
 It renders exactly what the reference simulator (lenstronomy) renders for the same
 parameters: SIE + SHEAR + the class's substructure components (the profiles its sampler names,
 ``lensml.simulation.scene``: point masses, truncated NFW halos, ...) ray-traced on the
-(supersampled) pixel grid, the elliptical Sersic source, the supersampled pixels averaged,
+(supersampled) pixel grid, the elliptical Sersic source (plus the lens galaxy's Sersic for a
+family with lens light), the supersampled pixels averaged,
 lenstronomy's Gaussian PSF with its 'nearest' border, then noise with the same variance.
 
 Speed (benchmarks/bench_simulation.py):
@@ -44,6 +45,9 @@ PARAMETER_KEYS = (
     "source_r_sersic", "source_n_sersic", "source_e1", "source_e2", "exposure_time",
 )
 _MACRO_KEYS = ("theta_E", "lens_e1", "lens_e2", "gamma1", "gamma2")
+#: The lens galaxy's Sersic (a family with ``lens_light``): lenstronomy keyword -> parameter key.
+LENS_LIGHT_KEYS = {"amp": "lens_light_amp", "R_sersic": "lens_light_r_sersic", "n_sersic": "lens_light_n_sersic",
+                   "e1": "lens_light_e1", "e2": "lens_light_e2"}
 
 
 def _blur_valid(image, taps, axis: int, size: int):
@@ -97,12 +101,14 @@ class BatchedSimulator:
         Macro-lens values equal to the family's are dropped (its precomputed deflection is
         used); ``vortex_angle`` is kept for axion batches (the vortex is then evaluated in the
         frame of its line)."""
-        missing = [k for k in PARAMETER_KEYS if k not in params]
+        light_keys = list(LENS_LIGHT_KEYS.values()) if self.family.lens_light is not None else []
+        missing = [k for k in PARAMETER_KEYS + tuple(light_keys) if k not in params]
         if not any(str(k).startswith("sub_") for k in params):
             missing.append("the substructure's sub_* keys (e.g. sub_theta_E, sub_x, sub_y)")
         if missing:
             raise ValueError(f"params is missing {missing}; expected the keys of sample_parameters()")
         keys = list(PARAMETER_KEYS) + list(component_profile(self.family, params)[1].values())
+        keys += light_keys
         if all(np.all(np.asarray(params[k]) == v) for k, v in self._macro_values.items()):
             keys = [k for k in keys if k not in _MACRO_KEYS]
         angle = np.asarray(params.get("vortex_angle", np.nan))
@@ -165,11 +171,15 @@ class BatchedSimulator:
             for k in range(num_sub):  # unrolled: XLA fuses the components with the source
                 dx, dy = profile.deflection(x, y, **{kw: col(p[key][:, k]) for kw, key in keys.items()})
                 ax, ay = ax + dx, ay + dy
-        return self._light.surface_brightness(x - ax, y - ay, [{
+        brightness = self._light.surface_brightness(x - ax, y - ay, [{
             "amp": col(p["source_amp"]), "R_sersic": col(p["source_r_sersic"]),
             "n_sersic": col(p["source_n_sersic"]), "e1": col(p["source_e1"]),
             "e2": col(p["source_e2"]), "center_x": col(p["source_x"]), "center_y": col(p["source_y"]),
         }])
+        if "lens_light_amp" in p:  # the lens galaxy, not lensed, centred
+            brightness = brightness + self._light.surface_brightness(x, y, [{
+                kw: col(p[key]) for kw, key in LENS_LIGHT_KEYS.items()}])
+        return brightness
 
     @staticmethod
     def _line_deflection(x, y, p):

@@ -6,7 +6,10 @@ cosmology, the macro-lens, the source and the priors of the substructure of each
 (mwt5345/DeepLenseSim) with its two known defects fixed (images are model + noise; the HST
 instrument of Model III exists), and their published-compatible variants ``*_published``
 (the data as that simulator wrote them: ``image_recipe``, luminosity-distance Einstein radii,
-``z_source_convention``). A user defines a new family without editing lensml, e.g.::
+``z_source_convention``), ``model_ii_tnfw`` (truncated-NFW subhalos) and the seed papers' own
+data (``PAPER_FAMILIES``: the D4LensPINN paper's no / sphere / vort after PyLensing's recipe,
+with a random shear, lens light and a randomised source; Lens-JEPA's Model A and Model B). A
+user defines a new family without editing lensml, e.g.::
 
     fam = get_family("model_ii").replace(name="model_ii_deep",
                                          noise=dataclasses.replace(get_family("model_ii").noise,
@@ -262,23 +265,78 @@ class Instrument:
 @dataclass(frozen=True)
 class MacroLens:
     """Main deflector: SIE of the point-mass Einstein radius of ``halo_mass`` (Msun) with
-    ellipticity (e1, e2), centred, plus external shear (gamma1, gamma2). Not randomised."""
+    ellipticity (e1, e2), centred, plus external shear (gamma1, gamma2). Not randomised,
+    except where said:
+
+    - ``theta_E`` (arcsec): the Einstein radius given directly (for the source at the family's
+      ``z_source``), instead of the one of ``halo_mass`` (PyLensing's SIS of 1.2").
+    - ``shear_range``: a random external shear per lens, magnitude U(shear_range) at a position
+      angle U(0, 2 pi) (gamma1 = g cos 2phi, gamma2 = g sin 2phi), instead of (gamma1, gamma2).
+    """
 
     halo_mass: float = 1e12
     e1: float = 0.1
     e2: float = 0.0
     gamma1: float = 0.05
     gamma2: float = 0.0
+    theta_E: float | None = None
+    shear_range: tuple[float, float] | None = None
 
     def __post_init__(self):
         _check_positive("MacroLens", "halo_mass", self.halo_mass)
+        if self.theta_E is not None:
+            _check_positive("MacroLens", "theta_E", self.theta_E)
+        if self.shear_range is not None:
+            _check_range("MacroLens", "shear_range", self.shear_range)
+            if self.shear_range[0] < 0:
+                raise ValueError(f"MacroLens.shear_range must be non-negative, got {self.shear_range}")
+
+
+def ellipticity(q, phi):
+    """lenstronomy's (e1, e2) of axis ratio ``q`` and position angle ``phi`` (radians):
+    e = (1 - q) / (1 + q), e1 = e cos 2phi, e2 = e sin 2phi (arrays or floats)."""
+    import numpy as np
+
+    e = (1.0 - np.asarray(q)) / (1.0 + np.asarray(q))
+    return e * np.cos(2.0 * np.asarray(phi)), e * np.sin(2.0 * np.asarray(phi))
+
+
+def _check_axis_ratios(owner: str, q_range) -> None:
+    if q_range is not None:
+        _check_range(owner, "q_range", q_range)
+        if not 0 < q_range[0] <= q_range[1] <= 1:
+            raise ValueError(f"{owner}.q_range must lie in (0, 1], got {q_range}")
+
+
+@dataclass(frozen=True)
+class LensLight:
+    """Light of the lens galaxy: an elliptical Sersic at the lens centre, not lensed, added to
+    the lensed source before the PSF. ``amp`` is lenstronomy's amplitude at ``r_sersic``
+    (image units per arcsec^2); the axis ratio is U(q_range) at a position angle U(0, 2 pi).
+    ``r_sersic`` is the semi-major axis (PyAutoLens' effective radius), turned into
+    lenstronomy's area-keeping radius r_sersic sqrt(q) for each lens."""
+
+    amp: float
+    r_sersic: float = 0.5
+    n_sersic: float = 2.5
+    q_range: tuple[float, float] = (0.5, 1.0)
+
+    def __post_init__(self):
+        for name in ("amp", "r_sersic", "n_sersic"):
+            _check_positive("LensLight", name, getattr(self, name))
+        _check_axis_ratios("LensLight", self.q_range)
 
 
 @dataclass(frozen=True)
 class Source:
     """Elliptical Sersic source. Brightness either ``amp`` (lenstronomy amplitude at
     R_sersic, Model I) or ``magnitude`` (Models II/III, converted with the instrument's zero
-    point). Centre uniform in [-center_range, center_range]^2 arcsec."""
+    point). Centre uniform in [-center_range, center_range]^2 arcsec.
+
+    Drawn per lens where set (PyLensing's recipe): ``center_radius``, the centre at radius
+    U(0, center_radius) and angle U(0, 2 pi) instead of the square; ``q_range``, the axis ratio
+    U(q_range) at a position angle U(0, 2 pi), ``r_sersic`` then being the semi-major axis;
+    ``amp_range``, the amplitude U(amp_range) instead of ``amp``."""
 
     r_sersic: float = 0.25
     n_sersic: float = 1.0
@@ -287,15 +345,31 @@ class Source:
     amp: float | None = 20.0
     magnitude: float | None = None
     center_range: float = 0.35
+    center_radius: float | None = None
+    q_range: tuple[float, float] | None = None
+    amp_range: tuple[float, float] | None = None
 
     def __post_init__(self):
         _check_positive("Source", "r_sersic", self.r_sersic)
         _check_positive("Source", "n_sersic", self.n_sersic)
         _check_positive("Source", "center_range", self.center_range, allow_zero=True)
-        if (self.amp is None) == (self.magnitude is None):
+        if (self.amp is None) == (self.magnitude is None) and self.amp_range is None:
             raise ValueError(
                 f"Source needs exactly one of amp and magnitude, got amp={self.amp}, magnitude={self.magnitude}"
             )
+        if self.amp_range is not None:
+            _check_range("Source", "amp_range", self.amp_range)
+            if self.amp is not None or self.magnitude is not None:
+                raise ValueError("Source.amp_range replaces amp and magnitude: give amp=None, magnitude=None")
+        if self.center_radius is not None:
+            _check_positive("Source", "center_radius", self.center_radius, allow_zero=True)
+        _check_axis_ratios("Source", self.q_range)
+
+    @property
+    def random_shape(self) -> bool:
+        """Whether the axis ratio and angle are drawn per lens (``q_range``): then ``r_sersic``
+        is the semi-major axis, as ``LensLight``'s, and (e1, e2) are not used."""
+        return self.q_range is not None
 
     def unit_amp_flux(self) -> float:
         """Total flux of the profile with amp = 1 (lenstronomy's SERSIC_ELLIPSE: the
@@ -354,7 +428,8 @@ class Family:
     (rendered on a finer grid, averaged to pixels, then convolved with the PSF);
     ``image_recipe`` (one of ``IMAGE_RECIPES``) how the stored image is made from the model.
     ``substructure``: the classes, one ``lensml.simulation.scene`` sampler each, in label order;
-    empty (default): no_sub, cdm (point masses, ``cdm``) and axion (a vortex, ``vortex``)."""
+    empty (default): no_sub, cdm (point masses, ``cdm``) and axion (a vortex, ``vortex``).
+    ``lens_light``: the lens galaxy's own light (``LensLight``), none by default."""
 
     name: str
     instrument: Instrument
@@ -368,6 +443,7 @@ class Family:
     description: str = ""
     image_recipe: str = "model+noise"
     substructure: tuple = ()
+    lens_light: LensLight | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -404,7 +480,10 @@ class Family:
     @property
     def theta_E(self) -> float:
         """Einstein radius (arcsec) of the main deflector (SIE ``theta_E``), for the source at
-        ``cosmology.z_source`` (deflection_scale applied: the SIE deflection goes as theta_E)."""
+        ``cosmology.z_source`` (deflection_scale applied: the SIE deflection goes as theta_E),
+        or ``lens.theta_E`` where the family gives it directly."""
+        if self.lens.theta_E is not None:
+            return float(self.lens.theta_E)
         return float(self.cosmology.einstein_radius(self.lens.halo_mass)) * self.cosmology.deflection_scale
 
     @property
@@ -421,6 +500,8 @@ class Family:
     @property
     def source_amp(self) -> float:
         """lenstronomy SERSIC_ELLIPSE amplitude of the source, in image units."""
+        if self.source.amp_range is not None:
+            raise ValueError(f"family {self.name!r}: the source amplitude is drawn per lens (Source.amp_range)")
         if self.source.amp is not None:
             return float(self.source.amp)
         if not isinstance(self.noise, InstrumentNoise):
@@ -525,3 +606,61 @@ def _tnfw_family():
 
 #: Model II with truncated-NFW CDM subhalos (``lensml.simulation.scene.TNFWSubhalos``).
 FAMILIES["model_ii_tnfw"] = _tnfw_family()
+
+
+def _no_sphere_vort_family():
+    from lensml.simulation.scene import DiskPointMasses, LinePointMasses, NoSubstructure
+
+    pixel = 0.05
+    per_pixel = 1.0 / pixel**2  # PyAutoLens intensities are per pixel; lenstronomy's amp per arcsec^2
+    return Family(
+        name="no_sphere_vort",
+        instrument=Instrument("pylensing", num_pix=150, pixel_scale=pixel, psf_fwhm=0.1 / FWHM_TO_SIGMA,
+                              psf_truncation=2.5),
+        noise=BackgroundNoise(background_rms=math.sqrt(0.1 / 300.0),
+                              log10_exposure_time=(math.log10(300.0), math.log10(300.0))),
+        lens=MacroLens(theta_E=1.2, e1=0.0, e2=0.0, gamma1=0.0, gamma2=0.0, shear_range=(0.0, 0.3)),
+        source=Source(r_sersic=0.5, n_sersic=1.5, amp=None, amp_range=(0.7 * per_pixel, 0.9 * per_pixel),
+                      center_radius=1.2, q_range=(0.7, 1.0)),
+        lens_light=LensLight(amp=1.2 * per_pixel, r_sersic=0.5, n_sersic=2.5, q_range=(0.5, 1.0)),
+        substructure=(NoSubstructure(name="no"), DiskPointMasses(), LinePointMasses()),
+        supersampling=2,
+        description="The D4LensPINN paper's no / sphere / vort data, after the public PyLensing recipe "
+        "(PyAutoLens): 150x150 at 0.05\" (PyLensing's own 150-pixel setting), Gaussian PSF sigma 0.1\" "
+        "(11x11), 300 s exposure on a sky of 0.1 counts/s per pixel (Poisson noise, here its Gaussian "
+        "approximation), sub-grid 2; SIS of 1.2\" with a random external shear U(0, 0.3), lens light "
+        "(Sersic n 2.5, R 0.5\", q U(0.5, 1), 1.2 counts/s per pixel at R); source Sersic n 1.5, R 0.5\", "
+        "q U(0.7, 1), U(0.7, 0.9) counts/s per pixel at R, at radius U(0, 1.2)\"; sphere: 25 point "
+        "masses at radius U(0, 1)\"; vort: 25 point masses on a 1\" line through the centre at a random "
+        "angle; each substructure point mass has sqrt(0.01) / 25 of the main Einstein radius.",
+    )
+
+
+def _lens_jepa_family(name: str, base: Family, instrument: Instrument, what: str) -> Family:
+    from lensml.simulation.scene import NoSubstructure, TNFWSubhalos, VortexPoints
+
+    vortex = dataclasses.replace(base.vortex, log10_mass_range=(-23.0, -23.0))
+    return base.replace(
+        name=name, instrument=instrument, lens=dataclasses.replace(base.lens, e1=0.0, e2=0.0), vortex=vortex,
+        substructure=(NoSubstructure(), TNFWSubhalos(), VortexPoints(config=vortex)),
+        description=f"Lens-JEPA's {what}: 150x150, an SIS main halo (the DeepLense 1e12 Msun Einstein radius "
+        "and external shear), truncated-NFW CDM subhalos (as model_ii_tnfw), an axion vortex of m_a = 1e-23 eV "
+        "(half-length 0.3\"), the Sersic source of the DeepLense models.",
+    )
+
+
+#: The D4LensPINN paper's data (``lensml.simulation.scene.DiskPointMasses``, ``LinePointMasses``).
+FAMILIES["no_sphere_vort"] = _no_sphere_vort_family()
+#: Lens-JEPA's pretraining (Model A) and fine-tuning (Model B) data.
+FAMILIES["lens_jepa_model_a"] = _lens_jepa_family(
+    "lens_jepa_model_a", FAMILIES["model_i"],
+    dataclasses.replace(FAMILIES["model_i"].instrument, name="generic_psf_0.05", psf_fwhm=0.05),
+    "Model A (generic instrument): 0.05\" pixels, Gaussian PSF of FWHM 0.05\", Model I's noise (SNR ~ 25)")
+FAMILIES["lens_jepa_model_b"] = _lens_jepa_family(
+    "lens_jepa_model_b", FAMILIES["model_ii"],
+    dataclasses.replace(FAMILIES["model_ii"].instrument, name="euclid_vis_150", num_pix=150,
+                        pixel_scale=64 * 0.101 / 150),
+    "Model B (Euclid-like): Model II's field of view (6.46\") in 150 pixels of 0.0431\" (the paper gives "
+    "150x150 but no pixel scale), the Euclid VIS PSF (0.16\") and noise")
+#: The seed papers' own data (not DeepLense Models I-III): the D4LensPINN paper's and Lens-JEPA's.
+PAPER_FAMILIES: tuple[str, ...] = ("no_sphere_vort", "lens_jepa_model_a", "lens_jepa_model_b")

@@ -1,7 +1,8 @@
 """Reference simulator on lenstronomy: the source of truth for every family.
 
 The lens of an example is the family's SIE + SHEAR and its class's substructure components,
-named as lenstronomy profiles by the class's sampler (``lensml.simulation.scene``). lenstronomy
+named as lenstronomy profiles by the class's sampler (``lensml.simulation.scene``); the light is
+the lensed Sersic source plus, for a family with one, the lens galaxy's Sersic. lenstronomy
 objects (``ImageModel``, ``LensModel``) depend only on that list of names, so they are built once
 per (family, supersampling, names) and reused across examples.
 """
@@ -64,6 +65,7 @@ class ReferenceSimulator:
                 ImageModel(
                     data, psf, lens_model_class=lens_model,
                     source_model_class=LightModel(["SERSIC_ELLIPSE"]),
+                    lens_light_model_class=LightModel(["SERSIC_ELLIPSE"] if self.family.lens_light else []),
                     kwargs_numerics={"supersampling_factor": self.supersampling,
                                      "supersampling_convolution": False},
                 ),
@@ -86,6 +88,15 @@ class ReferenceSimulator:
         kwargs_lens += [{kw: float(params[key][i][j]) for kw, key in keys.items()} for j in range(num_sub)]
         return ("SIE", "SHEAR") + (profile,) * num_sub, kwargs_lens
 
+    def lens_light_kwargs(self, params: dict, i: int = 0) -> list:
+        """lenstronomy's kwargs_lens_light of example ``i``: the centred Sersic of a family with
+        lens light, else none."""
+        if self.family.lens_light is None:
+            return []
+        keys = {"amp": "lens_light_amp", "R_sersic": "lens_light_r_sersic", "n_sersic": "lens_light_n_sersic",
+                "e1": "lens_light_e1", "e2": "lens_light_e2"}
+        return [{**{kw: float(params[key][i]) for kw, key in keys.items()}, "center_x": 0.0, "center_y": 0.0}]
+
     def lenstronomy_kwargs(self, params: dict, i: int = 0):
         """(kwargs_lens, kwargs_source) of example ``i`` of a parameter batch."""
         _, kwargs_lens = self.lens_profiles(params, i)
@@ -106,7 +117,7 @@ class ReferenceSimulator:
             names, _ = self.lens_profiles(params, i)
             kwargs_lens, kwargs_source = self.lenstronomy_kwargs(params, i)
             image_model, _ = self._image_model(names)
-            out[i] = image_model.image(kwargs_lens, kwargs_source)
+            out[i] = image_model.image(kwargs_lens, kwargs_source, self.lens_light_kwargs(params, i))
         return out
 
     def convergence(self, params: dict) -> np.ndarray:

@@ -134,6 +134,78 @@ class TNFWSubhalos(Substructure):
         return {"sub_Rs": rs, "sub_alpha_Rs": alpha_rs, "sub_r_trunc": self.truncation * rs, "sub_x": x, "sub_y": y}
 
 
+@dataclass(frozen=True)
+class PyLensingPointMasses(Substructure):
+    """The substructure of the public PyLensing scripts (the D4LensPINN paper's data):
+    ``count_`` equal point masses, each of Einstein radius sqrt(mass_fraction) / count_ x the
+    main lens's. (Together they hold mass_fraction / count_ of the main lens's mass, not
+    mass_fraction as the parameter's name says: the scripts' rule, kept so the data match the
+    data the paper trained on.) Subclasses place them within ``extent`` arcsec."""
+
+    count_: int = 25
+    mass_fraction: float = 0.01
+
+    @property
+    def extent(self) -> float:
+        raise NotImplementedError
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        if not isinstance(self.count_, int) or self.count_ < 1:
+            raise ValueError(f"{owner}.count_ must be a positive int, got {self.count_!r}")
+        if not (self.mass_fraction > 0 and self.extent > 0):
+            raise ValueError(f"{owner}.mass_fraction and its size (radius, length) must be positive")
+
+    def count(self) -> int:
+        return self.count_
+
+    def theta_E(self, family, shape) -> np.ndarray:
+        """The point masses' Einstein radii (arcsec), an array of ``shape``."""
+        return np.full(shape, float(np.sqrt(self.mass_fraction) / self.count_ * family.theta_E))
+
+
+@dataclass(frozen=True)
+class DiskPointMasses(PyLensingPointMasses):
+    """PyLensing's "spherical" substructure (the D4LensPINN paper's ``sphere``): the point masses
+    at radius U(0, radius) arcsec and angle U(0, 2 pi) around the lens centre,
+    x = r cos(phi), y = r sin(phi). (PyLensing pairs a few radii with a few angles; here each
+    mass draws its own.)"""
+
+    name: str = "sphere"
+    radius: float = 1.0
+
+    @property
+    def extent(self) -> float:
+        return self.radius
+
+    def draw(self, family, rng, batch):
+        shape = (batch, self.count_)
+        radius = rng.uniform(0.0, self.radius, size=shape)
+        phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
+        return {"sub_theta_E": self.theta_E(family, shape), "sub_x": radius * np.cos(phi), "sub_y": radius * np.sin(phi)}
+
+
+@dataclass(frozen=True)
+class LinePointMasses(PyLensingPointMasses):
+    """PyLensing's vortex (the D4LensPINN paper's ``vort``): the point masses on a line of
+    ``length`` arcsec through the lens centre at an angle U(0, 2 pi), at
+    t_j = -length / 2 + j length / count_ (j = 0 .. count_ - 1, PyLensing's spacing). Also drawn:
+    ``vortex_angle`` (the batched simulator sums the line in its frame)."""
+
+    name: str = "vort"
+    length: float = 1.0
+
+    @property
+    def extent(self) -> float:
+        return self.length
+
+    def draw(self, family, rng, batch):
+        angle = rng.uniform(0.0, 2.0 * np.pi, size=batch)
+        t = (-0.5 + np.arange(self.count_) / self.count_)[None, :] * self.length * np.ones((batch, 1))
+        return {"sub_theta_E": self.theta_E(family, t.shape), "sub_x": t * np.cos(angle)[:, None],
+                "sub_y": t * np.sin(angle)[:, None], "vortex_angle": angle}
+
+
 def sample_power_law(rng: np.random.Generator, shape, mass_range, beta) -> np.ndarray:
     """Masses (Msun) from p(m) ~ m^beta on ``mass_range`` by inverse CDF (beta != -1)."""
     lo, hi = mass_range[0] ** (beta + 1.0), mass_range[1] ** (beta + 1.0)

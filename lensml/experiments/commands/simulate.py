@@ -21,7 +21,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--family", required=True, help="model_i, model_ii, model_iii or their published-compatible variants model_i_published, model_ii_published, model_iii_published")
+    parser.add_argument("--family", required=True, help="a family of lensml.simulation.FAMILIES: model_i, model_ii, model_iii, their published-compatible "
+                        "variants model_*_published, model_ii_tnfw, or the seed papers' own data no_sphere_vort, "
+                        "lens_jepa_model_a, lens_jepa_model_b")
     parser.add_argument("--per-class", type=int, required=True, help="images per class (> 0)")
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--split", default="train", help="split name, part of each image's seed (default train)")
