@@ -619,6 +619,7 @@ def _no_sphere_vort_family():
                               psf_truncation=2.5),
         noise=BackgroundNoise(background_rms=math.sqrt(0.1 / 300.0),
                               log10_exposure_time=(math.log10(300.0), math.log10(300.0))),
+        cosmology=Cosmology(distances="luminosity"),  # PyLensing's ER(): the subhalos' Einstein radii
         lens=MacroLens(theta_E=1.2, e1=0.0, e2=0.0, gamma1=0.0, gamma2=0.0, shear_range=(0.0, 0.3)),
         source=Source(r_sersic=0.5, n_sersic=1.5, amp=None, amp_range=(0.7 * per_pixel, 0.9 * per_pixel),
                       center_radius=1.2, q_range=(0.7, 1.0)),
@@ -632,7 +633,8 @@ def _no_sphere_vort_family():
         "(Sersic n 2.5, R 0.5\", q U(0.5, 1), 1.2 counts/s per pixel at R); source Sersic n 1.5, R 0.5\", "
         "q U(0.7, 1), U(0.7, 0.9) counts/s per pixel at R, at radius U(0, 1.2)\"; sphere: 25 point "
         "masses at radius U(0, 1)\"; vort: 25 point masses on a 1\" line through the centre at a random "
-        "angle; each substructure point mass has sqrt(0.01) / 25 of the main Einstein radius.",
+        "angle; each substructure point mass of U(0.8e10, 1.2e10) Msun (Einstein radius ~0.128\", luminosity "
+        "distances).",
     )
 
 

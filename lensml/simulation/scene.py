@@ -137,13 +137,13 @@ class TNFWSubhalos(Substructure):
 @dataclass(frozen=True)
 class PyLensingPointMasses(Substructure):
     """The substructure of the public PyLensing scripts (the D4LensPINN paper's data):
-    ``count_`` equal point masses, each of Einstein radius sqrt(mass_fraction) / count_ x the
-    main lens's. (Together they hold mass_fraction / count_ of the main lens's mass, not
-    mass_fraction as the parameter's name says: the scripts' rule, kept so the data match the
-    data the paper trained on.) Subclasses place them within ``extent`` arcsec."""
+    ``count_`` point masses of M ~ U(mass_range) Msun each, with the family's point-mass Einstein
+    radius (PyLensing's ``ER``: luminosity distances, ``Cosmology(distances="luminosity")``).
+    The scripts draw one set of masses for a whole dataset; here each lens draws its own.
+    Subclasses place them within ``extent`` arcsec."""
 
     count_: int = 25
-    mass_fraction: float = 0.01
+    mass_range: tuple = (0.8e10, 1.2e10)
 
     @property
     def extent(self) -> float:
@@ -153,20 +153,21 @@ class PyLensingPointMasses(Substructure):
         owner = type(self).__name__
         if not isinstance(self.count_, int) or self.count_ < 1:
             raise ValueError(f"{owner}.count_ must be a positive int, got {self.count_!r}")
-        if not (self.mass_fraction > 0 and self.extent > 0):
-            raise ValueError(f"{owner}.mass_fraction and its size (radius, length) must be positive")
+        if not (0 < self.mass_range[0] <= self.mass_range[1]) or not self.extent > 0:
+            raise ValueError(f"{owner}: mass_range must be a positive (low, high) pair and its size (radius, "
+                             f"length) positive, got {self.mass_range}, {self.extent}")
 
     def count(self) -> int:
         return self.count_
 
-    def theta_E(self, family, shape) -> np.ndarray:
-        """The point masses' Einstein radii (arcsec), an array of ``shape``."""
-        return np.full(shape, float(np.sqrt(self.mass_fraction) / self.count_ * family.theta_E))
+    def theta_E(self, family, rng, shape) -> np.ndarray:
+        """The point masses' Einstein radii (arcsec), an array of ``shape``, drawn from ``rng``."""
+        return family.point_mass_einstein_radius(rng.uniform(*self.mass_range, size=shape))
 
 
 @dataclass(frozen=True)
 class DiskPointMasses(PyLensingPointMasses):
-    """PyLensing's "spherical" substructure (the D4LensPINN paper's ``sphere``): the point masses
+    """PyLensing's "spherical" substructure (the D4LensPINN paper's ``sphere``): its point masses
     at radius U(0, radius) arcsec and angle U(0, 2 pi) around the lens centre,
     x = r cos(phi), y = r sin(phi). (PyLensing pairs a few radii with a few angles; here each
     mass draws its own.)"""
@@ -182,7 +183,8 @@ class DiskPointMasses(PyLensingPointMasses):
         shape = (batch, self.count_)
         radius = rng.uniform(0.0, self.radius, size=shape)
         phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
-        return {"sub_theta_E": self.theta_E(family, shape), "sub_x": radius * np.cos(phi), "sub_y": radius * np.sin(phi)}
+        theta = self.theta_E(family, rng, shape)
+        return {"sub_theta_E": theta, "sub_x": radius * np.cos(phi), "sub_y": radius * np.sin(phi)}
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ class LinePointMasses(PyLensingPointMasses):
     def draw(self, family, rng, batch):
         angle = rng.uniform(0.0, 2.0 * np.pi, size=batch)
         t = (-0.5 + np.arange(self.count_) / self.count_)[None, :] * self.length * np.ones((batch, 1))
-        return {"sub_theta_E": self.theta_E(family, t.shape), "sub_x": t * np.cos(angle)[:, None],
+        return {"sub_theta_E": self.theta_E(family, rng, t.shape), "sub_x": t * np.cos(angle)[:, None],
                 "sub_y": t * np.sin(angle)[:, None], "vortex_angle": angle}
 
 

@@ -49,9 +49,11 @@ def test_no_sphere_vort_follows_the_pylensing_recipe(rng):
     assert np.all((p["source_amp"] >= 0.7 / 0.05**2) & (p["source_amp"] <= 0.9 / 0.05**2))
     eq = np.hypot(p["lens_light_e1"], p["lens_light_e2"])
     assert ((1 - eq) / (1 + eq)).min() >= 0.5 - 1e-12 and np.all(p["lens_light_amp"] == 1.2 / 0.05**2)
-    # every substructure point mass has sqrt(0.01) / 25 of the main Einstein radius
+    # point masses of U(0.8e10, 1.2e10) Msun with luminosity-distance Einstein radii (1e10 -> 0.128")
     sphere = sample_parameters(fam, "sphere", rng, batch_size=50)
-    assert sphere["sub_theta_E"].shape == (50, 25) and np.allclose(sphere["sub_theta_E"], 0.1 / 25 * 1.2)
+    assert sphere["sub_theta_E"].shape == (50, 25)
+    masses = (sphere["sub_theta_E"] / 0.12815) ** 2 * 1e10
+    assert masses.min() >= 0.8e10 * 0.999 and masses.max() <= 1.2e10 * 1.001 and masses.std() > 0.05e10
     assert np.hypot(sphere["sub_x"], sphere["sub_y"]).max() <= 1.0
     vort = sample_parameters(fam, "vort", rng, batch_size=50)
     t = vort["sub_x"] * np.cos(vort["vortex_angle"])[:, None] + vort["sub_y"] * np.sin(vort["vortex_angle"])[:, None]
@@ -103,8 +105,10 @@ def test_bad_recipe_values():
         LensLight(amp=-1.0)
     with pytest.raises(ValueError, match="count_ must be a positive int"):
         DiskPointMasses(count_=0)
-    with pytest.raises(ValueError, match="its size .radius, length. must be positive"):
+    with pytest.raises(ValueError, match="its size .radius, length. positive"):
         LinePointMasses(length=0.0)
+    with pytest.raises(ValueError, match="mass_range must be a positive"):
+        DiskPointMasses(mass_range=(0.0, 1e10))
     with pytest.raises(ValueError, match="drawn per lens"):
         get_family("no_sphere_vort").source_amp
 
