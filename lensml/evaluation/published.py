@@ -128,6 +128,8 @@ PUBLISHED: tuple[Published, ...] = (
     # Datasets lensml does not simulate (kept for reference; match only by explicit name)
     Published("d4lenspinn", "no_sphere_vort_150", "macro_auc", 0.9786, _D4, "D4-TTA 0.9809"),
     Published("d4lenspinn", "no_sphere_vort_150", "accuracy", 0.904, _D4, "84.9% with D4-TTA"),
+    Published("d4lenspinn_tta", "no_sphere_vort_150", "macro_auc", 0.9809, _D4, "D4LensPINN with D4-TTA (8 transforms)"),
+    Published("d4lenspinn_tta", "no_sphere_vort_150", "accuracy", 0.849, _D4, "a flip changes the Sobel product's sign"),
     Published("vanilla_lenspinn", "no_sphere_vort_150", "macro_auc", 0.9776, _D4),
     Published("resnet18", "no_sphere_vort_150", "macro_auc", 0.9182, _D4),
     Published("mae_vit", "mae_benchmark", "macro_auc", 0.968, "arXiv:2512.06642", "mask ratio 0.90"),

@@ -66,6 +66,8 @@ class Row:
     ``steps_per_epoch``, ``recipe`` (a registry model whose recipe the run takes) and dotted
     config keys.
     ``controlled_only``: a row lensml adds to the paper's (an ablation), run at controlled scales.
+    ``tta_of``: the label of an earlier row whose trained models this row tests again with D4
+    test-time augmentation (``data.test_tta = "d4"``), seed for seed: nothing is trained.
     """
 
     label: str
@@ -80,6 +82,7 @@ class Row:
     cpu: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     cpu_pretrain: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     controlled_only: bool = False
+    tta_of: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,13 +97,19 @@ class Table:
     note: str = ""
     cpu_per_class: int = 500
     cpu_note: str = ""
-    cpu_family: str | None = None
+    #: (a config's family, the family its rows train and test on at the CPU and controlled scales)
+    #: pairs; a family not named here goes to its published-compatible variant.
+    cpu_families: tuple[tuple[str, str], ...] = ()
     #: Controlled scales: every row's parameter count (+-15 %) and its epochs of the stored
     #: training split (the stream gives as many steps of as many lenses).
     budget: int = 1_000_000
     controlled_epochs: int = 7
     #: (the paper's experiment, what lensml reproduces of it and where, or why not)
     coverage: tuple[tuple[str, str], ...] = ()
+
+    def cpu_family(self, family: str) -> str:
+        """The family a config of ``family`` runs on at the CPU and controlled scales."""
+        return dict(self.cpu_families).get(family) or published_family(family)
 
 
 _OJHA, _JEPA, _D4, _DESH, _MAE = "Ojha", "Lens-JEPA", "Aditya26189", "Self-supervised learning for dark matter", "2512.06642"
@@ -115,7 +124,8 @@ _VIT_FINETUNE_CPU = {"epochs": 6, "steps_per_epoch": 200, "recipe": "vit"}
 #: The D4LensPINN table: one lens budget for every row (28,800 lenses), as the paper gives every row its epochs.
 _D4_CPU = {"epochs": 4, "steps_per_epoch": 150}
 _JEPA_PRETRAIN_CPU = {"options": {"embed_dim": 128, "num_heads": 4, "predictor_dim": 128, "predictor_depth": 2,
-                                  "predictor_heads": 4}, "epochs": 4, "steps_per_epoch": 100, "data.batch_size": 32}
+                                  "predictor_heads": 4, "patch_size": 5},  # 10 x 10 tokens on 50 x 50
+                      "epochs": 4, "steps_per_epoch": 100, "data.batch_size": 32}
 
 
 def _ssl_rows() -> tuple[Row, ...]:
@@ -176,55 +186,60 @@ TABLES: dict[str, Table] = {
                  "LensPINN_large with half-width EfficientNet decoders) on fresh lenses of the same simulator.",
     ),
     "lens_jepa": Table(
-        "lens_jepa", "Lens-JEPA (NeurIPS 2025 ML4PS) Table 1: fine-tuned on Model B (= Model II), 3,000 per class",
+        "lens_jepa", "Lens-JEPA (NeurIPS 2025 ML4PS) Table 1: pretrained on Model A, fine-tuned on Model B, "
+                     "3,000 per class",
         ("accuracy", "auc_per_class/axion", "auc_per_class/cdm", "auc_per_class/no_sub"),
-        tuple(Row(label, f"train/{cfg}_model_ii_3k_lensjepa.toml", cfg, "model_ii_3k", _JEPA) for label, cfg in (
+        tuple(Row(label, f"train/{cfg}_lens_jepa_model_b_3k.toml", cfg, "model_ii_3k", _JEPA) for label, cfg in (
             ("ResNet18", "resnet18"), ("CaiT", "cait"), ("ViTSD", "vitsd"), ("ViT", "vit"), ("Lensformer", "lensformer"),
         )) + (
-            Row("I-JEPA", "train/ssl/finetune_ijepa_model_ii_3k.toml", "ijepa", "model_ii_3k", _JEPA, "pretrain",
-                "pretrained on Model A (~ model_i)", "train/ssl/pretrain_ijepa_model_i.toml",
+            Row("I-JEPA", "train/ssl/finetune_ijepa_model_b_3k.toml", "ijepa", "model_ii_3k", _JEPA, "pretrain",
+                "pretrained on Model A", "train/ssl/pretrain_ijepa_model_a.toml",
                 cpu=_VIT_FINETUNE_CPU, cpu_pretrain=_JEPA_PRETRAIN_CPU),
-            Row("Lens-JEPA", "train/ssl/finetune_lens_jepa_model_ii_3k.toml", "lens_jepa", "model_ii_3k", _JEPA,
-                "pretrain", "pretrained on Model A (~ model_i)", "train/ssl/pretrain_lens_jepa_model_i.toml",
+            Row("Lens-JEPA", "train/ssl/finetune_lens_jepa_model_b_3k.toml", "lens_jepa", "model_ii_3k", _JEPA,
+                "pretrain", "pretrained on Model A", "train/ssl/pretrain_lens_jepa_model_a.toml",
                 cpu=_VIT_FINETUNE_CPU, cpu_pretrain={**_JEPA_PRETRAIN_CPU, "options": {
                     **_JEPA_PRETRAIN_CPU["options"], "k_embed_dim": 32}}),
         ),
         coverage=(
-            ("Table 1 (seven models, accuracy, per-class AUC)", "every row, on lensml's Model I (pretraining) and Model II "
-             "(fine-tuning): the paper's Model A / Model B are not simulated yet"),
+            ("Table 1 (seven models, accuracy, per-class AUC)", "every row, on lensml's Model A (pretraining) and "
+             "Model B (fine-tuning and the supervised rows), 150x150 (at CPU scale the same fields in 50x50 pixels)"),
         ),
+        cpu_families=(("lens_jepa_model_a", "lens_jepa_model_a_50"), ("lens_jepa_model_b", "lens_jepa_model_b_50")),
         cpu_note="The paper pretrains 300 epochs on 10k Model A images and fine-tunes 50 epochs on 2,160 stored "
                  "Model B images per class; lensml pretrains (I-JEPA, Lens-JEPA: 128-d encoders, 2-block predictors) "
-                 "on fresh model_i_published lenses and fine-tunes every row at CPU scale on fresh Model II lenses.",
+                 "on fresh Model A lenses and fine-tunes every row at CPU scale on fresh Model B lenses, both at "
+                 "50x50 (the same 7.5\" and 6.46\" fields in 3x coarser pixels: 150x150 costs ~9x more per step).",
     ),
     "d4lenspinn": Table(
-        "d4lenspinn", "D4LensPINN write-up: 150x150 no/sphere/vort, 3k test (lensml: Model I 150x150 at paper scale, "
-                      "Model II at CPU scale)",
+        "d4lenspinn", "D4LensPINN write-up: the paper's no / sphere / vort data (150x150), 3k test",
         ("macro_auc", "accuracy"),
-        tuple(Row(label, f"train/{cfg}_model_i.toml", cfg, "no_sphere_vort_150", _D4, cpu={
-            **_D4_CPU, "options": {"pixel_scale": 0.101} if "lenspinn" in cfg else {}}) for label, cfg in (
-            ("D4LensPINN", "d4lenspinn"), ("VanillaLensPINN", "vanilla_lenspinn"), ("ResNet18 (scratch)", "resnet18"),
-        )),
+        tuple(Row(label, f"train/{cfg}_no_sphere_vort.toml", cfg, "no_sphere_vort_150", _D4, cpu=_D4_CPU)
+              for label, cfg in (("D4LensPINN", "d4lenspinn"), ("VanillaLensPINN", "vanilla_lenspinn"),
+                                 ("ResNet18 (scratch)", "resnet18"))) + (
+            # the paper's D4 test-time augmentation: D4LensPINN's trained models, tested again
+            Row("D4LensPINN with D4-TTA", "train/d4lenspinn_no_sphere_vort.toml", "d4lenspinn_tta",
+                "no_sphere_vort_150", _D4, cpu=_D4_CPU, tta_of="D4LensPINN"),),
         small_per_class=150,
-        note="The paper's dataset (PyAutoLens no/sphere/vort, 150x150) is not simulated by lensml; at paper scale "
-             "lensml runs the same models on Model I (150x150, 0.05\"). The paper's EfficientNetV2-S head starts "
-             "from ImageNet weights (stages 0-2 frozen); lensml downloads no weights and trains it from scratch.",
+        note="The paper's EfficientNetV2-S head starts from ImageNet weights (stages 0-2 frozen); lensml downloads "
+             "no weights and trains it from scratch. lensml's no_sphere_vort follows the public PyLensing recipe "
+             "the paper's class names come from (see the dataset card for what is inferred).",
         coverage=(
-            ("main table (D4LensPINN, VanillaLensPINN, ResNet18; macro AUC)", "every row, on Model I / Model II: the "
-             "paper's no / sphere / vort data is not simulated yet"),
-            ("D4 test-time augmentation (0.9786 -> 0.9809)", "`lensml evaluate --tta d4` or `data.test_tta`; no row yet"),
+            ("main table (D4LensPINN, VanillaLensPINN, ResNet18; macro AUC)", "every row, on lensml's no / sphere / "
+             "vort (PyLensing's recipe; at CPU scale the same field in 50x50 pixels)"),
+            ("D4 test-time augmentation (0.9786 -> 0.9809)", "the D4-TTA row: D4LensPINN's own trained models tested "
+             "again with `data.test_tta = \"d4\"`, seed for seed"),
             ("activation patching, linear probes, D4-element probe, equivariance error",
              "`lensml evaluate --interpretability` (the Poisson solver's outputs as sites `poisson/0`, `poisson/1`); "
              "not in this table"),
             ("Sobel-product preprocessing", "`preprocessing=\"sobel_product\"`; the rows use the D4-invariant default"),
         ),
-        cpu_family="model_ii_published",
+        cpu_families=(("no_sphere_vort", "no_sphere_vort_50"),),
         cpu_note="The paper trains 55 epochs on 8k 150x150 images per class. At CPU scale lensml runs this table on "
-                 "Model II as published (64x64, 0.101\"/px) instead of Model I (150x150): a 150x150 D4LensPINN step "
-                 "costs ~3-4 s on 2 cores, and 400 such steps (12,800 Model I lenses, learning rate 4.46e-4) left "
-                 "D4LensPINN at chance (training accuracy 0.34). Every row trains on the same 28,800 fresh lenses "
-                 "(600 steps of 48) at CPU scale (D4 U-Net fields 2-4-4-8, VanillaLensPINN's plain U-Net as wide, "
-                 "a quarter-width EfficientNetV2 head; ResNet18 at width 24).",
+                 "no_sphere_vort_50, the same 7.5\" field in 50x50 pixels of 0.15\" (sky noise per pixel scaled "
+                 "with its area): a 150x150 D4LensPINN step costs ~3-4 s on 2 cores, and 400 such steps of Model I "
+                 "left D4LensPINN at chance. Every row trains on the same 28,800 fresh lenses (600 steps of 48) at CPU "
+                 "scale (D4 U-Net fields 2-4-4-8, VanillaLensPINN's plain U-Net as wide, a quarter-width "
+                 "EfficientNetV2 head; ResNet18 at width 24).",
     ),
     "ssl": Table(
         "ssl", "Self-supervised learning for dark matter Tables 1-2: macro AUC, Model A (HST-like, "
@@ -416,7 +431,7 @@ def published_family(family: str) -> str:
     return family if family.endswith("_published") or variant not in FAMILIES else variant
 
 
-def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: bool, family: str | None = None) -> dict:
+def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: bool, table: Table) -> dict:
     """Overrides that put ``config`` at the CPU scale ``plan`` (see ``Row.cpu``): the
     published-compatible family, fresh lenses (stored pairs for super-resolution), the recipe
     (its batch size aside: the scale's), and for registry models (``registry``) their own CPU scale."""
@@ -438,7 +453,7 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
     steps = plan.pop("steps_per_epoch", 150)
     options = plan.pop("options", {})
     lr_pixels = cfg.sr_factor and get_num_pix(cfg.family) // cfg.sr_factor
-    over["data.dataset"] = sized_config(family or published_family(cfg.family), per_class, lr_pixels=lr_pixels or None)
+    over["data.dataset"] = sized_config(table.cpu_family(cfg.family), per_class, lr_pixels=lr_pixels or None)
     stream = not lr_pixels and not tiny  # a stream has no super-resolution pairs
     over["data.source"] = "stream" if stream else "stored"
     over["data.steps_per_epoch"] = steps if stream else None
@@ -446,7 +461,7 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
         over["data.augment"] = ""
         over["data.label_fraction"] = 1.0
     over["training.epochs"] = 1 if tiny else epochs
-    over["model.options"] = {**base, **options}
+    over["model.options"] = family_pixel_scale(name, {**base, **options}, table.cpu_family(cfg.family))
     over.update(plan)  # dotted config keys of the row (learning rate, batch size, ...)
     if config.training.physics_phase2_epoch:
         ratio = over["training.epochs"] / config.training.epochs
@@ -467,12 +482,13 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
     if row.needs or row.kind != "classification":
         raise ValueError(f"row {row.label!r}: {unavailable_reason(row, Path('.'), scale)}")
     name = row.cpu.get("model", config.model.name)  # an added row may train another architecture
-    family = table.cpu_family or published_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
+    family = table.cpu_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
     if scale.regime == "noisy":
         family = family.removesuffix("_published")
     spec = get_family(family)
     pixels = spec.instrument.num_pix
-    base = {**(config.model.options if name == config.model.name else {}), **row.cpu.get("options", {})}
+    base = family_pixel_scale(name, {**(config.model.options if name == config.model.name else {}),
+                                     **row.cpu.get("options", {})}, family)
     if base.get("theta_E_fixed") == "family":  # the oracle row: the family's own Einstein radius
         if not isinstance(spec.theta_E, (int, float)):
             raise ValueError(f"row {row.label!r}: family {family!r} has no single Einstein radius ({spec.theta_E!r})")
@@ -493,6 +509,23 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
         over["training.physics_phase2_epoch"] = min(table.controlled_epochs - 1,
                                                     max(1, round(config.training.physics_phase2_epoch * ratio)))
     return over
+
+
+def family_pixel_scale(name: str, options: dict, family: str) -> dict:
+    """``options`` with ``pixel_scale`` set to ``family``'s where model ``name`` takes one (the
+    physics models read their grid in arcsec): a row run on another family than its config's
+    keeps its physics right."""
+    from lensml.models import available
+    from lensml.models.registry import option_defaults
+    from lensml.simulation import get_family
+
+    scale = round(float(get_family(family).instrument.pixel_scale), 6)
+    default = option_defaults(name).get("pixel_scale") if name in available() else None
+    # set where the config gives one, or where the model's default differs (left out where it is
+    # the default: the config, and the budget a controlled table resumes by, stay as they were)
+    if "pixel_scale" in options or (default is not None and default != scale):
+        return {**options, "pixel_scale": scale}
+    return dict(options)
 
 
 def get_num_pix(family: str) -> int:
@@ -530,13 +563,15 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     plan = row.cpu_pretrain if path == row.pretrain else row.cpu
     if scale.cpu_scale or (scale.tiny_models and plan):
         over.update(_cpu_overrides(config, plan, per_class, tiny=not scale.cpu_scale, registry=row.needs is None,
-                                   family=table.cpu_family if scale.cpu_scale else None))
+                                   table=table))
         if scale.tiny_models:
             over["data.batch_size"] = scale.batch_size
         return apply_overrides(config, over)
     cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
     lr_pixels = cfg.sr_factor and get_num_pix(cfg.family) // cfg.sr_factor
-    over["data.dataset"] = sized_config(cfg.family, per_class, lr_pixels=lr_pixels or None)
+    # the smoke test takes the table's small CPU family where it has one (150x150 families cost minutes)
+    family = dict(table.cpu_families).get(cfg.family, cfg.family) if scale.tiny_models else cfg.family
+    over["data.dataset"] = sized_config(family, per_class, lr_pixels=lr_pixels or None)
     ratio = scale.epochs / config.training.epochs
     over["training.epochs"] = scale.epochs
     # Schedules and phases measured in epochs shrink with the run.
@@ -554,7 +589,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     if scale.tiny_models:
         opts = dict(config.model.options)
         opts.update(TINY_MODEL_OPTIONS.get(config.model.name, {}))
-        over["model.options"] = opts
+        over["model.options"] = family_pixel_scale(config.model.name, opts, family)
     return apply_overrides(config, over)
 
 
@@ -871,6 +906,35 @@ def _run_row(row: Row, config, pretrain_config, seed: int, callbacks: list, pret
     return run_seed(config, seed, callbacks=callbacks)
 
 
+def _source_run(results: dict, row: Row, seed: int) -> str | None:
+    """The run folder of seed ``seed`` of the row a ``Row.tta_of`` row tests again (None: not run)."""
+    if not row.tta_of:
+        return None
+    source = results.get(row.tta_of) or {}
+    return next((d for m, d in zip(source.get("runs", []), source.get("dirs", [])) if m.get("seed") == seed), None)
+
+
+def tta_evaluation(config, run_dir) -> dict:
+    """A trained run tested again with D4 test-time augmentation: the best checkpoint of
+    ``run_dir`` (else its final model) on ``config``'s test split with ``data.test_tta = "d4"``,
+    reported into ``<run_dir>/tta_d4/evaluation`` (predictions included, for the intervals).
+    Returns what a run returns (``metrics``, ``num_params``, ``train_time_s`` 0, ``paths``)."""
+    import keras
+
+    from lensml.experiments.runner import default_data_factory, test_metrics
+
+    run_dir = Path(run_dir)
+    best = run_dir / "checkpoints" / "best.keras"
+    model = keras.saving.load_model(best if best.is_file() else run_dir / "model.keras")
+    data = dataclasses.replace(config.data, test_tta="d4")
+    test = default_data_factory(data, data.test_split, training=False, seed=data.seed,
+                                num_classes=int(model.output_shape[-1]))
+    out = run_dir / "tta_d4"
+    metrics = test_metrics(model, test, data, out / "evaluation", model_name=f"{config.model.name} + D4-TTA")
+    return {"metrics": metrics, "num_params": int(model.count_params()), "train_time_s": 0.0,
+            "paths": {"dir": str(out)}}
+
+
 def provenance(command: str) -> dict:
     """Where a results file comes from: the lensml commit, the command, the machine (CPU model,
     cores, memory), the Keras backend and the package versions."""
@@ -1007,6 +1071,7 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
     pretrained: dict = {}
     callbacks = [eager_callback()] if eager_is_faster(sc.tiny_models) else []
     seeds = sorted({s for _, c, _ in plan for s in c.seeds})
+    plan.sort(key=lambda item: item[0].tta_of is not None)  # a TTA row after the row it tests again
     for seed in seeds:  # seeds outermost: a budget that runs out leaves every row its first seeds
         for row, config, pre in plan:
             r = results[row.label]
@@ -1015,10 +1080,16 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
             if max_minutes is not None and (time.time() - start) / 60 > max_minutes:
                 r["status"] = f"{len(r['runs'])} of {len(config.seeds)} seeds (time budget {max_minutes:g} min)"
                 continue
-            log(f"{row.label} seed {seed}: {'pretraining + ' if pre else ''}training {config.model.name} on "
-                f"{config.data.dataset} ({config.training.epochs} epochs) ...")
+            source_dir = _source_run(results, row, seed)
+            if row.tta_of and source_dir is None:
+                r["status"] = f"needs {row.tta_of!r} seed {seed} first (run that row too)"
+                continue
+            log(f"{row.label} seed {seed}: " + (f"testing {row.tta_of!r} again with D4 test-time augmentation ..."
+                if row.tta_of else f"{'pretraining + ' if pre else ''}training {config.model.name} on "
+                f"{config.data.dataset} ({config.training.epochs} epochs) ..."))
             try:
-                res = _run_row(row, config, pre, seed, callbacks, pretrained)
+                res = tta_evaluation(config, source_dir) if row.tta_of else _run_row(row, config, pre, seed, callbacks,
+                                                                                     pretrained)
             except Exception as e:  # one failing row must not lose the table
                 r["status"] = f"failed: {type(e).__name__}: {e}"[:300]
                 log(f"{row.label} seed {seed} failed: {e}")
@@ -1026,7 +1097,7 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                 continue
             metrics = {k: v for k, v in res["metrics"].items() if isinstance(v, (int, float))}
             metrics["seed"] = seed
-            if sc.regime:
+            if sc.regime and not row.tta_of:  # a TTA row's model is its source row's: its branch was read there
                 metrics.update(physics_metrics(res, config))
             metrics["train_minutes"] = (res["train_time_s"] + res.get("pretrain", {}).get("train_time_s", 0)) / 60
             r["runs"].append(metrics)

@@ -117,6 +117,15 @@ def option_names(name: str) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY) + BUILD_OPTIONS
 
 
+def option_defaults(name: str) -> dict:
+    """The default values of the options of model ``name``'s feature function (empty for a
+    thin wrapper taking ``**options``)."""
+    import inspect
+
+    params = inspect.signature(_entry(name).features).parameters.values()
+    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
+
+
 def check_options(name: str, options) -> None:
     """ValueError naming an option ``build(name, ...)`` does not take (and the ones it does)."""
     known = option_names(name)

@@ -666,3 +666,22 @@ FAMILIES["lens_jepa_model_b"] = _lens_jepa_family(
     "150x150 but no pixel scale), the Euclid VIS PSF (0.16\") and noise")
 #: The seed papers' own data (not DeepLense Models I-III): the D4LensPINN paper's and Lens-JEPA's.
 PAPER_FAMILIES: tuple[str, ...] = ("no_sphere_vort", "lens_jepa_model_a", "lens_jepa_model_b")
+
+
+def _coarse(name: str, factor: int) -> Family:
+    # The same field in factor x coarser pixels, for CPU-scale tables. A BackgroundNoise's rms is
+    # per pixel and with_resolution keeps it: the sky per pixel grows with the pixel's area, so
+    # its rms is scaled with the side (an InstrumentNoise computes its sky from the pixel scale).
+    base = FAMILIES[name]
+    fam = base.with_resolution(factor)
+    if isinstance(fam.noise, BackgroundNoise):
+        fam = fam.replace(noise=dataclasses.replace(fam.noise, background_rms=fam.noise.background_rms * factor))
+    inst = fam.instrument
+    return fam.replace(name=f"{name}_{inst.num_pix}", description=base.description + f" CPU scale: the same "
+                       f"{inst.field_of_view:.2f}\" field in {inst.num_pix}x{inst.num_pix} pixels of "
+                       f"{inst.pixel_scale:.3g}\".")
+
+
+#: The seed papers' data at 50x50 (the same fields, 3x coarser pixels): their tables' CPU scale.
+for _name in PAPER_FAMILIES:
+    FAMILIES[f"{_name}_50"] = _coarse(_name, 3)

@@ -147,6 +147,37 @@ def test_reproduce_tiny_chains_an_ssl_row(tmp_path, data_dir):
 
 
 @pytest.mark.slow
+def test_d4_table_runs_on_the_paper_s_data_and_tests_d4lenspinn_again_with_tta(tmp_path, data_dir):
+    """The D4LensPINN table trains on no_sphere_vort (its CPU family, at tiny scale) and its D4-TTA
+    row tests D4LensPINN's own trained models again, seed for seed, training nothing."""
+    import numpy as np
+
+    from lensml.experiments.reproduce import reproduce
+
+    messages = []
+    rows = ["D4LensPINN with D4-TTA", "D4LensPINN"]  # the TTA row asked first: it waits for its source
+    result = reproduce("d4lenspinn", "tiny", tmp_path / "rep", rows=rows, data_dir=data_dir, log=messages.append)
+    saved = json.loads(Path(result["json"]).read_text())["results"]
+    d4, tta = saved["D4LensPINN"], saved["D4LensPINN with D4-TTA"]
+    assert d4["status"] == "ok" and tta["status"] == "ok", (d4["status"], tta["status"])
+    assert "no_sphere_vort_50_n" in Path(d4["dirs"][0], "config.toml").read_text()
+    assert tta["num_params"] == d4["num_params"] and tta["runs"][0]["train_minutes"] == 0
+    assert tta["dirs"][0] == str(Path(d4["dirs"][0]) / "tta_d4")
+    assert sum("training" in m for m in messages) == 1  # D4LensPINN only
+    plain = np.load(Path(d4["dirs"][0]) / "evaluation" / "predictions.npz")
+    again = np.load(Path(tta["dirs"][0]) / "evaluation" / "predictions.npz")
+    np.testing.assert_array_equal(plain["labels"], again["labels"])  # the same test lenses ...
+    assert not np.allclose(plain["probs"], again["probs"])  # ... averaged over the 8 transforms
+    table = Path(result["markdown"]).read_text()
+    assert "| D4LensPINN with D4-TTA |" in table and "0.9809" in table
+    # without its source row the TTA row says what it needs
+    alone = reproduce("d4lenspinn", "tiny", tmp_path / "alone", rows=["D4LensPINN with D4-TTA"], data_dir=data_dir,
+                      log=lambda m: None)
+    status = json.loads(Path(alone["json"]).read_text())["results"]["D4LensPINN with D4-TTA"]["status"]
+    assert "needs 'D4LensPINN' seed 0 first" in status
+
+
+@pytest.mark.slow
 def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(tmp_path, data_dir, monkeypatch):
     """The controlled scale at toy size: both rows sized to one parameter budget and trained the
     same steps, 2 seeds each, intervals and the paper's ordering from the saved predictions; a
@@ -303,8 +334,9 @@ def test_reproduce_tables_name_configs_that_load(tmp_path):
                     if scale.name == "paper":
                         assert cfg.data.dataset == load_config(ROOT / path).data.dataset
                         assert cfg.seeds == load_config(ROOT / path).seeds
-                    elif scale.name == "cpu":
-                        assert "_published" in cfg.data.dataset and cfg.seeds == [0], (row.label, path)
+                    elif scale.name == "cpu":  # the published data, or the table's own CPU family
+                        assert ("_published" in cfg.data.dataset or any(f in cfg.data.dataset for _, f in spec.cpu_families)) \
+                            and cfg.seeds == [0], (row.label, path)
 
 
 def test_cpu_scale_uses_published_data_recipes_and_stream():
@@ -327,8 +359,12 @@ def test_cpu_scale_uses_published_data_recipes_and_stream():
     assert sr.data.dataset == "deeplense/model_ii_published_sr16_n500" and sr.data.source == "stored"
     table, row = by_label[("d4lenspinn", "D4LensPINN")]
     d4 = scaled_config(row, SCALES["cpu"], out, ROOT, table)
-    assert d4.training.physics_phase2_epoch == 1 and d4.data.dataset == "deeplense/model_ii_published_n500"
-    assert d4.model.options["pixel_scale"] == 0.101 and d4.data.steps_per_epoch == 150
+    # the paper's own data at CPU scale: no_sphere_vort's 7.5" field in 50x50 pixels
+    assert d4.training.physics_phase2_epoch == 1 and d4.data.dataset == "deeplense/no_sphere_vort_50_n500"
+    assert d4.model.options["pixel_scale"] == pytest.approx(0.15) and d4.data.steps_per_epoch == 150
+    from lensml.simulation import get_family
+
+    assert get_family("no_sphere_vort_50").instrument.pixel_scale == pytest.approx(d4.model.options["pixel_scale"])
 
 
 def test_speed_collects_present_scripts(tmp_path):

@@ -18,8 +18,8 @@ def test_there_is_a_config_per_table_row():
             assert f"pretrain_{method}_{family}" in names
             assert f"finetune_{method}_{family}" in names
     assert {"pretrain_mae_vit_mask90_model_ii", "finetune_mae_vit_mask90_sr16_model_ii",
-            "pretrain_lens_jepa_model_i", "finetune_lens_jepa_model_ii_3k",
-            "pretrain_ijepa_model_i", "finetune_ijepa_model_ii_3k"} <= names
+            "pretrain_lens_jepa_model_a", "finetune_lens_jepa_model_b_3k",
+            "pretrain_ijepa_model_a", "finetune_ijepa_model_b_3k"} <= names
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
