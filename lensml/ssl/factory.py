@@ -71,7 +71,8 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
     """A downstream model on a pretrained (or, for baselines, fresh) encoder.
 
     name: "pretrained" (load `encoder_path`, a .keras file, with safe_mode) or an encoder
-    name for :func:`build_image_encoder` (from scratch, same head: the fair baseline).
+    name for :func:`build_image_encoder` (from scratch, same head: the fair baseline; for
+    super_resolution "ssl_vit", whose tokens the decoder reads, as an MAE's).
     task: "classification" (num_classes probabilities), "regression" (one output, e.g.
     log10 axion mass) or "super_resolution" (`lr_shape` -> the encoder's image size; needs
     a token encoder, e.g. an MAE's ``image_encoder(pool=None)``).
@@ -88,9 +89,12 @@ def build_downstream(name="pretrained", input_shape=(64, 64, 1), num_classes=3, 
         if not encoder_path:
             raise ValueError("encoder_path: required when name='pretrained'")
         encoder = keras.saving.load_model(encoder_path, safe_mode=True, compile=False)
+    elif task == "super_resolution":  # from scratch: the token encoder (no pooling) the decoder reads
+        if name != "ssl_vit":
+            raise ValueError(f"name={name!r}: super_resolution from scratch needs a token encoder ('ssl_vit')")
+        encoder = build_image_encoder(name, (64, 64, 1), **{**(encoder_options or {}), "pool": None})
     else:
-        encoder = build_image_encoder(name, input_shape if task != "super_resolution"
-                                      else (64, 64, 1), **(encoder_options or {}))
+        encoder = build_image_encoder(name, input_shape, **(encoder_options or {}))
     if task == "classification":
         return build_classifier(encoder, num_classes, mode=mode, hidden=tuple(hidden),
                                 dropout=dropout, input_shape=input_shape, normalization=normalization)

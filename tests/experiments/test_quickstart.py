@@ -448,3 +448,31 @@ def test_first_step_notice_says_when_compilation_starts_and_ends():
               callbacks=[FirstStepNotice(said.append)])
     assert len(said) == 2 and said[0].startswith("compiling the training step")
     assert re.fullmatch(r"first training step done after \d+ s", said[1])
+
+
+def test_mae_table_sweeps_the_mask_ratio_and_trains_both_tasks_from_scratch_with_the_same_model():
+    """The MAE paper's ablation (one pretraining per mask ratio, each fine-tuned for both tasks) and
+    its scratch baselines: the same encoder, linear head and super-resolution decoder as the MAE's."""
+    from lensml.experiments.reproduce import SCALES, TABLES, scaled_config
+    from lensml.ssl.factory import build_downstream, build_trainer, pretrained_encoder
+    from lensml.ssl.finetune import build_classifier, build_sr_from_tokens
+
+    table = TABLES["mae"]
+    pre = {r.label: scaled_config(r, SCALES["cpu"], Path("unused"), ROOT, table, path=r.pretrain)
+           for r in table.rows if r.pretrain}
+    assert sorted({c.model.options["mask_ratio"] for c in pre.values()}) == [0.5, 0.75, 0.9]
+    kinds = [(r.kind, r.needs) for r in table.rows]
+    assert kinds.count(("classification", "pretrain")) == 3 and kinds.count(("super_resolution", "pretrain")) == 3
+    scratch = {r.kind: scaled_config(r, SCALES["cpu"], Path("unused"), ROOT, table) for r in table.rows
+               if r.needs == "finetune"}
+    mae_options = pre["MAE ViT (mask 0.90)"].model.options
+    mae = build_trainer("mae", (64, 64, 1), **{k: v for k, v in mae_options.items() if k != "mask_ratio"})
+    for kind, cfg in scratch.items():
+        options = dict(cfg.model.options)
+        fresh = build_downstream(cfg.model.name, (64, 64, 1) if kind == "classification" else (16, 16, 1), **options)
+        if kind == "classification":
+            tuned = build_classifier(pretrained_encoder(mae), 3, input_shape=(64, 64, 1))
+        else:
+            tuned = build_sr_from_tokens(pretrained_encoder(mae, pool=None), lr_shape=(16, 16, 1),
+                                         filters=options["sr_filters"])
+        assert fresh.count_params() == tuned.count_params(), kind
