@@ -105,7 +105,12 @@ PUBLISHED: tuple[Published, ...] = (
             ("simclr_rotation", "contrastive, rotation pretext, fine-tuned", (0.993, 0.997)),
             ("simclr_noise", "contrastive, Gaussian-noise pretext, fine-tuned", (0.993, 0.997)),
             ("byol", "fine-tuned", (0.993, 0.960)),
+            ("simsiam", "fine-tuned", (0.995, 0.996)),
+            ("dino", "fine-tuned", (0.997, 0.998)),
+            ("simclr_rotation_vit", "contrastive, rotation pretext, ViT encoder, fine-tuned", (0.990, 0.987)),
+            ("simclr_noise_vit", "contrastive, Gaussian-noise pretext, ViT encoder, fine-tuned", (0.993, 0.990)),
             ("resnet50", "supervised baseline of the contrastive rows", (0.960, 0.967)),
+            ("vit", "supervised ViT baseline of the contrastive ViT rows", (0.977, 0.983)),
         )
         for family, value in zip(("model_iii", "model_ii"), values)
     ),

@@ -47,9 +47,16 @@ def build_trainer(method, input_shape=(64, 64, 1), num_classes=None, encoder="re
 
     method: "simclr", "byol", "simsiam", "dino" (on an image encoder named `encoder`, built
     with `encoder_options`), or "mae", "ijepa", "lens_jepa" (ViT tokens; `encoder` ignored).
-    options: the trainer's keyword arguments. num_classes is accepted and ignored (SSL).
+    options: the trainer's keyword arguments. num_classes is accepted and ignored (SSL). A view
+    generator given as a dict (a config's ``views = { d4 = "all", noise = [], blur = [] }``) is
+    ``lensml.ssl.views.LensViews`` of those arguments (an empty range: no such transform).
     """
     cls = _trainer_class(method)
+    for key in ("views", "global_views", "local_views"):  # a config's view recipe: LensViews' arguments
+        if isinstance(options.get(key), dict):
+            from lensml.ssl.views import LensViews
+
+            options[key] = LensViews(**options[key], seed=options.get("seed"))
     if method in IMAGE_ENCODER_METHODS:
         enc = build_image_encoder(encoder, input_shape, **(encoder_options or {}))
         return cls(enc, image_shape=tuple(input_shape), **options)

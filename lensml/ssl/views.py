@@ -156,7 +156,7 @@ class LensViews(keras.layers.Layer):
     """One random view per image, composed from lens-safe transforms.
 
     d4: "all" (8 elements), "rotations" (4), or None. noise: (low, high) Gaussian sigma or
-    None. blur: (low, high) PSF FWHM in pixels or None. zoom: opt-in (low, high) zoom factor
+    None (or an empty range). blur: (low, high) PSF FWHM in pixels or None (or empty). zoom: opt-in (low, high) zoom factor
     range for ``keras.layers.RandomZoom`` (negative = zoom in); it changes theta_E, so it is
     None by default. Order: zoom, D4, blur, noise (noise last, as in an instrument).
     """
@@ -167,9 +167,10 @@ class LensViews(keras.layers.Layer):
         if d4 not in ("all", "rotations", None):
             raise ValueError(f"d4={d4!r}: expected 'all', 'rotations' or None")
         self.d4 = d4
-        self.noise = None if noise is None else tuple(float(v) for v in noise)
-        self.blur = None if blur is None else tuple(float(v) for v in blur)
-        self.zoom = None if zoom is None else tuple(float(v) for v in zoom)
+        # None or an empty range (a TOML config has no None): no such transform
+        self.noise = None if noise is None else tuple(float(v) for v in noise) or None
+        self.blur = None if blur is None else tuple(float(v) for v in blur) or None
+        self.zoom = None if zoom is None else tuple(float(v) for v in zoom) or None
         self.seed = seed
         base = 0 if seed is None else int(seed)
         sub = (lambda k: None) if seed is None else (lambda k: base * 7919 + k)

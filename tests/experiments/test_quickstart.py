@@ -476,3 +476,26 @@ def test_mae_table_sweeps_the_mask_ratio_and_trains_both_tasks_from_scratch_with
             tuned = build_sr_from_tokens(pretrained_encoder(mae, pool=None), lr_shape=(16, 16, 1),
                                          filters=options["sr_filters"])
         assert fresh.count_params() == tuned.count_params(), kind
+
+
+def test_ssl_table_has_the_paper_s_14_rows_regression_for_every_method_and_byol_s_views():
+    from lensml.experiments import load_config
+    from lensml.experiments.reproduce import TABLES
+    from lensml.ssl.factory import build_trainer
+
+    rows = TABLES["ssl"].rows
+    ssl = [r for r in rows if r.needs == "pretrain" and r.kind == "classification"]
+    assert len(ssl) == 14  # 7 per data model, as the paper's Tables 1-2
+    assert {r.paper_model for r in ssl} == {"simclr_rotation", "simclr_noise", "byol", "simsiam", "dino",
+                                           "simclr_rotation_vit", "simclr_noise_vit"}
+    regression = {(r.paper_model, r.paper_dataset) for r in rows if r.kind == "regression"}
+    assert regression == {(m, f) for m in ("simclr_rotation", "simclr_noise", "byol", "simsiam", "dino", "resnet50")
+                          for f in ("model_ii", "model_iii")}
+    # every self-supervised row has a published value; BYOL's views are the paper's flips and rotations
+    from lensml.experiments.reproduce import paper_values
+
+    assert all(paper_values(TABLES["ssl"], r) for r in ssl)
+    options = load_config(ROOT / "train/ssl/pretrain_byol_resnet50_model_ii.toml").model.options
+    trainer = build_trainer("byol", (32, 32, 1), encoder_options={"width": 8},
+                            **{k: v for k, v in options.items() if k != "encoder"}, encoder="resnet50")
+    assert (trainer.views.d4, trainer.views.noise, trainer.views.blur) == ("all", None, None)
