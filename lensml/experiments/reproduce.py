@@ -868,8 +868,12 @@ def _training_budget(config) -> dict:
     data and checkpoint monitor (the table's budget columns; a rerun resumes a row only if equal)."""
     from lensml.datasets import split_sizes
 
+    from lensml.data.pipeline import dataset_family
+    from lensml.simulation import get_family
+
     d = config.data
-    per_epoch = d.steps_per_epoch or split_sizes(int(d.dataset.rsplit("_n", 1)[1]))[0] * 3 // d.batch_size
+    classes = len(get_family(dataset_family(d.dataset)).class_names)
+    per_epoch = d.steps_per_epoch or split_sizes(int(d.dataset.rsplit("_n", 1)[1]))[0] * classes // d.batch_size
     steps = per_epoch * config.training.epochs
     return {"model": config.model.name, "options": json.loads(json.dumps(config.model.options, default=str)),
             "steps": steps, "batch_size": d.batch_size, "images": steps * d.batch_size, "dataset": d.dataset,

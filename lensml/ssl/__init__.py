@@ -27,6 +27,7 @@ from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TransformerEncoder, b
                                image_encoder)
 from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
 
+#: The SSL methods by name (``lensml.ssl.factory.build_trainer`` and configs' ``model.name``).
 TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "mae": MAE,
             "ijepa": IJEPA, "lens_jepa": LensJEPA}
 

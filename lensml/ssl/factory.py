@@ -20,13 +20,11 @@ TASKS = ("classification", "regression", "super_resolution")
 
 
 def _trainer_class(method):
-    from lensml import ssl
+    from lensml.ssl import TRAINERS  # the one name -> trainer table
 
-    classes = {"simclr": ssl.SimCLR, "byol": ssl.BYOL, "simsiam": ssl.SimSiam, "dino": ssl.DINO,
-               "mae": ssl.MAE, "ijepa": ssl.IJEPA, "lens_jepa": ssl.LensJEPA}
-    if method not in classes:
-        raise ValueError(f"method={method!r}: expected one of {list(classes)}")
-    return classes[method]
+    if method not in TRAINERS:
+        raise ValueError(f"method={method!r}: expected one of {list(TRAINERS)}")
+    return TRAINERS[method]
 
 
 def build_image_encoder(name, input_shape=(64, 64, 1), **options):

@@ -65,6 +65,14 @@ def test_factory_wires_registry_and_small_vit():
         factory.build_downstream("ssl_vit", (32, 32, 1), task="detection")
     with pytest.raises(ValueError, match="encoder_path"):
         factory.build_downstream("pretrained", (32, 32, 1))
+    # one name table: every method the factory groups is a trainer of lensml.ssl.TRAINERS
+    assert set(factory.METHODS) == set(ssl.TRAINERS)
+    # super-resolution from scratch reads the tokens of a fresh ssl_vit (pooling switched off)
+    sr = factory.build_downstream("ssl_vit", (16, 16, 1), task="super_resolution", sr_filters=8,
+                                  encoder_options={"patch_size": 8, "dim": 16, "depth": 1, "num_heads": 2})
+    assert sr.output_shape == (None, 64, 64, 1)
+    with pytest.raises(ValueError, match="token encoder"):
+        factory.build_downstream("resnet18", (16, 16, 1), task="super_resolution")
 
 
 def _args(config, out, **extra):
