@@ -387,7 +387,9 @@ class Scale:
                 f"{table.budget:,} +- 15 % (each architecture's width scaled to it, depths as published; the params "
                 f"column is each row's count, and a row that cannot be matched says why), and one training budget: "
                 f"{steps:,} optimizer steps of {self.batch_size} images ({steps * self.batch_size:,} images seen), "
-                f"each model with its family's recipe. Data: {data}. Tested on the stored test split of "
+                f"each model with its family's recipe (a self-supervised row pretrains its encoder, sized to the "
+                f"budget as the classifier it becomes, for as many steps of unlabelled lenses first, then fine-tunes "
+                f"with its baseline's recipe). Data: {data}. Tested on the stored test split of "
                 f"`<family>_n{self.per_class}` ({te} per class: the same lenses for every row, and for the fresh and "
                 f"stored regimes); validation "
                 f"{va} per class; the checkpoint kept is the best epoch by each config's `training.monitor` (the "
@@ -454,12 +456,31 @@ def unavailable_reason(row: Row, root: Path, scale: Scale | None = None) -> str 
         return "not available: lensml has no config for this row in train/"
     if scale is not None and row.controlled_only and not scale.regime:
         return "lensml's ablation: run at the controlled scales only"
-    if scale is not None and scale.regime and (row.needs or row.kind != "classification"):
-        return ("not run at controlled scales yet: sizing a self-supervised encoder or a regression / "
-                "super-resolution row to the table's budget is not implemented")
     for path in (row.pretrain, row.config):
         if path and not (root / path).is_file():
             return f"not available: {path} does not exist"
+    if scale is not None and scale.regime:
+        if row.kind == "super_resolution":
+            return "not run at controlled scales yet: a super-resolution row's budget is not implemented"
+        if row.needs and _controlled_encoder(row, root) is None:
+            return ("not run at controlled scales yet: sizing a token trainer's encoder (MAE, I-JEPA, Lens-JEPA) to "
+                    "the table's budget is not implemented")
+    return None
+
+
+def _controlled_encoder(row: Row, root: Path) -> str | None:
+    """The image encoder a self-supervised or from-scratch row sizes to a controlled table's budget
+    (its pretraining's ``encoder``, or the from-scratch model), None where it has none (the token
+    trainers, whose ViT is their own)."""
+    from lensml.experiments.config import load_config
+    from lensml.ssl.factory import IMAGE_ENCODER_METHODS
+
+    if row.needs == "pretrain":
+        pre = load_config(root / row.pretrain)
+        return pre.model.options.get("encoder", "resnet50") if pre.model.name in IMAGE_ENCODER_METHODS else None
+    if row.needs == "finetune":
+        name = load_config(root / row.config).model.name
+        return None if name == "ssl_vit" else name
     return None
 
 
@@ -510,21 +531,20 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
     return over
 
 
-def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
+def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Path | None = None) -> dict:
     """Overrides that put a supervised ``row`` at a controlled scale: the table's parameter
     budget (``lensml.models.budget``), its recipe, ``controlled_steps`` steps of ``scale.batch_size``
     in the scale's data regime, tested on the stored test split of the regime's family."""
-    from lensml.datasets import Deeplense, sized_config
     from lensml.models import recipe
     from lensml.models.budget import options_for_budget
     from lensml.simulation import get_family
 
-    if row.needs or row.kind != "classification":
-        raise ValueError(f"row {row.label!r}: {unavailable_reason(row, Path('.'), scale)}")
+    if row.needs:
+        return _controlled_ssl_overrides(config, row, table, scale, root)
+    if row.kind not in ("classification", "regression"):
+        raise ValueError(f"row {row.label!r}: a {row.kind} row is not run at controlled scales yet")
     name = row.cpu.get("model", config.model.name)  # an added row may train another architecture
-    family = table.cpu_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
-    if scale.regime == "noisy":
-        family = family.removesuffix("_published")
+    family, data = _controlled_data(config, table, scale)
     spec = get_family(family)
     pixels = spec.instrument.num_pix
     base = family_pixel_scale(name, {**(config.model.options if name == config.model.name else {}),
@@ -533,17 +553,13 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale) -> dict:
         if not isinstance(spec.theta_E, (int, float)):
             raise ValueError(f"row {row.label!r}: family {family!r} has no single Einstein radius ({spec.theta_E!r})")
         base["theta_E_fixed"] = float(spec.theta_E)
+    task = base.pop("task", "classification")  # a regression row: the head it is sized with
     sized = options_for_budget(name, table.budget, base_options=base, input_shape=(pixels, pixels, 1),
-                               num_classes=len(spec.class_names))
+                               num_classes=len(spec.class_names), task=task)
+    if task != "classification":
+        sized["options"] = {**sized["options"], "task": task}
     over = {k: v for k, v in recipe(name).items() if k != "data.batch_size"}
-    over.update({"model.name": name, "model.options": sized["options"], "data.dataset": sized_config(family, scale.per_class),
-                 "data.batch_size": scale.batch_size, "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
-                 "training.early_stopping_patience": None, "seeds": list(scale.seeds)})
-    if scale.regime == "fresh":  # as many steps of as many fresh lenses as the stored split's epochs
-        over.update({"data.source": "stream", "data.augment": "",
-                     "data.steps_per_epoch": controlled_steps(table, scale) // table.controlled_epochs})
-    else:
-        over.update({"data.source": "stored", "data.steps_per_epoch": None})
+    over.update({"model.name": name, "model.options": sized["options"], **data})
     if config.training.physics_phase2_epoch:
         ratio = table.controlled_epochs / config.training.epochs
         over["training.physics_phase2_epoch"] = min(table.controlled_epochs - 1,
@@ -566,6 +582,55 @@ def family_pixel_scale(name: str, options: dict, family: str) -> dict:
     if "pixel_scale" in options or (default is not None and default != scale):
         return {**options, "pixel_scale": scale}
     return dict(options)
+
+
+def _controlled_data(config, table: Table, scale: Scale) -> tuple[str, dict]:
+    """(family, overrides) every controlled row shares: the regime's data, batch, epochs, steps, seeds."""
+    from lensml.datasets import Deeplense, sized_config
+
+    family = table.cpu_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
+    if scale.regime == "noisy":
+        family = family.removesuffix("_published")
+    over = {"data.dataset": sized_config(family, scale.per_class), "data.batch_size": scale.batch_size,
+            "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
+            "training.early_stopping_patience": None, "seeds": list(scale.seeds)}
+    if scale.regime == "fresh":  # as many steps of as many fresh lenses as the stored split's epochs
+        over.update({"data.source": "stream", "data.augment": "",
+                     "data.steps_per_epoch": controlled_steps(table, scale) // table.controlled_epochs})
+    else:
+        over.update({"data.source": "stored", "data.steps_per_epoch": None})
+    return family, over
+
+
+def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root: Path | None) -> dict:
+    """A self-supervised row (its pretraining and its fine-tuning config) or its from-scratch
+    baseline at a controlled scale: the image encoder sized to the table's budget (as the
+    classifier it becomes: encoder + head), the supervised rows' data, steps and seeds for each
+    stage; each stage keeps its config's recipe (the paper's, the same for the self-supervised
+    rows and their baselines)."""
+    from lensml.models.budget import options_for_budget
+    from lensml.simulation import get_family
+    from lensml.ssl import TRAINERS
+
+    from lensml.experiments.config import load_config
+    from lensml.experiments.shipped import shipped_root
+
+    family, over = _controlled_data(config, table, scale)
+    encoder = (config.model.options.get("encoder", "resnet50") if config.model.name in TRAINERS
+               else None if config.model.name == "pretrained" else config.model.name)
+    if encoder is not None:  # pretraining, or the from-scratch baseline: a fresh encoder of the budget
+        # sized as the classifier it becomes, with its classification fine-tuning's head (a pretraining
+        # a regression row shares is sized as for its classification sibling: one encoder per method)
+        sibling = next((r for r in table.rows if r.kind == "classification" and r.pretrain == row.pretrain), row)
+        head = load_config(Path(root or shipped_root()) / sibling.config).model.options.get("hidden", [])
+        pixels = get_family(family).instrument.num_pix
+        sized = options_for_budget(encoder, table.budget, base_options={"head_hidden": list(head)},
+                                   input_shape=(pixels, pixels, 1), num_classes=len(get_family(family).class_names))
+        over["model.options"] = {**config.model.options, "encoder_options": {
+            k: v for k, v in sized["options"].items() if k != "head_hidden"}}
+    if config.model.name in TRAINERS:  # pretraining has no labels to validate or test on
+        over.update({"data.val_split": "", "data.test_split": ""})
+    return over
 
 
 def get_num_pix(family: str) -> int:
@@ -592,7 +657,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     if scale.name == "paper":
         return apply_overrides(config, over)
     if scale.regime:
-        return apply_overrides(config, {**over, **_controlled_overrides(config, row, table, scale)})
+        return apply_overrides(config, {**over, **_controlled_overrides(config, row, table, scale, root)})
     from lensml.datasets import Deeplense, sized_config
     from lensml.experiments.quickstart import TINY_MODEL_OPTIONS
 
@@ -793,8 +858,8 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
             _cell(_mean_std([m.get(key) for m in runs])) if runs else "-",
             f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "-", str(len(runs)),
             f"{params:,}" if params else "-",
-            f"{budget['steps']:,} x {budget['batch_size']}" if budget else "-",
-            f"{budget['images']:,}" if budget else "-",
+            (f"{budget['steps']:,} x {budget['batch_size']}" + _pretrain_note(budget, "steps")) if budget else "-",
+            (f"{budget['images']:,}" + _pretrain_note(budget, "images")) if budget else "-",
             f"{budget['source']} `{budget['dataset']}`" if budget else "-",
             budget.get("monitor", "-") if budget else "-", status]) + " |")
     lines.append("")
@@ -812,6 +877,12 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
             lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | {o['verdict']} |")
         lines.append("")
     return lines
+
+
+def _pretrain_note(budget: dict, key: str) -> str:
+    """`` (+ N pretraining)`` for a self-supervised row's budget cell, else nothing."""
+    pre = budget.get("pretrain")
+    return f" (+ {pre[key]:,} pretraining)" if pre else ""
 
 
 def _format_rho(rho) -> str:
@@ -1092,6 +1163,8 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
         results[row.label] = {"status": "pending", "runs": [], "config": row.config}  # as shipped (train/...), not this machine's path
         if sc.regime:
             results[row.label]["budget"] = _training_budget(config)
+            if pre is not None:  # a self-supervised row's pretraining: its own steps of unlabelled lenses
+                results[row.label]["budget"]["pretrain"] = _training_budget(pre)
             done = earlier.get(row.label, {})
             if done.get("budget") == results[row.label]["budget"]:  # same sizes and steps: keep its finished seeds
                 for key in ("runs", "dirs", "num_params"):

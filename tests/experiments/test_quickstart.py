@@ -499,3 +499,32 @@ def test_ssl_table_has_the_paper_s_14_rows_regression_for_every_method_and_byol_
     trainer = build_trainer("byol", (32, 32, 1), encoder_options={"width": 8},
                             **{k: v for k, v in options.items() if k != "encoder"}, encoder="resnet50")
     assert (trainer.views.d4, trainer.views.noise, trainer.views.blur) == ("all", None, None)
+
+
+@pytest.mark.slow
+def test_controlled_scale_runs_a_self_supervised_row_beside_its_baseline(tmp_path, data_dir, monkeypatch):
+    """A self-supervised row at a controlled scale: its encoder sized to the table's budget as its
+    from-scratch baseline's, pretrained for the same steps of unlabelled lenses, then fine-tuned for
+    the baseline's steps; regression rows too."""
+    import dataclasses
+
+    from lensml.experiments import reproduce as rep
+
+    monkeypatch.setitem(rep.TABLES, "ssl", dataclasses.replace(rep.TABLES["ssl"], budget=300_000, controlled_epochs=1))
+    monkeypatch.setitem(rep.SCALES, "controlled", dataclasses.replace(rep.SCALES["controlled"], per_class=8,
+                                                                      seeds=(0,), batch_size=5))
+    rows = ["BYOL, ResNet50 (model_ii)", "ResNet50 supervised (model_ii)", "BYOL regression (model_ii)"]
+    result = rep.reproduce("ssl", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir, log=lambda m: None)
+    saved = json.loads(Path(result["json"]).read_text())["results"]
+    byol, scratch, regression = (saved[label] for label in rows)
+    for row in (byol, scratch, regression):
+        assert row["status"] == "ok", row["status"]
+    assert byol["num_params"] == scratch["num_params"] and abs(byol["num_params"] / 300_000 - 1) <= 0.15
+    assert byol["budget"]["steps"] == scratch["budget"]["steps"] == 3  # one fine-tuning budget ...
+    assert byol["budget"]["pretrain"]["steps"] == 3 and "pretrain" not in scratch["budget"]  # ... after pretraining
+    pre = (tmp_path / "rep" / "runs" / "pretrain_byol_resnet50_model_ii" / "seed_0" / "config.toml").read_text()
+    width = scratch["budget"]["options"]["encoder_options"]["width"]
+    assert f"width = {width}" in pre
+    assert "test_mae" in regression["runs"][0]
+    table = Path(result["markdown"]).read_text()
+    assert "(+ 3 pretraining)" in table and "## Regression rows" in table
