@@ -351,10 +351,9 @@ class Scale:
 
         tr, va, te = split_sizes(per_class)
         if self.cpu_scale:
-            return (f"Scale cpu: the published-compatible data (`<family>_published`: the DeepLense simulator as "
-                    f"the papers used it, Models II/III stored as twice the noiseless model); each model with its "
+            return (f"Scale cpu: {_cpu_data(table)}; each model with its "
                     f"recipe at its CPU scale, trained on fresh lenses (batch {self.batch_size}), best checkpoint by "
-                    f"the validation metric its config monitors (`training.monitor`: {_monitors(table)}), tested on the stored test split of `<family>_published_n{per_class}` ({te} per "
+                    f"the validation metric its config monitors (`training.monitor`: {_monitors(table)}), tested on the stored test split of `<data>_n{per_class}` ({te} per "
                     f"class; validation {va} per class); seeds {list(self.seeds)}. " + table.cpu_note
                     + " These are not the paper's numbers: compare the ranking (Spearman below) and the gaps."
                     + (f" With one seed, an accuracy's uncertainty is its binomial standard error on the {3 * te} "
@@ -377,9 +376,8 @@ class Scale:
 
         tr, va, te = split_sizes(self.per_class)
         steps = controlled_steps(table, self)
-        data = {"fresh": "fresh lenses of the published-compatible family every step (the batched simulator; no "
-                         "augmentation)",
-                "stored": f"the stored training split of the published-compatible family, {tr} per class as in the "
+        data = {"fresh": f"fresh lenses of {_cpu_data(table)} every step (the batched simulator; no augmentation)",
+                "stored": f"the stored training split of {_cpu_data(table)}, {tr} per class as in the "
                           f"papers, for {table.controlled_epochs} epochs (the config's augmentation)",
                 "noisy": f"the stored training split of the *realistic* family (noise and PSF: what the published "
                          f"data lacks), {tr} per class, {table.controlled_epochs} epochs"}[self.regime]
@@ -395,6 +393,15 @@ class Scale:
                 f"{va} per class; the checkpoint kept is the best epoch by each config's `training.monitor` (the "
                 f"monitor column); seeds {list(self.seeds)} (initialisation and data order / stream). Each cell is the "
                 f"mean +- std over seeds; the 95 % interval resamples seeds and test lenses (lensml.evaluation.intervals).")
+
+
+def _cpu_data(table: Table) -> str:
+    """What a table's CPU and controlled scales train on, in words."""
+    own = ", ".join(f"`{small}` for `{family}`" for family, small in table.cpu_families)
+    if own:
+        return f"the paper's own data at CPU size ({own}: the same fields in coarser pixels)"
+    return ("the published-compatible data (`<family>_published`: the DeepLense simulator as the papers used it, "
+            "Models II/III stored as twice the noiseless model)")
 
 
 def _monitors(table: Table) -> str:
