@@ -47,14 +47,6 @@ FRESH_SEED = 10_000
 #: Wall-time budget of the quickstart's training, all models together (``run_quickstart(minutes=)``).
 TRAINING_MINUTES = 6.0
 TINY = {"per_class": 8, "epochs": 1, "batch_size": 16, "steps_per_epoch": 2, "fresh": 24}
-TINY_MODEL_OPTIONS = {
-    "resnet18": {"width": 8, "stage_blocks": [1, 1, 1, 1]},
-    "lenspinn_small": {"embed_dim": 32, "num_heads": 2, "key_dim": 8, "mlp_dim": 16,
-                       "decoder_features": 16, "decoder_options": {"alpha": 0.25, "minimalistic": True}},
-    "lenspinn_large": {"embed_dim": 32, "num_heads": 2, "key_dim": 8, "mlp_dim": 16,
-                       "decoder_features": 16,
-                       "decoder_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}},
-}
 
 Log = Callable[[str], None]
 
@@ -340,7 +332,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     from lensml.evaluation import classification_metrics, evaluate_model
     from lensml.evaluation.compare import compare_runs
     from lensml.experiments import run
-    from lensml.models import available, cpu_scale
+    from lensml.models import available, cpu_scale, sizes
     from lensml.simulation import get_family
     from lensml.simulation.families import CLASS_NAMES, PUBLISHED_FAMILIES
 
@@ -382,7 +374,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
 
     for k, model_name in enumerate(models):
         scale = cpu_scale(model_name)
-        options = TINY_MODEL_OPTIONS.get(model_name, {}) if tiny else dict(scale["options"])
+        options = sizes(model_name)["tiny" if tiny else "cpu"]
         n_epochs = epochs or scale["epochs"]
         steps = steps_per_epoch or scale["steps_per_epoch"]
         if source == "stored":

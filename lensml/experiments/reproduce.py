@@ -666,7 +666,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     if scale.regime:
         return apply_overrides(config, {**over, **_controlled_overrides(config, row, table, scale, root)})
     from lensml.datasets import Deeplense, sized_config
-    from lensml.experiments.quickstart import TINY_MODEL_OPTIONS
+    from lensml.models import available, sizes
 
     per_class = scale.per_class or (table.cpu_per_class if scale.cpu_scale else table.small_per_class)
     over["seeds"] = list(scale.seeds)
@@ -700,7 +700,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
         over["data.steps_per_epoch"] = None  # a stream keeps its epoch length
     if scale.tiny_models:
         opts = dict(config.model.options)
-        opts.update(TINY_MODEL_OPTIONS.get(config.model.name, {}))
+        opts.update(sizes(config.model.name)["tiny"] if config.model.name in available() else {})
         over["model.options"] = family_pixel_scale(config.model.name, opts, family)
     return apply_overrides(config, over)
 

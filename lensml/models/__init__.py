@@ -8,6 +8,7 @@
 - ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
 - ``available()``: the registered names; ``recipe(name)``: its training defaults (config keys);
   ``cpu_scale(name)``: how it trains in minutes on a laptop CPU (options, epochs, steps).
+- ``sizes(name)``: its named sizes as options: ``"tiny"`` (tests, smoke runs), ``"cpu"``, ``"paper"``.
 - ``LensModel``: what ``build`` returns, a functional model whose predict / fit / evaluate check
   image shape and NaN / inf pixels (``set_masked(model, "fill")`` fills them instead).
 - ``save_preset(model, DIR, card=...)`` / ``from_preset(DIR | name | "hf://...")`` / ``list_presets()``:
@@ -40,12 +41,13 @@ from lensml.models.heads import (
     super_resolution_decoder,
 )
 from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
-from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, recipe
+from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, recipe, sizes
 from lensml.models.tta import D4TTA
 
 __all__ = [
     "LensModel", "set_masked", "save_preset", "from_preset", "list_presets", "register_preset", "preset_metadata",
-    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "default_jit_compile", "D4TTA",
+    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "sizes",
+    "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",
     "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken",

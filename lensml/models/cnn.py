@@ -23,7 +23,7 @@ from __future__ import annotations
 import keras
 
 from lensml.models import widths
-from lensml.models.registry import register
+from lensml.models.registry import TINY_EFFICIENTNET, TINY_MOBILENET, register
 
 
 #: Batch-norm momentum of every CNN backbone (see the module docstring).
@@ -103,7 +103,7 @@ def mobilenet_v3_backbone(input_shape, *, size: str = "small", alpha: float = 1.
     return set_batch_norm_momentum(model, bn_momentum)
 
 
-@register("efficientnet_b0", width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}, description="EfficientNetB0 (keras.applications, from scratch)")
+@register("efficientnet_b0", tiny=TINY_EFFICIENTNET, width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}, description="EfficientNetB0 (keras.applications, from scratch)")
 def efficientnet_b0(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0,
                     bn_momentum: float = BN_MOMENTUM):
     """EfficientNetB0 features ``(batch, 1280)``."""
@@ -111,7 +111,7 @@ def efficientnet_b0(inputs, *, width_coefficient: float = 1.0, depth_coefficient
                                     depth_coefficient=depth_coefficient, bn_momentum=bn_momentum)(inputs)
 
 
-@register("efficientnetv2_s", width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.34}}, description="EfficientNetV2-S (keras.applications, from scratch)")
+@register("efficientnetv2_s", tiny=TINY_EFFICIENTNET, width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.34}}, description="EfficientNetV2-S (keras.applications, from scratch)")
 def efficientnetv2_s(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0,
                      bn_momentum: float = BN_MOMENTUM):
     """EfficientNetV2-S features ``(batch, 1280)``."""
@@ -119,7 +119,7 @@ def efficientnetv2_s(inputs, *, width_coefficient: float = 1.0, depth_coefficien
                                      depth_coefficient=depth_coefficient, bn_momentum=bn_momentum)(inputs)
 
 
-@register("mobilenetv3_small", width=widths.mobilenet, description="MobileNetV3-Small (keras.applications, from scratch)")
+@register("mobilenetv3_small", tiny=TINY_MOBILENET, width=widths.mobilenet, description="MobileNetV3-Small (keras.applications, from scratch)")
 def mobilenetv3_small(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
                       bn_momentum: float = BN_MOMENTUM):
     """MobileNetV3-Small features ``(batch, 576)`` at alpha 1."""
@@ -127,7 +127,7 @@ def mobilenetv3_small(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
                                  minimalistic=minimalistic, bn_momentum=bn_momentum)(inputs)
 
 
-@register("mobilenetv3_large", width=widths.mobilenet, description="MobileNetV3-Large (keras.applications, from scratch)")
+@register("mobilenetv3_large", tiny=TINY_MOBILENET, width=widths.mobilenet, description="MobileNetV3-Large (keras.applications, from scratch)")
 def mobilenetv3_large(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
                       bn_momentum: float = BN_MOMENTUM):
     """MobileNetV3-Large features ``(batch, 960)`` at alpha 1."""

@@ -39,6 +39,13 @@ TRANSFORMER_RECIPE = {
 CPU_SCALE = {"options": {}, "epochs": 4, "steps_per_epoch": 150}
 #: Narrow transformers for a CPU: 128-d tokens, 4 blocks, 4 heads.
 SMALL_TRANSFORMER = {"embed_dim": 128, "depth": 4, "num_heads": 4, "mlp_dim": 256}
+#: Tiny sizes (``sizes(name)["tiny"]``) shared by a family of models.
+TINY_TRANSFORMER = {"embed_dim": 16, "depth": 1, "num_heads": 2, "mlp_dim": 16, "dropout": 0.0}
+TINY_EFFICIENTNET = {"width_coefficient": 0.25, "depth_coefficient": 0.25}
+TINY_MOBILENET = {"alpha": 0.25, "minimalistic": True}
+TINY_LENSPINN = {"embed_dim": 16, "num_heads": 2, "key_dim": 8, "mlp_dim": 8, "decoder_features": 8}
+TINY_D4 = {"unet_fields": (2, 2, 2), "stem_kernel": 3,
+           "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.1}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +59,7 @@ class _Entry:
     recipe: tuple = ()
     cpu_scale: str = "{}"
     width: Callable | None = None
+    tiny: str = "{}"
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -59,7 +67,7 @@ _REGISTRY: dict[str, _Entry] = {}
 
 def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=0.0,
              description: str = "", xla_on_cpu: bool = False, recipe: dict | None = None,
-             cpu_scale: dict | None = None, width: Callable | None = None):
+             cpu_scale: dict | None = None, width: Callable | None = None, tiny: dict | None = None):
     """Decorator registering a feature function under ``name`` (with its default head).
 
     ``xla_on_cpu``: TensorFlow trains this model faster with XLA than with its graph mode on a
@@ -68,7 +76,7 @@ def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=
     ``cpu_scale``: how it trains in minutes on a laptop CPU, on the stream (see ``cpu_scale``).
     ``width``: ``w -> options``, the architecture at width multiplier ``w`` (1: the published
     size; depths kept), which ``lensml.models.budget.options_for_budget`` searches to give the
-    model a parameter budget."""
+    model a parameter budget. ``tiny``: the options of its smallest working size (``sizes``)."""
 
     def wrap(fn):
         if name in _REGISTRY:
@@ -76,7 +84,8 @@ def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=
         _REGISTRY[name] = _Entry(fn, tuple(head_hidden), head_activation, float(head_dropout),
                                  description or (fn.__doc__ or "").strip().splitlines()[0], bool(xla_on_cpu),
                                  tuple(sorted((recipe if recipe is not None else CNN_RECIPE).items())),
-                                 json.dumps({**CPU_SCALE, **(cpu_scale or {})}, sort_keys=True), width)
+                                 json.dumps({**CPU_SCALE, **(cpu_scale or {})}, sort_keys=True), width,
+                                 json.dumps(tiny or {}, sort_keys=True))
         return fn
 
     return wrap
@@ -135,6 +144,19 @@ def check_options(name: str, options) -> None:
     if unknown:
         raise ValueError(f"model {name!r} has no option {', '.join(map(repr, unknown))}; "
                          f"its options: {', '.join(sorted(known))}")
+
+
+#: The named sizes every registered model has (``sizes``).
+SIZES = ("tiny", "cpu", "paper")
+
+
+def sizes(name: str) -> dict[str, dict]:
+    """The named sizes of model ``name``, as options of ``build(name, ...)``: ``"tiny"`` (tests and
+    smoke runs: seconds to build and step), ``"cpu"`` (trains in minutes on a laptop CPU: the
+    options of ``cpu_scale``), ``"paper"`` (the published architecture: no option). A benchmark's
+    budget-matched size is ``lensml.models.budget.options_for_budget(name, budget)``."""
+    entry = _entry(name)
+    return {"tiny": json.loads(entry.tiny), "cpu": json.loads(entry.cpu_scale).get("options", {}), "paper": {}}
 
 
 def cpu_scale(name: str) -> dict:

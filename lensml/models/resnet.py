@@ -86,13 +86,13 @@ def resnet_features(inputs, *, block: str = "basic", stage_blocks=(2, 2, 2, 2), 
     return layers.GlobalAveragePooling2D(name="avg_pool")(x)
 
 
-@register("resnet18", width=widths.resnet, cpu_scale={"options": {"width": 24}, "epochs": 8, "steps_per_epoch": 200}, description="ResNet-18 (basic blocks 2-2-2-2), 11.17M parameters at 3 classes")
+@register("resnet18", tiny={"width": 4, "stage_blocks": (1, 1, 1, 1)}, width=widths.resnet, cpu_scale={"options": {"width": 24}, "epochs": 8, "steps_per_epoch": 200}, description="ResNet-18 (basic blocks 2-2-2-2), 11.17M parameters at 3 classes")
 def resnet18(inputs, *, stage_blocks=(2, 2, 2, 2), width: int = 64, stem: str = "imagenet"):
     """ResNet-18 features (512-d at the default width)."""
     return resnet_features(inputs, block="basic", stage_blocks=stage_blocks, width=width, stem=stem)
 
 
-@register("resnet50", width=widths.resnet, cpu_scale={"options": {"width": 16}}, description="ResNet-50 v1.5 (bottleneck blocks 3-4-6-3)")
+@register("resnet50", tiny={"width": 4, "stage_blocks": (1, 1, 1, 1)}, width=widths.resnet, cpu_scale={"options": {"width": 16}}, description="ResNet-50 v1.5 (bottleneck blocks 3-4-6-3)")
 def resnet50(inputs, *, stage_blocks=(3, 4, 6, 3), width: int = 64, stem: str = "imagenet"):
     """ResNet-50 features (2048-d at the default width)."""
     return resnet_features(inputs, block="bottleneck", stage_blocks=stage_blocks, width=width, stem=stem)
