@@ -653,15 +653,30 @@ def test_metrics(model, test_data, data: DataConfig, out_dir, *, model_name: str
     from lensml.evaluation import evaluate_model
     from lensml.experiments.checks import evaluation_task
 
+    task = evaluation_task(data.target)
     with damaged_data_error(data):
-        report = evaluate_model(model, test_data, evaluation_task(data.target), str(out_dir), model_name=model_name,
+        report = evaluate_model(model, test_data, task, str(out_dir), model_name=model_name,
                                 dataset_name=data.dataset, split=data.test_split or "test", history=history,
-                                tta=data.test_tta)
+                                tta=data.test_tta, class_names=dataset_class_names(data) if task == "classification" else None)
     metrics = {f"test_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
     for name, auc in (report.get("auc_per_class") or {}).items():  # one-vs-rest AUC per class
         if isinstance(auc, (int, float)):
             metrics[f"test_auc_per_class/{name}"] = auc
     return metrics
+
+
+def dataset_class_names(data: DataConfig) -> list[str] | None:
+    """The class names of ``data.dataset``'s family, in label order (None: a dataset without a
+    family, e.g. synthetic data, whose report names its classes by default)."""
+    if data.dataset.startswith("synthetic:"):
+        return None
+    from lensml.data.pipeline import dataset_family
+    from lensml.simulation import get_family
+
+    try:
+        return list(get_family(dataset_family(data.dataset)).class_names)
+    except ValueError:  # a dataset of a custom data factory: no family to read it from
+        return None
 
 
 def write_run_preset(config, seed, model, paths, metrics, steps_per_epoch, epochs_run) -> Path:

@@ -162,6 +162,8 @@ def test_d4_table_runs_on_the_paper_s_data_and_tests_d4lenspinn_again_with_tta(t
     assert d4["status"] == "ok" and tta["status"] == "ok", (d4["status"], tta["status"])
     assert "no_sphere_vort_50_n" in Path(d4["dirs"][0], "config.toml").read_text()
     assert tta["num_params"] == d4["num_params"] and tta["runs"][0]["train_minutes"] == 0
+    # the test report names the family's own classes (no / sphere / vort)
+    assert {"test_auc_per_class/no", "test_auc_per_class/sphere", "test_auc_per_class/vort"} <= set(d4["runs"][0])
     assert tta["dirs"][0] == str(Path(d4["dirs"][0]) / "tta_d4")
     assert sum("training" in m for m in messages) == 1  # D4LensPINN only
     plain = np.load(Path(d4["dirs"][0]) / "evaluation" / "predictions.npz")
