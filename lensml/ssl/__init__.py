@@ -23,7 +23,7 @@ from lensml.ssl.jepa import IJEPA
 from lensml.ssl.lens_jepa import LensJEPA, build_lens_physics_tokenizer
 from lensml.ssl.mae import MAE
 from lensml.ssl.simsiam import SimSiam
-from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TransformerEncoder, build_vit_encoder,
+from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TokenTrainer, TransformerEncoder, build_vit_encoder,
                                image_encoder)
 from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
 
@@ -33,7 +33,7 @@ TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "m
 
 __all__ = ["finetune", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
            "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
-           "TransformerEncoder", "MeanTokens", "build_vit_encoder", "image_encoder"]
+           "TransformerEncoder", "TokenTrainer", "MeanTokens", "build_vit_encoder", "image_encoder"]
 
 from lensml import _keras_objects  # noqa: E402
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import clone_network, deserialize_parts, ema_update, replica_loss, serialize_parts
+from lensml.ssl.base import clone_network, ema_update, replica_loss
 from lensml.ssl.losses import smooth_l1
 from lensml.ssl.masking import jepa_masks
 from lensml.ssl.schedules import linear_momentum
-from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder,
-                               sincos_position_embedding)
+from lensml.ssl.tokens import TokenTrainer, TransformerEncoder, image_encoder, sincos_position_embedding
 
 _PKG = "lensml"
 
@@ -23,7 +22,7 @@ def _layer_norm(x, epsilon=1e-6):
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
-class IJEPA(keras.Model):
+class IJEPA(TokenTrainer):
     """Image-based joint-embedding predictive architecture.
 
     tokenizer: layer images (B, H, W, C) -> tokens (B, N, D) with positions, N = grid_h *
@@ -43,13 +42,8 @@ class IJEPA(keras.Model):
                  predictor_heads=4, num_targets=4, target_scale=(0.15, 0.2),
                  target_aspect=(0.75, 1.5), context_scale=(0.85, 1.0), base_momentum=0.996,
                  final_momentum=1.0, total_steps=1000, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.image_shape = tuple(int(v) for v in image_shape)
-        h, w, _ = self.image_shape
-        self.patch_size, self.embed_dim = int(patch_size), int(embed_dim)
-        if h % self.patch_size or w % self.patch_size:
-            raise ValueError(f"image_shape={image_shape!r} is not divisible by patch_size={patch_size}")
-        self.depth, self.num_heads = int(depth), int(num_heads)
+        super().__init__(encoder=encoder, tokenizer=tokenizer, image_shape=image_shape, patch_size=patch_size,
+                         embed_dim=embed_dim, depth=depth, num_heads=num_heads, seed=seed, **kwargs)
         self.predictor_dim, self.predictor_depth = int(predictor_dim), int(predictor_depth)
         self.predictor_heads = int(predictor_heads)
         self.num_targets = int(num_targets)
@@ -60,11 +54,6 @@ class IJEPA(keras.Model):
         self.context_scale = tuple(float(v) for v in context_scale)
         self.base_momentum, self.final_momentum = float(base_momentum), float(final_momentum)
         self.total_steps = int(total_steps)
-        self.seed = seed
-        self.grid = (h // self.patch_size, w // self.patch_size)
-        self.num_patches = self.grid[0] * self.grid[1]
-        self.tokenizer = tokenizer if tokenizer is not None else self._default_tokenizer()
-        self.encoder = encoder if encoder is not None else self._default_encoder()
         # Shapes only: no eager forward pass (slow on JAX, where every op compiles).
         if not self.tokenizer.built:
             self.tokenizer.build((None,) + self.image_shape)
@@ -92,12 +81,6 @@ class IJEPA(keras.Model):
         self.step = self.add_weight(shape=(), initializer="zeros", trainable=False, name="step")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
-
-    def _default_tokenizer(self):
-        return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
-
-    def _default_encoder(self):
-        return TransformerEncoder(self.embed_dim, self.depth, self.num_heads, name="encoder")
 
     def momentum(self):
         """Current target EMA momentum (float32 scalar tensor)."""
@@ -159,16 +142,9 @@ class IJEPA(keras.Model):
         raise ValueError(f"which={which!r}: expected 'target' or 'context'")
 
     def get_config(self):
-        return {**super().get_config(), **serialize_parts(self, ("encoder", "tokenizer")),
-                "image_shape": list(self.image_shape), "patch_size": self.patch_size,
-                "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
+        return {**super().get_config(),
                 "predictor_dim": self.predictor_dim, "predictor_depth": self.predictor_depth,
                 "predictor_heads": self.predictor_heads, "num_targets": self.num_targets,
                 "target_scale": list(self.target_scale), "target_aspect": list(self.target_aspect),
                 "context_scale": list(self.context_scale), "base_momentum": self.base_momentum,
-                "final_momentum": self.final_momentum, "total_steps": self.total_steps,
-                "seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_parts(config, ("encoder", "tokenizer")))
+                "final_momentum": self.final_momentum, "total_steps": self.total_steps}

@@ -5,17 +5,17 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import deserialize_parts, replica_loss, serialize_parts
+from lensml.ssl.base import replica_loss
 from lensml.ssl.losses import masked_patch_mse
 from lensml.ssl.masking import num_kept, random_masking
-from lensml.ssl.tokens import (PatchTokenizer, TransformerEncoder, image_encoder, patchify,
+from lensml.ssl.tokens import (TokenTrainer, TransformerEncoder, patchify,
                                sincos_position_embedding, unpatchify)
 
 _PKG = "lensml"
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
-class MAE(keras.Model):
+class MAE(TokenTrainer):
     """Masked autoencoder.
 
     tokenizer: layer images (B, H, W, C) -> tokens (B, N, D) with positions (default
@@ -28,29 +28,19 @@ class MAE(keras.Model):
     call(images) -> (B, D) mean of the tokens of the unmasked image.
     """
 
+    encoder_name = "mae_encoder"
+
     def __init__(self, encoder=None, tokenizer=None, image_shape=(64, 64, 1), patch_size=8,
                  embed_dim=64, depth=4, num_heads=4, decoder_dim=32, decoder_depth=1,
                  decoder_heads=4, mask_ratio=0.75, norm_pix_loss=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
         if not 0.5 <= float(mask_ratio) <= 0.9:
             raise ValueError(f"mask_ratio={mask_ratio!r}: expected a float in [0.5, 0.9]")
-        self.image_shape = tuple(int(v) for v in image_shape)
-        h, w, c = self.image_shape
-        self.patch_size, self.embed_dim = int(patch_size), int(embed_dim)
-        if h % self.patch_size or w % self.patch_size:
-            raise ValueError(f"image_shape={image_shape!r} is not divisible by patch_size={patch_size}")
-        self.depth, self.num_heads = int(depth), int(num_heads)
+        super().__init__(encoder=encoder, tokenizer=tokenizer, image_shape=image_shape, patch_size=patch_size,
+                         embed_dim=embed_dim, depth=depth, num_heads=num_heads, seed=seed, **kwargs)
+        c = self.image_shape[2]
         self.decoder_dim, self.decoder_depth = int(decoder_dim), int(decoder_depth)
         self.decoder_heads = int(decoder_heads)
         self.mask_ratio, self.norm_pix_loss = float(mask_ratio), bool(norm_pix_loss)
-        self.seed = seed
-        self.grid = (h // self.patch_size, w // self.patch_size)
-        self.num_patches = self.grid[0] * self.grid[1]
-        self.tokenizer = (tokenizer if tokenizer is not None
-                          else PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer"))
-        self.encoder = (encoder if encoder is not None
-                        else TransformerEncoder(self.embed_dim, self.depth, self.num_heads,
-                                                name="encoder"))
         self.decoder_embed = keras.layers.Dense(self.decoder_dim, name="decoder_embed")
         self.decoder = TransformerEncoder(self.decoder_dim, self.decoder_depth, self.decoder_heads,
                                           name="decoder")
@@ -117,19 +107,7 @@ class MAE(keras.Model):
         h, w, c = self.image_shape
         return unpatchify(pred, self.patch_size, h, w, c), mask
 
-    def image_encoder(self, pool="mean"):
-        """The pretrained encoder as a keras.Model: images -> (B, D) (pool="mean") or tokens."""
-        return image_encoder(self.tokenizer, self.encoder, self.image_shape, pool=pool,
-                             name="mae_encoder")
-
     def get_config(self):
-        return {**super().get_config(), **serialize_parts(self, ("encoder", "tokenizer")),
-                "image_shape": list(self.image_shape), "patch_size": self.patch_size,
-                "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
-                "decoder_dim": self.decoder_dim, "decoder_depth": self.decoder_depth,
+        return {**super().get_config(), "decoder_dim": self.decoder_dim, "decoder_depth": self.decoder_depth,
                 "decoder_heads": self.decoder_heads, "mask_ratio": self.mask_ratio,
-                "norm_pix_loss": self.norm_pix_loss, "seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_parts(config, ("encoder", "tokenizer")))
+                "norm_pix_loss": self.norm_pix_loss}

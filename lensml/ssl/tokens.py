@@ -162,3 +162,54 @@ def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, nu
     return image_encoder(PatchTokenizer(patch_size, dim, name="tokenizer"),
                          TransformerEncoder(dim, depth, num_heads, mlp_ratio, name="transformer"),
                          image_shape, pool=pool, name=name)
+
+
+class TokenTrainer(keras.Model):
+    """What the token trainers (MAE, I-JEPA, Lens-JEPA) share: a patch ``tokenizer`` and a token
+    ``encoder`` (by default ``PatchTokenizer`` + ``TransformerEncoder`` of ``embed_dim``, ``depth``,
+    ``num_heads``; subclasses override ``_default_tokenizer`` / ``_default_encoder``) on images of
+    ``image_shape`` cut into a ``grid`` of ``num_patches`` patches of ``patch_size`` pixels, their
+    config and ``image_encoder``. A subclass adds its own parts and loss, and its own arguments to
+    ``get_config``."""
+
+    def __init__(self, encoder=None, tokenizer=None, image_shape=(64, 64, 1), patch_size=8,
+                 embed_dim=64, depth=4, num_heads=4, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(v) for v in image_shape)
+        h, w, _ = self.image_shape
+        self.patch_size, self.embed_dim = int(patch_size), int(embed_dim)
+        if h % self.patch_size or w % self.patch_size:
+            raise ValueError(f"image_shape={image_shape!r} is not divisible by patch_size={patch_size}")
+        self.depth, self.num_heads = int(depth), int(num_heads)
+        self.seed = seed
+        self.grid = (h // self.patch_size, w // self.patch_size)
+        self.num_patches = self.grid[0] * self.grid[1]
+        self.tokenizer = tokenizer if tokenizer is not None else self._default_tokenizer()
+        self.encoder = encoder if encoder is not None else self._default_encoder()
+
+    def _default_tokenizer(self):
+        return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
+
+    def _default_encoder(self):
+        return TransformerEncoder(self.embed_dim, self.depth, self.num_heads, name="encoder")
+
+    #: The name of the model ``image_encoder`` returns.
+    encoder_name = "token_encoder"
+
+    def image_encoder(self, pool="mean"):
+        """The pretrained encoder as a keras.Model: images -> (B, D) (pool="mean") or tokens."""
+        return image_encoder(self.tokenizer, self.encoder, self.image_shape, pool=pool, name=self.encoder_name)
+
+    def get_config(self):
+        from lensml.ssl.base import serialize_parts
+
+        return {**super().get_config(), **serialize_parts(self, ("encoder", "tokenizer")),
+                "image_shape": list(self.image_shape), "patch_size": self.patch_size,
+                "embed_dim": self.embed_dim, "depth": self.depth, "num_heads": self.num_heads,
+                "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        from lensml.ssl.base import deserialize_parts
+
+        return cls(**deserialize_parts(config, ("encoder", "tokenizer")))
