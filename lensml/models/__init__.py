@@ -44,6 +44,10 @@ from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_phy
 from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, recipe, sizes
 from lensml.models.tta import D4TTA
 
+# The architectures register themselves (lensml.models.registry.register) when imported: the
+# package imports them, the registry imports none of them (no import circle).
+from lensml.models import cait, cnn, cvt, d4lenspinn, lensformer, lenspinn, resnet, vit  # noqa: E402,F401
+
 __all__ = [
     "LensModel", "set_masked", "save_preset", "from_preset", "list_presets", "register_preset", "preset_metadata",
     "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "sizes",

@@ -93,7 +93,6 @@ def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=
 
 def available() -> list[str]:
     """Registered model names, sorted."""
-    _load_families()
     return sorted(_REGISTRY)
 
 
@@ -181,13 +180,11 @@ def width_options(name: str, width: float) -> dict:
 def prefers_xla_on_cpu(name: str) -> bool:
     """Whether the model registered as ``name`` trains faster with XLA on a CPU (False for
     names that are not registered, e.g. a user's own model)."""
-    _load_families()
     entry = _REGISTRY.get(name)
     return bool(entry and entry.xla_on_cpu)
 
 
 def _entry(name: str) -> _Entry:
-    _load_families()
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"unknown model name {name!r}; known models: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
@@ -345,23 +342,3 @@ def _make_auto_jit_compile_default(model: keras.Model) -> None:
         model._resolve_auto_jit_compile = lambda: default_jit_compile(model)
 
 
-_LOADED = False
-
-
-def _load_families() -> None:
-    # Importing the family modules registers them; done lazily so that importing the
-    # registry (e.g. from a family module) cannot recurse.
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    from lensml.models import (  # noqa: F401
-        cait,
-        cnn,
-        cvt,
-        d4lenspinn,
-        lensformer,
-        lenspinn,
-        resnet,
-        vit,
-    )
