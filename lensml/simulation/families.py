@@ -512,8 +512,13 @@ class Family:
 
     def with_resolution(self, factor: int) -> "Family":
         """The same family observed with ``factor`` times coarser pixels (same field of view);
-        for super-resolution pairs."""
-        return self.replace(name=f"{self.name}_lr{factor}", instrument=self.instrument.rescaled(factor))
+        for super-resolution pairs. A ``BackgroundNoise``'s rms is per pixel: the sky a pixel
+        collects grows with its area, so its rms grows with its side (an ``InstrumentNoise``
+        computes its sky from the pixel scale)."""
+        noise = self.noise
+        if isinstance(noise, BackgroundNoise):
+            noise = dataclasses.replace(noise, background_rms=noise.background_rms * factor)
+        return self.replace(name=f"{self.name}_lr{factor}", instrument=self.instrument.rescaled(factor), noise=noise)
 
 
 EUCLID_VIS = InstrumentNoise(
@@ -669,13 +674,9 @@ PAPER_FAMILIES: tuple[str, ...] = ("no_sphere_vort", "lens_jepa_model_a", "lens_
 
 
 def _coarse(name: str, factor: int) -> Family:
-    # The same field in factor x coarser pixels, for CPU-scale tables. A BackgroundNoise's rms is
-    # per pixel and with_resolution keeps it: the sky per pixel grows with the pixel's area, so
-    # its rms is scaled with the side (an InstrumentNoise computes its sky from the pixel scale).
+    # The same field in factor x coarser pixels, for CPU-scale tables.
     base = FAMILIES[name]
     fam = base.with_resolution(factor)
-    if isinstance(fam.noise, BackgroundNoise):
-        fam = fam.replace(noise=dataclasses.replace(fam.noise, background_rms=fam.noise.background_rms * factor))
     inst = fam.instrument
     return fam.replace(name=f"{name}_{inst.num_pix}", description=base.description + f" CPU scale: the same "
                        f"{inst.field_of_view:.2f}\" field in {inst.num_pix}x{inst.num_pix} pixels of "

@@ -11,7 +11,7 @@ from lensml.simulation import FAMILIES, Cosmology, Instrument, get_family
 def test_three_families_with_their_instruments():
     assert set(FAMILIES) == {"model_i", "model_ii", "model_iii", "model_i_published", "model_ii_published",
                              "model_iii_published", "model_ii_tnfw", "no_sphere_vort", "lens_jepa_model_a",
-                             "lens_jepa_model_b"}
+                             "lens_jepa_model_b", "no_sphere_vort_50", "lens_jepa_model_a_50", "lens_jepa_model_b_50"}
     i, ii, iii = (FAMILIES[k] for k in ("model_i", "model_ii", "model_iii"))
     assert (i.instrument.num_pix, i.instrument.pixel_scale, i.instrument.psf_fwhm) == (150, 0.05, 0.087)
     assert (ii.instrument.num_pix, ii.instrument.pixel_scale, ii.instrument.psf_fwhm) == (64, 0.101, 0.16)

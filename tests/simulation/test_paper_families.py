@@ -137,3 +137,15 @@ def test_paper_families_stream():
     x, y = simulated_stream("no_sphere_vort", batch_size=3, seed=0, steps_per_epoch=1)[0]
     assert x.shape == (3, 150, 150, 1) and sorted(np.asarray(y).tolist()) == [0, 1, 2]
     assert np.all(np.isfinite(np.asarray(x)))
+
+
+def test_coarser_pixels_collect_more_sky():
+    # a BackgroundNoise's rms is per pixel: 3x coarser pixels hold 9x the sky, 3x its rms
+    fine = get_family("no_sphere_vort")
+    coarse = get_family("no_sphere_vort_50")
+    assert coarse.instrument.num_pix == 50 and coarse.instrument.field_of_view == pytest.approx(7.5)
+    assert coarse.noise.background_rms == pytest.approx(3 * fine.noise.background_rms)
+    assert get_family("model_i").with_resolution(2).noise.background_rms == pytest.approx(0.02)
+    # an InstrumentNoise computes the sky from the pixel scale itself
+    ii = get_family("model_ii")
+    assert ii.with_resolution(2).noise == ii.noise
