@@ -140,22 +140,19 @@ class PyLensingPointMasses(Substructure):
     ``count_`` point masses of M ~ U(mass_range) Msun each, with the family's point-mass Einstein
     radius (PyLensing's ``ER``: luminosity distances, ``Cosmology(distances="luminosity")``).
     The scripts draw one set of masses for a whole dataset; here each lens draws its own.
-    Subclasses place them within ``extent`` arcsec."""
+    Subclasses place them within ``size`` arcsec (a disk's radius, a line's length)."""
 
     count_: int = 25
     mass_range: tuple = (0.8e10, 1.2e10)
-
-    @property
-    def extent(self) -> float:
-        raise NotImplementedError
+    size: float = 1.0
 
     def __post_init__(self):
         owner = type(self).__name__
         if not isinstance(self.count_, int) or self.count_ < 1:
             raise ValueError(f"{owner}.count_ must be a positive int, got {self.count_!r}")
-        if not (0 < self.mass_range[0] <= self.mass_range[1]) or not self.extent > 0:
-            raise ValueError(f"{owner}: mass_range must be a positive (low, high) pair and its size (radius, "
-                             f"length) positive, got {self.mass_range}, {self.extent}")
+        if not (0 < self.mass_range[0] <= self.mass_range[1]) or not self.size > 0:
+            raise ValueError(f"{owner}: mass_range must be a positive (low, high) pair and size positive, "
+                             f"got {self.mass_range}, {self.size}")
 
     def count(self) -> int:
         return self.count_
@@ -168,20 +165,15 @@ class PyLensingPointMasses(Substructure):
 @dataclass(frozen=True)
 class DiskPointMasses(PyLensingPointMasses):
     """PyLensing's "spherical" substructure (the D4LensPINN paper's ``sphere``): its point masses
-    at radius U(0, radius) arcsec and angle U(0, 2 pi) around the lens centre,
+    at radius U(0, size) arcsec and angle U(0, 2 pi) around the lens centre,
     x = r cos(phi), y = r sin(phi). (PyLensing pairs a few radii with a few angles; here each
     mass draws its own.)"""
 
     name: str = "sphere"
-    radius: float = 1.0
-
-    @property
-    def extent(self) -> float:
-        return self.radius
 
     def draw(self, family, rng, batch):
         shape = (batch, self.count_)
-        radius = rng.uniform(0.0, self.radius, size=shape)
+        radius = rng.uniform(0.0, self.size, size=shape)
         phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
         theta = self.theta_E(family, rng, shape)
         return {"sub_theta_E": theta, "sub_x": radius * np.cos(phi), "sub_y": radius * np.sin(phi)}
@@ -190,20 +182,15 @@ class DiskPointMasses(PyLensingPointMasses):
 @dataclass(frozen=True)
 class LinePointMasses(PyLensingPointMasses):
     """PyLensing's vortex (the D4LensPINN paper's ``vort``): the point masses on a line of
-    ``length`` arcsec through the lens centre at an angle U(0, 2 pi), at
-    t_j = -length / 2 + j length / count_ (j = 0 .. count_ - 1, PyLensing's spacing). Also drawn:
+    ``size`` arcsec through the lens centre at an angle U(0, 2 pi), at
+    t_j = -size / 2 + j size / count_ (j = 0 .. count_ - 1, PyLensing's spacing). Also drawn:
     ``vortex_angle`` (the batched simulator sums the line in its frame)."""
 
     name: str = "vort"
-    length: float = 1.0
-
-    @property
-    def extent(self) -> float:
-        return self.length
 
     def draw(self, family, rng, batch):
         angle = rng.uniform(0.0, 2.0 * np.pi, size=batch)
-        t = (-0.5 + np.arange(self.count_) / self.count_)[None, :] * self.length * np.ones((batch, 1))
+        t = (-0.5 + np.arange(self.count_) / self.count_)[None, :] * self.size * np.ones((batch, 1))
         return {"sub_theta_E": self.theta_E(family, rng, t.shape), "sub_x": t * np.cos(angle)[:, None],
                 "sub_y": t * np.sin(angle)[:, None], "vortex_angle": angle}
 
