@@ -477,18 +477,23 @@ def unavailable_reason(row: Row, root: Path, scale: Scale | None = None) -> str 
 
 def _controlled_encoder(row: Row, root: Path) -> str | None:
     """The image encoder a self-supervised or from-scratch row sizes to a controlled table's budget
-    (its pretraining's ``encoder``, or the from-scratch model), None where it has none (the token
-    trainers, whose ViT is their own)."""
+    (``_encoder_of`` its pretraining's config, or of its from-scratch config)."""
     from lensml.experiments.config import load_config
+
+    return _encoder_of(load_config(root / (row.pretrain if row.needs == "pretrain" else row.config)))
+
+
+def _encoder_of(config) -> str | None:
+    """The image encoder a self-supervised pretraining config trains (its ``encoder``) or a
+    from-scratch baseline builds (its model); None where there is none to size (a fine-tuning of
+    a pretrained encoder) or lensml cannot size one yet (the token trainers' own ViT, ssl_vit)."""
+    from lensml.ssl import TRAINERS
     from lensml.ssl.factory import IMAGE_ENCODER_METHODS
 
-    if row.needs == "pretrain":
-        pre = load_config(root / row.pretrain)
-        return pre.model.options.get("encoder", "resnet50") if pre.model.name in IMAGE_ENCODER_METHODS else None
-    if row.needs == "finetune":
-        name = load_config(root / row.config).model.name
-        return None if name == "ssl_vit" else name
-    return None
+    name = config.model.name
+    if name in IMAGE_ENCODER_METHODS:
+        return config.model.options.get("encoder", "resnet50")
+    return None if name in TRAINERS or name in ("pretrained", "ssl_vit") else name
 
 
 def published_family(family: str) -> str:
@@ -623,8 +628,7 @@ def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root
     from lensml.experiments.shipped import shipped_root
 
     family, over = _controlled_data(config, table, scale)
-    encoder = (config.model.options.get("encoder", "resnet50") if config.model.name in TRAINERS
-               else None if config.model.name == "pretrained" else config.model.name)
+    encoder = _encoder_of(config)
     if encoder is not None:  # pretraining, or the from-scratch baseline: a fresh encoder of the budget
         # sized as the classifier it becomes, with its classification fine-tuning's head (a pretraining
         # a regression row shares is sized as for its classification sibling: one encoder per method)
