@@ -515,10 +515,11 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
             metrics[f"best_{t.monitor}"] = value
             metrics["best_epoch"] = epoch + 1
 
+    best = _best_model(model, paths) if test_ds is not None or config.output.save_model else None
     if test_ds is not None:
-        metrics.update(_evaluate_test(config, model, test_ds, paths))
+        metrics.update(_evaluate_test(config, best, test_ds, paths))
     if config.output.save_model:
-        paths["preset"] = write_run_preset(config, seed, model, paths, metrics, steps, len(history.get("loss", [])))
+        paths["preset"] = write_run_preset(config, seed, best, paths, metrics, steps, len(history.get("loss", [])))
 
     result = {
         "name": config.name,
@@ -679,15 +680,21 @@ def dataset_class_names(data: DataConfig) -> list[str] | None:
         return None
 
 
-def write_run_preset(config, seed, model, paths, metrics, steps_per_epoch, epochs_run) -> Path:
-    """The best checkpoint (else the final model) as a preset folder ``<run>/preset``
-    (``lensml.models.save_preset``) whose model card holds the run's data, recipe, budget and
-    test metrics."""
+def _best_model(model, paths):
+    """The best checkpoint (uncompiled: tested and saved, not trained), else the final model;
+    loaded once for the test evaluation and the preset."""
     import keras
 
+    if paths["checkpoint"].exists():
+        return keras.saving.load_model(paths["checkpoint"], compile=False)
+    return model
+
+
+def write_run_preset(config, seed, best, paths, metrics, steps_per_epoch, epochs_run) -> Path:
+    """``best`` (``_best_model``) as a preset folder ``<run>/preset`` (``lensml.models.save_preset``)
+    whose model card holds the run's data, recipe, budget and test metrics."""
     from lensml.models.presets import save_preset
 
-    best = keras.saving.load_model(paths["checkpoint"]) if paths["checkpoint"].exists() else model
     t, d = config.training, config.data
     card = {
         "architecture": config.model.name,
@@ -707,13 +714,8 @@ def write_run_preset(config, seed, model, paths, metrics, steps_per_epoch, epoch
     return save_preset(best, paths["dir"] / "preset", card=card, overwrite=True)
 
 
-def _evaluate_test(config, model, test_ds, paths) -> dict[str, Any]:
-    """``test_metrics`` of the best checkpoint (else the final model) into ``<run>/evaluation``."""
-    import keras
-
-    best = model
-    if paths["checkpoint"].exists():
-        best = keras.saving.load_model(paths["checkpoint"])
+def _evaluate_test(config, best, test_ds, paths) -> dict[str, Any]:
+    """``test_metrics`` of ``best`` (``_best_model``) into ``<run>/evaluation``."""
     paths["evaluation"] = paths["dir"] / "evaluation"
     return test_metrics(best, test_ds, config.data, paths["evaluation"], model_name=config.model.name,
                         history=str(paths["history_csv"]))

@@ -93,10 +93,12 @@ def save_preset(model, preset_dir, *, card: dict[str, Any] | None = None, overwr
     serialized.pop("compile_config", None)  # a preset is the model, not how it was trained
     config = json.dumps(serialized, indent=2)
     # Keras's weights file also holds a compiled model's optimizer state (Adam: twice the
-    # weights again): a preset holds the weights only, saved from an uncompiled copy (built from
-    # a parsed copy of the config: deserialising consumes the dict it is given).
-    bare = keras.saving.deserialize_keras_object(json.loads(config), safe_mode=True)
-    bare.set_weights(model.get_weights())
+    # weights again): a preset holds the weights only, saved from an uncompiled copy of a compiled
+    # model (built from a parsed copy of the config: deserialising consumes the dict it is given).
+    bare = model
+    if getattr(model, "optimizer", None) is not None:
+        bare = keras.saving.deserialize_keras_object(json.loads(config), safe_mode=True)
+        bare.set_weights(model.get_weights())
     with staged_folder(preset_dir) as stage:
         (stage / CONFIG_FILE).write_text(config)
         bare.save_weights(stage / WEIGHTS_FILE)

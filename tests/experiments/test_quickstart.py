@@ -29,8 +29,7 @@ def _assert_png(path: Path):
 @pytest.mark.slow
 def test_quickstart_tiny_writes_every_file(tmp_path, data_dir):
     out = tmp_path / "report"
-    # A training budget so small that each model stops after its first step (the default budget,
-    # 6 minutes, is not reached by the tiny run of tests/test_quiet.py).
+    # A training budget so small that each model stops after its first step.
     assert cli(["quickstart", "--tiny", "--out", str(out), "--data-dir", str(data_dir), "--minutes", "1e-6"]) == 0
     record = json.loads((out / "metrics.json").read_text())
     assert list(record["models"]) == ["resnet18", "lenspinn_small"]
@@ -515,24 +514,32 @@ def test_controlled_scale_runs_a_self_supervised_row_beside_its_baseline(tmp_pat
     monkeypatch.setitem(rep.TABLES, "ssl", dataclasses.replace(rep.TABLES["ssl"], budget=300_000, controlled_epochs=1))
     monkeypatch.setitem(rep.SCALES, "controlled", dataclasses.replace(rep.SCALES["controlled"], per_class=8,
                                                                       seeds=(0,), batch_size=5))
-    rows = ["BYOL, ResNet50 (model_ii)", "ResNet50 supervised (model_ii)"]
+    # the ViT rows: a shallower graph to compile than ResNet50's 16 bottleneck blocks
+    rows = ["Contrastive (rotation), ViT (model_ii)", "ViT supervised (model_ii)"]
     result = rep.reproduce("ssl", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir, log=lambda m: None)
     saved = json.loads(Path(result["json"]).read_text())["results"]
-    byol, scratch = (saved[label] for label in rows)
-    for row in (byol, scratch):
+    ssl, scratch = (saved[label] for label in rows)
+    for row in (ssl, scratch):
         assert row["status"] == "ok", row["status"]
-    assert byol["num_params"] == scratch["num_params"] and abs(byol["num_params"] / 300_000 - 1) <= 0.15
-    assert byol["budget"]["steps"] == scratch["budget"]["steps"] == 3  # one fine-tuning budget ...
-    assert byol["budget"]["pretrain"]["steps"] == 3 and "pretrain" not in scratch["budget"]  # ... after pretraining
-    pre = (tmp_path / "rep" / "runs" / "pretrain_byol_resnet50_model_ii" / "seed_0" / "config.toml").read_text()
-    width = scratch["budget"]["options"]["encoder_options"]["width"]
-    assert f"width = {width}" in pre
+    assert ssl["num_params"] == scratch["num_params"] and abs(ssl["num_params"] / 300_000 - 1) <= 0.15
+    assert ssl["budget"]["steps"] == scratch["budget"]["steps"] == 3  # one fine-tuning budget ...
+    assert ssl["budget"]["pretrain"]["steps"] == 3 and "pretrain" not in scratch["budget"]  # ... after pretraining
+    pre = (tmp_path / "rep" / "runs" / "pretrain_simclr_rotation_vit_model_ii" / "seed_0" / "config.toml").read_text()
+    embed_dim = scratch["budget"]["options"]["encoder_options"]["embed_dim"]
+    assert embed_dim != 384 and f"embed_dim = {embed_dim}" in pre
     assert "(+ 3 pretraining)" in Path(result["markdown"]).read_text()
-    # the regression row fine-tunes the same pretraining (one encoder per method), on axion lenses
-    table = rep.TABLES["ssl"]
-    row = next(r for r in table.rows if r.label == "BYOL regression (model_ii)")
-    assert rep.unavailable_reason(row, ROOT, rep.SCALES["controlled"]) is None
-    regression = rep.scaled_config(row, rep.SCALES["controlled"], tmp_path / "rep", ROOT, table, path=row.pretrain)
+    # a ResNet50 method's regression row fine-tunes its classification row's pretraining (one
+    # encoder per method, sized as the ResNet50 baseline), on axion lenses
+    table, scale = rep.TABLES["ssl"], rep.SCALES["controlled"]
+    rows = {r.label: r for r in table.rows}
+    row = rows["BYOL regression (model_ii)"]
+    assert rep.unavailable_reason(row, ROOT, scale) is None
+    width = rep.scaled_config(rows["ResNet50 supervised (model_ii)"], scale, tmp_path / "rep", ROOT,
+                              table).model.options["encoder_options"]["width"]
+    regression = rep.scaled_config(row, scale, tmp_path / "rep", ROOT, table, path=row.pretrain)
     assert regression.model.options["encoder_options"]["width"] == width
-    fine = rep.scaled_config(row, rep.SCALES["controlled"], tmp_path / "rep", ROOT, table)
+    classification = rows["BYOL, ResNet50 (model_ii)"]
+    assert rep.scaled_config(classification, scale, tmp_path / "rep", ROOT, table,
+                             path=classification.pretrain).output.dir == regression.output.dir
+    fine = rep.scaled_config(row, scale, tmp_path / "rep", ROOT, table)
     assert fine.data.target == "log10_axion_mass" and fine.data.steps_per_epoch == 3
