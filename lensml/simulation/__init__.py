@@ -3,7 +3,8 @@
 - ``FAMILIES`` / ``get_family(name)``: Model I, II, III as frozen ``Family`` configs
   (lensml.simulation.families), realistic (``model_ii``) and published-compatible
   (``model_ii_published``: the public simulator's data as the papers trained on them);
-  ``Family.replace(...)`` defines your own.
+  ``Family.replace(...)`` defines your own (``deeplense_classes(cdm=, vortex=)``: the three
+  DeepLense classes with other subhalos or vortices).
 - the scene (lensml.simulation.scene): each class a substructure sampler naming lenstronomy
   profiles (``NoSubstructure``, ``PointMassSubhalos``, ``VortexPoints``, ``TNFWSubhalos``),
   which both simulators render; ``model_ii_tnfw`` has truncated-NFW CDM subhalos.
@@ -30,6 +31,7 @@ from lensml.simulation.families import (
     InstrumentNoise,
     MacroLens,
     Source,
+    deeplense_classes,
     get_family,
 )
 from lensml.simulation.noise import add_noise, noise_sigma
@@ -43,7 +45,7 @@ from lensml.simulation.reference import ReferenceSimulator, reference_simulator
 from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, Substructure, TNFWSubhalos, VortexPoints
 
 __all__ = ["FAMILIES", "CLASS_NAMES", "Family", "get_family", "Instrument", "InstrumentNoise", "BackgroundNoise",
-           "Cosmology", "MacroLens", "Source", "CDMSubhalos", "AxionVortex", "Substructure", "NoSubstructure",
+           "Cosmology", "MacroLens", "Source", "CDMSubhalos", "AxionVortex", "deeplense_classes", "Substructure", "NoSubstructure",
            "PointMassSubhalos", "VortexPoints", "TNFWSubhalos", "sample_parameters", "example_parameters",
            "example_generators", "example_seed_sequence", "ReferenceSimulator", "reference_simulator",
            "BatchedSimulator", "simulate_example", "simulate_sr_example", "class_counts", "add_noise", "noise_sigma"]

@@ -422,13 +422,25 @@ class AxionVortex:
         return self.half_length_at_1e22 * 10.0 ** (-22.0 - log10_axion_mass)
 
 
+def deeplense_classes(cdm: "CDMSubhalos | None" = None, vortex: "AxionVortex | None" = None) -> tuple:
+    """The DeepLense classes in label order: no_sub, cdm (point-mass subhalos of ``cdm``) and axion
+    (a vortex of ``vortex``), defaults ``CDMSubhalos()`` and ``AxionVortex()``; a family with
+    other subhalo counts or masses passes its own, e.g.
+    ``family.replace(substructure=deeplense_classes(cdm=CDMSubhalos(count=5)))``."""
+    from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, VortexPoints
+
+    return (NoSubstructure(), PointMassSubhalos(config=cdm or CDMSubhalos()),
+            VortexPoints(config=vortex or AxionVortex()))
+
+
 @dataclass(frozen=True)
 class Family:
     """A complete dataset family. ``supersampling`` is lenstronomy's supersampling_factor
     (rendered on a finer grid, averaged to pixels, then convolved with the PSF);
     ``image_recipe`` (one of ``IMAGE_RECIPES``) how the stored image is made from the model.
     ``substructure``: the classes, one ``lensml.simulation.scene`` sampler each, in label order;
-    empty (default): no_sub, cdm (point masses, ``cdm``) and axion (a vortex, ``vortex``).
+    by default the DeepLense three: no_sub, cdm (``PointMassSubhalos`` of ``CDMSubhalos()``) and
+    axion (``VortexPoints`` of ``AxionVortex()``).
     ``lens_light``: the lens galaxy's own light (``LensLight``), none by default."""
 
     name: str
@@ -437,12 +449,10 @@ class Family:
     cosmology: Cosmology = Cosmology()
     lens: MacroLens = MacroLens()
     source: Source = Source()
-    cdm: CDMSubhalos = CDMSubhalos()
-    vortex: AxionVortex = AxionVortex()
     supersampling: int = 1
     description: str = ""
     image_recipe: str = "model+noise"
-    substructure: tuple = ()
+    substructure: tuple = field(default_factory=lambda: deeplense_classes())
     lens_light: LensLight | None = None
 
     def __post_init__(self):
@@ -450,10 +460,9 @@ class Family:
             raise ValueError(f"Family.name must be a non-empty string, got {self.name!r}")
         if not isinstance(self.supersampling, int) or self.supersampling < 1:
             raise ValueError(f"Family.supersampling must be a positive int, got {self.supersampling!r}")
-        if self.substructure:
-            from lensml.simulation.scene import check_classes
+        from lensml.simulation.scene import check_classes
 
-            check_classes(self.substructure)
+        check_classes(self.substructure)
         if self.image_recipe not in IMAGE_RECIPES:
             raise ValueError(f"Family.image_recipe must be one of {IMAGE_RECIPES}, got {self.image_recipe!r}")
         if self.image_recipe == "poisson_counts" and self.noise.kind != "background":
@@ -462,11 +471,7 @@ class Family:
     @property
     def classes(self) -> tuple:
         """The class samplers, in label order (``lensml.simulation.scene``)."""
-        if self.substructure:
-            return tuple(self.substructure)
-        from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, VortexPoints
-
-        return (NoSubstructure(), PointMassSubhalos(config=self.cdm), VortexPoints(config=self.vortex))
+        return tuple(self.substructure)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -602,7 +607,7 @@ def _tnfw_family():
     base = FAMILIES["model_ii"]
     return base.replace(
         name="model_ii_tnfw",
-        substructure=(NoSubstructure(), TNFWSubhalos(), VortexPoints(config=base.vortex)),
+        substructure=(NoSubstructure(), TNFWSubhalos(), base.classes[2]),
         description=base.description + " CDM subhalos as 25 truncated NFW halos (lenstronomy TNFW, a DeepLense "
         "Model IV-like substructure): M200 from p(m) ~ m^-0.9 on [1e6, 1e10] Msun, concentration 15, truncated "
         "at 5 Rs, r ~ U(0.25, 2)\"; no_sub and axion as Model II.",
@@ -646,9 +651,9 @@ def _no_sphere_vort_family():
 def _lens_jepa_family(name: str, base: Family, instrument: Instrument, what: str) -> Family:
     from lensml.simulation.scene import NoSubstructure, TNFWSubhalos, VortexPoints
 
-    vortex = dataclasses.replace(base.vortex, log10_mass_range=(-23.0, -23.0))
+    vortex = dataclasses.replace(base.classes[2].config, log10_mass_range=(-23.0, -23.0))
     return base.replace(
-        name=name, instrument=instrument, lens=dataclasses.replace(base.lens, e1=0.0, e2=0.0), vortex=vortex,
+        name=name, instrument=instrument, lens=dataclasses.replace(base.lens, e1=0.0, e2=0.0),
         substructure=(NoSubstructure(), TNFWSubhalos(), VortexPoints(config=vortex)),
         description=f"Lens-JEPA's {what}: 150x150, an SIS main halo (the DeepLense 1e12 Msun Einstein radius "
         "and external shear), truncated-NFW CDM subhalos (as model_ii_tnfw), an axion vortex of m_a = 1e-23 eV "

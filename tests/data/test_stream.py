@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from lensml.data import simulated_stream
-from lensml.simulation import get_family
+from lensml.simulation import AxionVortex, CDMSubhalos, deeplense_classes, get_family
 
 BASE = get_family("model_ii")
 # small and quick to compile: 32 px, 3 CDM subhalos, a 6-element vortex
 SMALL = BASE.replace(name="stream_test", instrument=dataclasses.replace(BASE.instrument, num_pix=32),
-                     cdm=dataclasses.replace(BASE.cdm, count=3), vortex=dataclasses.replace(BASE.vortex, count=6))
+                     substructure=deeplense_classes(cdm=CDMSubhalos(count=3), vortex=AxionVortex(count=6)))
 
 
 def test_stream_batches_are_balanced_normalised_and_reproducible():

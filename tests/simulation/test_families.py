@@ -18,7 +18,8 @@ def test_three_families_with_their_instruments():
     assert (iii.instrument.num_pix, iii.instrument.pixel_scale, iii.instrument.psf_fwhm) == (64, 0.08, 0.08)
     assert ii.noise.exposure_time * ii.noise.num_exposures == 2260.0
     assert (iii.noise.exposure_time, iii.noise.magnitude_zero_point, iii.noise.ccd_gain) == (5400.0, 25.96, 2.5)
-    assert i.cdm.count == 25 and i.vortex.count == 100 and i.vortex.total_mass == 3e10
+    cdm, vortex = i.classes[1].config, i.classes[2].config
+    assert cdm.count == 25 and vortex.count == 100 and vortex.total_mass == 3e10
 
 
 def test_einstein_radius_angular_default_and_luminosity_quirk():
@@ -67,15 +68,17 @@ def test_unknown_family_and_bad_values_raise():
 
 
 def test_user_defined_family_simulates():
+    from lensml.simulation import CDMSubhalos, deeplense_classes, simulate_example
+
     base = get_family("model_ii")
     fam = base.replace(
         name="small_deep",
         instrument=dataclasses.replace(base.instrument, num_pix=24),
         noise=dataclasses.replace(base.noise, num_exposures=16),
-        cdm=dataclasses.replace(base.cdm, count=5),
+        substructure=deeplense_classes(cdm=CDMSubhalos(count=5)),
     )
-    from lensml.simulation import simulate_example
-
+    assert fam.class_names == ("no_sub", "cdm", "axion") and fam.classes[1].count() == 5
+    assert base.classes[1].count() == CDMSubhalos().count != 5  # the base family is unchanged
     ex = simulate_example(fam, "train", 1)  # index 1 -> cdm
     assert ex["image"].shape == (24, 24, 1) and ex["label"] == 1
     assert np.isfinite(ex["image"]).all()

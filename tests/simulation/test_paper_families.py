@@ -84,7 +84,7 @@ def test_lens_jepa_families():
     for fam in (a, b):
         assert fam.instrument.num_pix == 150 and fam.lens.e1 == fam.lens.e2 == 0  # an SIS
         assert [type(c) for c in fam.classes[1:]] == [TNFWSubhalos, VortexPoints]
-        assert fam.vortex.log10_mass_range == (-23.0, -23.0)
+        assert fam.classes[2].config.log10_mass_range == (-23.0, -23.0)
     assert a.instrument.psf_fwhm == 0.05 and a.noise == get_family("model_i").noise
     assert b.noise == get_family("model_ii").noise and b.instrument.psf_fwhm == 0.16
     assert b.instrument.field_of_view == pytest.approx(get_family("model_ii").instrument.field_of_view)

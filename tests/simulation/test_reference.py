@@ -53,8 +53,9 @@ def test_axion_vortex_deflection_grows_with_length():
     images = []
     for log10_m in (-22.0, -24.0):
         q = {k: v[:1].copy() for k, v in p.items()}
-        half = fam.vortex.half_length(log10_m)
-        t = np.linspace(-half, half, fam.vortex.count)
+        vortex = fam.classes[2].config
+        half = vortex.half_length(log10_m)
+        t = np.linspace(-half, half, vortex.count)
         q["sub_x"][0], q["sub_y"][0] = t * np.cos(1.0), t * np.sin(1.0)
         images.append(sim.render(q)[0])
     assert np.abs(images[0] - images[1]).max() > 1e-3 * images[0].max()

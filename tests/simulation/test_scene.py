@@ -4,7 +4,8 @@ profiles; both simulators render them, and the number and names of classes come 
 import numpy as np
 import pytest
 
-from lensml.simulation import get_family, reference_simulator, sample_parameters, simulate_example
+from lensml.simulation import (AxionVortex, CDMSubhalos, deeplense_classes, get_family, reference_simulator,
+                              sample_parameters, simulate_example)
 from lensml.simulation.families import FAMILIES
 from lensml.simulation.scene import NoSubstructure, PointMassSubhalos, TNFWSubhalos, VortexPoints, component_profile
 
@@ -13,7 +14,8 @@ def test_standard_families_keep_their_classes():
     fam = get_family("model_ii")
     assert fam.class_names == ("no_sub", "cdm", "axion")
     assert [type(c) for c in fam.classes] == [NoSubstructure, PointMassSubhalos, VortexPoints]
-    assert fam.classes[1].config is fam.cdm and fam.classes[2].config is fam.vortex
+    assert fam.classes[1].config == CDMSubhalos() and fam.classes[2].config == AxionVortex()
+    assert fam.classes == deeplense_classes()  # the default classes
 
 
 def test_tnfw_family_is_lenstronomy_tnfw_subhalos(rng):
