@@ -2,7 +2,7 @@
 
 Each model trains with its recipe (``lensml.models.recipe``) at its CPU scale
 (``lensml.models.cpu_scale``: options, epochs x stream steps) on fresh lenses of the family
-(``data.source = "stream"``, batch 48, seed 0), through ``lensml.experiments.run``, validated and
+(``data.source = "stream"``, batch 48, seed 0), through ``lensml.training.run``, validated and
 tested on the stored splits of ``deeplense/<family>_n<per-class>``, then tested again on 600
 lenses of a seed no run trained on. One subprocess per model (the backend's default compile
 mode); a Markdown table is printed and written to ``--out``.
@@ -28,8 +28,8 @@ def worker(args) -> None:
     import keras
 
     from lensml.evaluation import classification_metrics
-    from lensml.experiments import run
-    from lensml.experiments.quickstart import BATCH_SIZE, experiment_config, fresh_lenses
+    from lensml.training import run
+    from lensml.protocols.quickstart import BATCH_SIZE, experiment_config, fresh_lenses
     from lensml.models import cpu_scale
     from lensml.simulation import get_family
     from lensml.simulation.families import CLASS_NAMES

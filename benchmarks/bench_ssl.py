@@ -10,7 +10,7 @@
 
 2. Label efficiency: SSL-pretrained vs from-scratch, the same encoder, head, seeds and
    label fractions, on a DeepLense TFDS dataset (built from the simulator when missing): a
-   wrapper of the library protocol ``lensml.experiments.run_ssl_label_efficiency``:
+   wrapper of the library protocol ``lensml.protocols.run_ssl_label_efficiency``:
 
        python benchmarks/bench_ssl.py label-efficiency --dataset deeplense/model_ii_n300 \
            --method simclr --encoder resnet18 --pretrain-epochs 10 --finetune-epochs 20 --fractions 0.1
@@ -104,10 +104,11 @@ def _dataset_and_data_dir(dataset, data_dir):
 
 
 def label_efficiency(args):
-    """``lensml.experiments.run_ssl_label_efficiency`` on configs made from the arguments."""
+    """``lensml.protocols.run_ssl_label_efficiency`` on configs made from the arguments."""
     import keras
 
-    from lensml.experiments import config_from_dict, run_ssl_label_efficiency
+    from lensml.training import config_from_dict
+    from lensml.protocols import run_ssl_label_efficiency
 
     dataset, data_dir = _dataset_and_data_dir(args.dataset, args.data_dir)
     common = {"seeds": list(args.seeds), "output": {"dir": args.out}}

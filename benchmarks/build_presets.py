@@ -35,7 +35,7 @@ FAMILIES = ("model_ii_published", "model_ii")
 
 def build(family: str, out: Path, data_dir: str | None) -> dict:
     import lensml.models as M
-    from lensml.experiments.quickstart import FRESH_LENSES, FRESH_SEED, run_quickstart
+    from lensml.protocols.quickstart import FRESH_LENSES, FRESH_SEED, run_quickstart
 
     work = Path(tempfile.mkdtemp(prefix=f"preset_{family}_"))
     start = time.time()

@@ -38,9 +38,9 @@ def main() -> None:
 
     from lensml.data.pipeline import load_split
     from lensml.evaluation.intercept import layer_outputs
-    from lensml.experiments import reproduce as rep
-    from lensml.experiments.config import apply_overrides, parse_set_option
-    from lensml.experiments.runner import run_seed
+    from lensml.protocols import reproduce as rep
+    from lensml.training.config import apply_overrides, parse_set_option
+    from lensml.training.runner import run_seed
 
     table = rep.TABLES["lenspinn"]
     if args.table_budget:

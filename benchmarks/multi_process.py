@@ -10,7 +10,7 @@ TensorFlow's processes are workers of a ``MultiWorkerMirroredStrategy`` (``TF_CO
 gloo). It prints, per run, the steps/s and the largest difference of losses and final weights
 from the one-process run. On one machine the processes share its cores, so 2 processes are
 not faster than 1: the figure shows the cost of the collectives, not a speed-up (that needs
-one process per machine or per accelerator). tests/experiments/test_multi_process.py runs
+one process per machine or per accelerator). tests/training/test_multi_process.py runs
 the same job on tiny inputs.
 """
 

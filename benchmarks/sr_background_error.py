@@ -17,8 +17,8 @@ def main():
     import keras
 
     from lensml.evaluation import bicubic_upsample, super_resolution_metrics
-    from lensml.experiments import load_config
-    from lensml.experiments.runner import default_data_factory
+    from lensml.training import load_config
+    from lensml.training.runner import default_data_factory
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", help="a super-resolution run folder (config.toml, checkpoints/best.keras)")

@@ -55,9 +55,9 @@ def main() -> None:
     from lensml.data.subset import stratified_subset
     from lensml.datasets import split_sizes
     from lensml.evaluation.classification import one_vs_rest_auc
-    from lensml.experiments import reproduce as rep
-    from lensml.experiments.config import apply_overrides, parse_set_option
-    from lensml.experiments.runner import run_seed
+    from lensml.protocols import reproduce as rep
+    from lensml.training.config import apply_overrides, parse_set_option
+    from lensml.training.runner import run_seed
 
     import dataclasses
 

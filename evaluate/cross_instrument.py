@@ -14,12 +14,13 @@ SOURCE (Model I) is trained once per seed; then, on TARGET's (Model II) test spl
 starting with ``source.`` / ``target.`` apply to one side only (``source.data.dataset=...``).
 Writes OUT_DIR/summary.md, summary.json and cross_instrument.png (test accuracy vs label
 fraction per setting, mean +- std over seeds). The protocol is
-``lensml.experiments.run_cross_instrument``; this script parses and calls it.
+``lensml.protocols.run_cross_instrument``; this script parses and calls it.
 """
 
 import sys
 
-from lensml.experiments import load_config, parse_set_option, run_cross_instrument
+from lensml.training import load_config, parse_set_option
+from lensml.protocols import run_cross_instrument
 
 
 def _split_overrides(args):

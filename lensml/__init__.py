@@ -2,7 +2,8 @@
 
 Sub-packages: ``physics``, ``simulation``, ``data``,
 ``datasets``, ``layers``, ``models``, ``ssl``, ``evaluation``, ``tuning``,
-``experiments``, each loaded on first use (``import lensml; lensml.models.build(...)``).
+``training`` (configs and the run engine) and ``protocols`` (what is made of runs: label
+efficiency, transfer, pretraining, paper tables, the quickstart, studies), each loaded on first use (``import lensml; lensml.models.build(...)``).
 The command line is :mod:`lensml.cli`. ``lensml.predict(model, images_or_paths)`` applies a
 trained model to your own images (``lensml.evaluation.predict``).
 
@@ -17,7 +18,7 @@ import importlib
 __version__ = "0.1.0"
 
 SUBPACKAGES = ("physics", "simulation", "data", "datasets", "layers", "models", "ssl", "evaluation",
-               "tuning", "experiments")
+               "tuning", "training", "protocols")
 
 from lensml import datasets as _datasets  # noqa: E402,F401
 

@@ -20,7 +20,7 @@ import sys
 #: Modules that define classes registered with ``keras.saving.register_keras_serializable``.
 MODULES = ("lensml.physics.inverse_lensing", "lensml.physics.lens_equation", "lensml.physics.poisson",
            "lensml.physics.preprocessing", "lensml.physics.sis_deflection", "lensml.layers",
-           "lensml.models", "lensml.experiments.metrics", "lensml.ssl")
+           "lensml.models", "lensml.training.metrics", "lensml.ssl")
 
 _done = False
 

@@ -12,8 +12,8 @@ a test that names it, not a user's run. The README's "Private internals" lists t
 | ``optuna.Study._storage``, ``_CachedStorage._backend``, ``RDBStorage._create_new_trial`` | ``lensml.tuning.budget`` | Optuna exposes neither a study's storage nor a hook on trial creation (tests/tuning/test_storage.py::test_storage_of_a_study) |
 | ``optuna.storages._heartbeat.BaseHeartbeat``, ``_get_stale_trial_ids``, ``FrozenTrial._trial_id`` | ``lensml.tuning.heartbeat`` | the heartbeat interface ``fail_stale_trials`` and ``study.optimize`` look for |
 | ``optuna.storages._rdb.models``, ``_create_scoped_session`` | ``HeartbeatRDBStorage`` | the heartbeat table is not in ``FrozenTrial`` (tests/tuning/test_workers.py::test_trial_killed_before_its_first_heartbeat_is_failed_and_retried) |
-| ``keras.src.backend.tensorflow.trainer.TensorFlowTrainer._maybe_symbolic_build``, ``trainer.reduce_per_replica``, ``_collective_all_reduce_multi_worker`` (wrapped) | ``lensml.experiments.distribute`` (every ``tf.distribute`` strategy) | Keras builds metrics from a drawn training batch (a mirrored run then starts at batch 2; the multi-worker reduce fails, keras-team/keras#20585) and reduces scalar logs with axis=0 |
-| ``keras.src.backend.tensorflow.nn._compute_moments_sync`` (replaced) | ``lensml.experiments.distribute`` (every ``tf.distribute`` strategy) | Keras's synchronized BatchNorm variance is E[x^2] - E[x]^2 in float32 (a 2-worker ResNet18 gradient 0.9 % off a one-process one); no public option takes two passes |
+| ``keras.src.backend.tensorflow.trainer.TensorFlowTrainer._maybe_symbolic_build``, ``trainer.reduce_per_replica``, ``_collective_all_reduce_multi_worker`` (wrapped) | ``lensml.training.distribute`` (every ``tf.distribute`` strategy) | Keras builds metrics from a drawn training batch (a mirrored run then starts at batch 2; the multi-worker reduce fails, keras-team/keras#20585) and reduces scalar logs with axis=0 |
+| ``keras.src.backend.tensorflow.nn._compute_moments_sync`` (replaced) | ``lensml.training.distribute`` (every ``tf.distribute`` strategy) | Keras's synchronized BatchNorm variance is E[x^2] - E[x]^2 in float32 (a 2-worker ResNet18 gradient 0.9 % off a one-process one); no public option takes two passes |
 """
 
 import inspect
@@ -113,7 +113,7 @@ def test_keras_scales_a_replica_s_loss():
 def test_keras_tensorflow_trainer_symbolic_build_and_replica_reduce():
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
-    from lensml.experiments.distribute import _build_without_a_batch
+    from lensml.training.distribute import _build_without_a_batch
 
     params = inspect.signature(tf_trainer.TensorFlowTrainer._maybe_symbolic_build).parameters
     assert {"iterator", "data_batch"} <= set(params)
@@ -133,7 +133,7 @@ def test_synchronized_batch_norm_moments_take_two_passes():
     import tensorflow as tf
     from keras.src.backend.tensorflow import nn as tf_nn
 
-    from lensml.experiments.distribute import _two_pass_synchronized_moments
+    from lensml.training.distribute import _two_pass_synchronized_moments
 
     assert list(inspect.signature(tf_nn._compute_moments_sync).parameters) == ["x", "axes", "keepdims"]
     _two_pass_synchronized_moments()

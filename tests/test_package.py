@@ -23,7 +23,7 @@ def _python(code: str, **env) -> str:
 
 def test_import_lensml_and_the_cli_parser_import_no_framework():
     loaded = _python("import sys, json, lensml, lensml.cli as cli, lensml.physics, lensml.simulation, "
-                     "lensml.experiments\n"
+                     "lensml.training, lensml.protocols\n"
                      "cli.build_parser(); lensml.simulation.get_family('model_ii_published').theta_E\n"
                      f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     assert json.loads(loaded) == []
@@ -48,7 +48,7 @@ def test_subpackages_load_on_first_use_and_saved_models_load_after_import_lensml
 
 def test_declared_python_supports_what_the_code_imports():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    # tomllib (lensml.experiments.config) is in the standard library from Python 3.11 on
+    # tomllib (lensml.training.config) is in the standard library from Python 3.11 on
     assert meta["requires-python"] == ">=3.11"
     assert "Python >= 3.11" in (ROOT / "README.md").read_text()
 

@@ -1,12 +1,13 @@
 """Train one experiment config: ``python train/train.py train/<experiment>.toml [key=value ...]``.
 
 The same as ``lensml train --config ... --set ...`` (label-efficiency curves included: both call
-``lensml.experiments.train``); no logic lives here.
+``lensml.protocols.train``); no logic lives here.
 """
 
 import sys
 
-from lensml.experiments import load_config, parse_set_option, report_training, train
+from lensml.training import load_config, parse_set_option
+from lensml.protocols import report_training, train
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

@@ -6,7 +6,8 @@ The same as ``lensml tune --config ...``; no logic lives here.
 import json
 import sys
 
-from lensml.experiments import load_config, parse_set_option, tune
+from lensml.training import load_config, parse_set_option
+from lensml.protocols import tune
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

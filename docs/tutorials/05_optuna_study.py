@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Tune hyperparameters with an Optuna study
 #
-# `lensml tune --config X.toml` (or `lensml.experiments.tune(config)`) runs an Optuna study over
+# `lensml tune --config X.toml` (or `lensml.protocols.tune(config)`) runs an Optuna study over
 # the `[tune]` table of a training config: each trial is a full training run with the sampled
 # values, scored on the validation split; failed and pruned trials are recorded, a killed study
 # resumes, and several workers can share one study through a database or a journal file. This
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import optuna
 
-from lensml.experiments import load_config, tune
+from lensml.training import load_config
+from lensml.protocols import tune
 
 work = Path(tempfile.mkdtemp())
 

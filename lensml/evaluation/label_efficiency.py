@@ -1,7 +1,7 @@
 """The reports of the many-run protocols: label efficiency (1 %, 10 %, 100 % of the labels) and
 cross-instrument transfer, aggregated over seeds.
 
-The protocols themselves are library functions of ``lensml.experiments`` (``run_label_efficiency``,
+The protocols themselves are library functions of ``lensml.protocols`` (``run_label_efficiency``,
 ``run_cross_instrument``, ``run_ssl_label_efficiency``); they train on
 ``lensml.data.stratified_subset`` (re-exported here) and hand their records to
 :func:`write_protocol_report`.

@@ -1,6 +1,6 @@
 """Cross-instrument transfer: train on Model I, test or fine-tune on Model II. The settings and
 the resampling between instruments; the protocol that runs them is
-``lensml.experiments.run_cross_instrument``.
+``lensml.protocols.run_cross_instrument``.
 
 Settings (each over label fractions of the target training split and seeds):
 

@@ -103,7 +103,7 @@ def describe(name: str) -> str:
 
 def recipe(name: str) -> dict:
     """The training recipe of model ``name``: ``{"training.learning_rate": ..., ...}``, dotted
-    config keys (see ``CNN_RECIPE``), to pass as overrides to ``lensml.experiments.load_config``
+    config keys (see ``CNN_RECIPE``), to pass as overrides to ``lensml.training.load_config``
     or to fill in with ``training.recipe = true``."""
     return dict(_entry(name).recipe)
 

@@ -3,7 +3,7 @@
 ``build_trainer("simclr", input_shape, encoder="resnet50", encoder_options={...}, **options)``
 and ``build_downstream("pretrained", input_shape, num_classes, encoder_path=..., ...)`` have
 the ``model_factory(name, input_shape=..., num_classes=..., **options)`` signature of
-``lensml.experiments.run_seed``, so pretraining and fine-tuning reuse its fit loop,
+``lensml.training.run_seed``, so pretraining and fine-tuning reuse its fit loop,
 callbacks, checkpoints and metrics.
 """
 

@@ -1,7 +1,7 @@
 """lensml.tuning: Optuna studies for any objective.
 
 The package runs an objective callable and never imports the experiment layer
-(``lensml.experiments.tune``, in ``lensml.experiments.tuning_study``, plugs ``run(config)`` in). Pieces:
+(``lensml.protocols.tune``, in ``lensml.protocols.tuning``, plugs ``run(config)`` in). Pieces:
 
 - :class:`SearchSpace` - float (log), int, categorical and conditional parameters from a table.
 - :func:`make_storage` - SQLite file (default, resumable), PostgreSQL/MySQL (many workers) or a

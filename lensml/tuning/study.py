@@ -1,7 +1,7 @@
 """Create, resume and run Optuna studies; pruners, samplers and per-trial seeds.
 
 ``lensml.tuning`` knows nothing about experiments: it runs an objective callable
-``objective(trial) -> float | tuple[float, ...]``. ``lensml.experiments.tune`` (lensml.experiments.tuning_study) wires
+``objective(trial) -> float | tuple[float, ...]``. ``lensml.protocols.tune`` (lensml.protocols.tuning) wires
 ``run(config)`` into one.
 """
 

@@ -89,7 +89,7 @@ def test_bad_inputs_name_what_was_expected(tmp_path):
 def test_resumed_controlled_table_keeps_earlier_statistics():
     """A controlled table resumed on another machine keeps the intervals and orderings of the
     rows whose predictions stayed behind; rows computed here replace earlier numbers."""
-    from lensml.experiments.reproduce import merge_statistics
+    from lensml.protocols.reproduce import merge_statistics
 
     earlier = {"metric": "accuracy", "intervals": {"A": [0.8, 0.9], "B": [0.5, 0.6]},
                "orderings": [{"a": "A", "b": "B", "verdict": "confirms"}, {"a": "A", "b": "C", "verdict": "unresolved"}]}

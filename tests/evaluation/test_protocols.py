@@ -75,6 +75,6 @@ def test_protocol_scripts_import_and_split_overrides():
     assert sides["source"] == {"training.epochs": 3, "data.dataset": "deeplense/model_i_n60"}
     assert sides["target"] == {"training.epochs": 5}
     from lensml.evaluation import TRANSFER_SETTINGS
-    from lensml.experiments.protocols import TRANSFER_TRAINING
+    from lensml.protocols.transfer import TRANSFER_TRAINING
 
     assert set(TRANSFER_TRAINING) | {"zero_shot"} == set(TRANSFER_SETTINGS)  # the protocol trains the others

@@ -26,7 +26,7 @@ def test_the_builtin_presets_are_listed_and_small():
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_builtin_preset_scores_on_unseen_fresh_lenses(name):
     from lensml.evaluation import classification_metrics
-    from lensml.experiments.quickstart import fresh_lenses
+    from lensml.protocols.quickstart import fresh_lenses
 
     model = M.from_preset(name)
     family = name[len("resnet18_"):]
@@ -46,7 +46,7 @@ def test_a_builtin_preset_to_a_csv_of_predictions_on_fits_cutouts(tmp_path):
     from astropy.wcs import WCS
 
     from lensml.cli import main
-    from lensml.experiments.quickstart import fresh_lenses
+    from lensml.protocols.quickstart import fresh_lenses
 
     images, labels = fresh_lenses("model_ii", 6, seed=UNSEEN_SEED + 1)
     folder = tmp_path / "cutouts"

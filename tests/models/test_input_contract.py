@@ -59,7 +59,7 @@ def test_image_normalization_layer(rng):
 
 
 def test_trained_model_carries_the_data_normalisation(tmp_path):
-    from lensml.experiments import load_config, run
+    from lensml.training import load_config, run
 
     path = tmp_path / "c.toml"
     path.write_text(f'''name = "contract"
@@ -127,8 +127,8 @@ def test_nan_pixels_and_wrong_sizes_are_refused_the_same_on_every_backend(tmp_pa
 def test_lensml_train_records_the_training_pixel_scale():
     """The pixel scale ``lensml predict`` compares cutouts with: the dataset family's (the coarser
     low-resolution images for super-resolution inputs), none for synthetic data."""
-    from lensml.experiments.config import DataConfig
-    from lensml.experiments.runner import training_pixel_scale
+    from lensml.training.config import DataConfig
+    from lensml.training.runner import training_pixel_scale
 
     assert training_pixel_scale(DataConfig(dataset="deeplense/model_ii_tiny")) == pytest.approx(0.101)
     assert training_pixel_scale(DataConfig(dataset="model_i_published_n20")) == pytest.approx(0.05)

@@ -67,7 +67,7 @@ def test_lensml_train_writes_a_preset_of_its_best_checkpoint(tmp_path, images):
     import keras
 
     from lensml.evaluation.predict import predict
-    from lensml.experiments import config_from_dict, run_seed
+    from lensml.training import config_from_dict, run_seed
 
     config = config_from_dict({
         "name": "presetted", "data": {"dataset": "synthetic:24:16", "batch_size": 8},

@@ -2,7 +2,7 @@
 
 import argparse
 
-from lensml.experiments.commands import demo
+from lensml.cli import demo
 
 
 def test_demo_writes_png(tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lensml.experiments.config import load_config
+from lensml.training.config import load_config
 from lensml.ssl.factory import METHODS, TASKS
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "train" / "ssl").glob("*.toml"))

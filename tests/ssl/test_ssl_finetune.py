@@ -83,8 +83,8 @@ def _args(config, out, **extra):
 
 @pytest.mark.slow
 def test_pretrain_then_linear_probe_commands(tmp_path, capsys):
-    from lensml.experiments.commands import finetune as finetune_cmd
-    from lensml.experiments.commands import pretrain as pretrain_cmd
+    from lensml.cli import finetune as finetune_cmd
+    from lensml.cli import pretrain as pretrain_cmd
 
     pre = tmp_path / "pre.toml"
     pre.write_text('''name = "pre"
@@ -129,7 +129,7 @@ verbose = 0
 
 
 def test_commands_reject_bad_configs(tmp_path, capsys):
-    from lensml.experiments.commands import pretrain as pretrain_cmd
+    from lensml.cli import pretrain as pretrain_cmd
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\nname = "moco"\n')
@@ -144,9 +144,9 @@ def test_commands_dry_run_print_the_resolved_config_and_train_nothing(tmp_path, 
     # lensml train / pretrain / finetune share one command shape (commands.train.run_command).
     import tomllib
 
-    from lensml.experiments.commands import finetune as finetune_cmd
-    from lensml.experiments.commands import pretrain as pretrain_cmd
-    from lensml.experiments.commands import train as train_cmd
+    from lensml.cli import finetune as finetune_cmd
+    from lensml.cli import pretrain as pretrain_cmd
+    from lensml.cli import train as train_cmd
 
     configs = {"pretrain": (pretrain_cmd, '[data]\ndataset = "synthetic:8:16"\n[model]\nname = "simclr"\n'),
                "finetune": (finetune_cmd, '[data]\ndataset = "synthetic:8:16"\n[model]\nname = "pretrained"\n'),
@@ -170,8 +170,8 @@ def test_super_resolution_finetune_writes_psnr_ssim_beside_bicubic(tmp_path, cap
     # MAE tokens -> 16x16 -> 64x64 super-resolution on the tiny SR dataset, end to end through
     # `lensml finetune`: the test split is scored against bicubic upsampling by the runner's one
     # test evaluation (evaluation/metrics.json, test_* metrics in the result).
-    from lensml.experiments.commands import finetune as finetune_cmd
-    from lensml.experiments.commands import pretrain as pretrain_cmd
+    from lensml.cli import finetune as finetune_cmd
+    from lensml.cli import pretrain as pretrain_cmd
 
     data_dir = tmp_path / "tfds"
     pre = tmp_path / "pre.toml"
@@ -224,9 +224,9 @@ verbose = 0
 def test_ema_schedule_spans_the_whole_run(tmp_path, capsys):
     # BYOL's total_steps comes from the data size, batch and epochs (also after --set), not a
     # number written in the config that may end the schedule early.
-    from lensml.experiments.commands import pretrain as pretrain_cmd
-    from lensml.experiments.config import load_config
-    from lensml.experiments.runner import training_steps
+    from lensml.cli import pretrain as pretrain_cmd
+    from lensml.training.config import load_config
+    from lensml.training.runner import training_steps
 
     pre = tmp_path / "byol.toml"
     pre.write_text('''name = "byol"
@@ -256,15 +256,16 @@ run_eagerly = true
 
 
 def test_pretrain_then_finetune_starts_from_this_seeds_encoder(tmp_path):
-    """lensml.experiments.pretrain_then_finetune: the fine-tuning run of seed k loads the
+    """lensml.protocols.pretrain_then_finetune: the fine-tuning run of seed k loads the
     encoder that seed k's pretraining wrote (weights equal before any fine-tuning step), and a
     super-resolution row asks for a token encoder that an image-encoder trainer cannot give."""
     from pathlib import Path
 
     import keras
 
-    from lensml.experiments import config_from_dict, pretrain_then_finetune
-    from lensml.experiments.pretraining import finetune_from
+    from lensml.training import config_from_dict
+    from lensml.protocols import pretrain_then_finetune
+    from lensml.protocols.pretraining import finetune_from
 
     common = {"seeds": [3], "training": {"epochs": 1, "learning_rate": 1e-3, "verbose": 0}}
     pre = config_from_dict({**common, "name": "pre", "output": {"dir": str(tmp_path / "pre_{seed}")},
@@ -292,13 +293,14 @@ def test_pretrain_then_finetune_starts_from_this_seeds_encoder(tmp_path):
 
 @pytest.mark.slow
 def test_ssl_label_efficiency_protocol_from_the_library(tmp_path):
-    """lensml.experiments.run_ssl_label_efficiency (what benchmarks/bench_ssl.py label-efficiency
+    """lensml.protocols.run_ssl_label_efficiency (what benchmarks/bench_ssl.py label-efficiency
     wraps): one pretraining per seed, then at each fraction the pretrained encoder and the same
     architecture freshly initialised, fine-tuned under one config on one stratified subset and
     tested by the one test evaluation."""
     import keras
 
-    from lensml.experiments import config_from_dict, run_ssl_label_efficiency
+    from lensml.training import config_from_dict
+    from lensml.protocols import run_ssl_label_efficiency
 
     common = {"seeds": [1], "training": {"epochs": 1, "learning_rate": 1e-3, "verbose": 0}}
     pre = config_from_dict({**common, "name": "pre",
@@ -324,7 +326,7 @@ def test_ssl_label_efficiency_protocol_from_the_library(tmp_path):
     assert [w.shape for w in fresh.weights] == [w.shape for w in pretrained.weights]
     values = lambda m: [keras.ops.convert_to_numpy(w) for w in m.weights]  # noqa: E731
     assert not all(np.allclose(a, b) for a, b in zip(values(fresh), values(pretrained)))
-    from lensml.experiments import apply_overrides
+    from lensml.training import apply_overrides
 
     with pytest.raises(ValueError, match="model.name"):
         run_ssl_label_efficiency(pre, apply_overrides(fin, {"model.name": "resnet18"}), [0.5])

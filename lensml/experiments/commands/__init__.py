@@ -1,1 +1,0 @@
-"""One module per ``lensml`` sub-command: ``add_arguments(parser)`` and ``main(args)``."""
