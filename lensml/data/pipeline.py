@@ -7,6 +7,7 @@ augment (D4, noise) -> batch -> prefetch.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from lensml.data.augment import check_augment, random_d4, random_noise
@@ -126,7 +127,8 @@ def pipeline(
         ``epoch * steps_per_epoch`` (read when an iterator is created, so a run resumed at epoch
         k, with ``epoch`` set to k, sees exactly the batches an uninterrupted run saw from k on).
         ``steps_per_epoch``: batches per training epoch (default: one pass over the split);
-        the result carries ``batches_per_epoch`` (that number) and ``epoch_variable``.
+        the result carries ``fit_steps_per_epoch`` (that number, also ``batches_per_epoch``)
+        and ``fit_callbacks()`` (``DataEpoch``: the variable follows fit's epoch).
     Returns:
       tf.data.Dataset yielding (images (B, H, W, 1) float32, targets) or images only
       (target=None).
@@ -227,5 +229,20 @@ def _epoch_indexed(base, prepare, epoch, steps_per_epoch, *, shuffle, seed, buff
                            deterministic=True)
 
     ds = global_batches(tf.data.Dataset.from_tensors(0).flat_map(from_start), batch_size, drop_remainder)
-    ds.batches_per_epoch, ds.epoch_variable = steps, epoch  # for fit(steps_per_epoch=...) and DataEpoch
+    # what model.fit needs beside the dataset: its length, and its epoch following fit's
+    ds.batches_per_epoch = ds.fit_steps_per_epoch = steps
+    ds.fit_callbacks = lambda: [DataEpoch(epoch)]
     return ds
+
+
+class DataEpoch(keras.callbacks.Callback):
+    """Sets the epoch variable of an epoch-indexed training dataset (``pipeline(epoch=...)``)
+    to ``fit``'s epoch when it begins, so the iterator a (resumed) run creates starts at that
+    epoch's batches."""
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(int(epoch))

@@ -118,6 +118,14 @@ class SimulatedStream(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
 
+    #: ``model.fit``'s steps_per_epoch: none, the stream is ``steps_per_epoch`` batches long
+    #: and fit starts each epoch's batches afresh
+    fit_steps_per_epoch = None
+
+    def fit_callbacks(self) -> list:
+        """What ``model.fit`` needs beside the stream: its epoch follows fit's (``StreamEpoch``)."""
+        return [StreamEpoch(self)]
+
     def part(self, index: int, count: int, *, global_batches: bool = False) -> "SimulatedStream":
         """This stream as process ``index`` of a ``count``-process job draws it: the lenses in
         slots ``[index B / count, (index + 1) B / count)`` of every global batch of B lenses,

@@ -11,19 +11,6 @@ from pathlib import Path
 import keras
 
 
-class DataEpoch(keras.callbacks.Callback):
-    """Sets the epoch variable of an epoch-indexed training dataset (``lensml.data.pipeline(
-    epoch=...)``) to ``fit``'s epoch when it begins, so the iterator a (resumed) run creates
-    starts at that epoch's batches."""
-
-    def __init__(self, variable):
-        super().__init__()
-        self.variable = variable
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.variable.assign(int(epoch))
-
-
 class FirstStepNotice(keras.callbacks.Callback):
     """Say when training starts and when its first step is done: the first step traces and
     compiles the training graph, which can take a minute or two on a CPU (LensPINN, JAX) before

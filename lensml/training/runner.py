@@ -1,8 +1,10 @@
 """``run(config)``: the one training entry point used by the CLI, the train/ scripts and tuning.
 
-For each seed it builds the data (``lensml.data.pipeline``), the model
-(``lensml.models.build``), compiles with AdamW + a learning-rate schedule, fits with the
-standard callbacks, and writes into the run folder::
+For each seed, one phase after the other: the data (``lensml.data.pipeline``, the stream, or
+synthetic arrays; a training source may hand ``fit`` its own ``fit_callbacks()`` and
+``fit_steps_per_epoch``), the model (``lensml.models.build``, warm start), compile (AdamW + a
+learning-rate schedule), the run folder (claimed, its config written), the callbacks, fit, and
+the results; the run folder holds::
 
     config.toml          the resolved config of this run (re-runnable as is)
     checkpoints/best.keras   best epoch by ``training.monitor`` (atomic writes)
@@ -26,7 +28,6 @@ previous complete version or nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import shutil
@@ -324,16 +325,9 @@ def run_seed(
                          callbacks=callbacks, evaluate_test=evaluate_test, out_dir=out_dir)
 
 
-def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, evaluate_test, out_dir):
-    import keras
-
-    check_config(config, model_factory)
-    data_factory = data_factory or default_data_factory
-    model_factory = model_factory or default_model_factory
-    t, d = config.training, config.data
-    verbose = t.verbose if t.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
-    out = Path(out_dir) if out_dir is not None else _seed_dir(config, seed)
-    paths = {
+def _run_paths(out: Path) -> dict[str, Path]:
+    """The files of a run folder (the module docstring lists them)."""
+    return {
         "dir": out,
         "config": out / "config.toml",
         "checkpoint": out / "checkpoints" / "best.keras",
@@ -343,11 +337,14 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
         "model": out / "model.keras",
         "metrics": out / "metrics.json",
     }
-    keras.utils.set_random_seed(seed)
-    num_classes = config.model.num_classes
+
+
+def _data_phase(config, seed, data_factory, evaluate_test):
+    """(train, validation, test, steps per epoch): every split is made now, so a misspelled
+    split or an empty one fails before anything is trained or written."""
+    d, num_classes = config.data, config.model.num_classes
     train_ds = data_factory(d, d.train_split, training=True, seed=d.seed + seed, num_classes=num_classes)
     val_ds = data_factory(d, d.val_split, training=False, seed=d.seed, num_classes=num_classes) if d.val_split else None
-    # made now, so a misspelled test split fails before training, not after it
     test_ds = (data_factory(d, d.test_split, training=False, seed=d.seed, num_classes=num_classes)
                if evaluate_test and d.test_split else None)
     steps = d.steps_per_epoch or _num_batches(train_ds)
@@ -358,7 +355,185 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
         )
     if steps == 0:
         raise ValueError(f"data.train_split: the split {d.train_split!r} of {d.dataset!r} is empty")
+    return train_ds, val_ds, test_ds, steps
 
+
+def _this_process_part(train_ds, engine):
+    """The training data one process of a multi-process job draws: a source that can draw its
+    own part of every global batch (``part``, the stream) draws only that; others are sharded by
+    the distribution."""
+    import keras
+
+    if not (_distribute.is_multi_process(engine) and hasattr(train_ds, "part")):
+        return train_ds
+    # The part itself on JAX (keras.distribution joins the processes' parts), a global-size
+    # batch with the others' slots zero on TensorFlow (the multi-worker strategy keeps each
+    # worker's part of the global batch). Together: the one-process run's batches.
+    index, count = _distribute.process_part()
+    if hasattr(engine, "auto_shard_dataset"):
+        # JAX: the parts are this process's data already. This run's own DataParallel (made per
+        # scope), so the validation split, not sharded either, is evaluated by every process:
+        # each validation batch counts twice, means unchanged.
+        engine.auto_shard_dataset = False
+    return train_ds.part(index, count, global_batches=keras.backend.backend() == "tensorflow")
+
+
+def _model_phase(config, seed, model_factory, input_shape, verbose):
+    """The model of ``config.model``, seeded by ``seed``, warm-started from ``model.init_from``."""
+    import keras
+
+    # Seeded again: building the data may have drawn random numbers (a dataset simulated on
+    # first use), and the initial weights must not depend on whether it was.
+    keras.utils.set_random_seed(seed)
+    d = config.data
+    contract = ({"normalization": d.normalization, "input_pixel_scale": training_pixel_scale(d)}
+                if model_factory is registry_model_factory else {})
+    model = model_factory(  # a registry model carries the data's normalisation (its input contract)
+        config.model.name, input_shape=input_shape, num_classes=config.model.num_classes, **contract,
+        **config.model.options
+    )
+    if config.model.init_from:
+        from lensml.training.warm_start import warm_start
+
+        init = config.model.init_from.format(seed=seed)
+        moved = warm_start(model, init, trainable=config.model.trainable)
+        _say(verbose, f"warm start from {init}: {len(moved['copied'])} layers copied, "
+                      f"{len(moved['kept'])} kept at initialisation ({', '.join(moved['kept']) or 'none'}); "
+                      f"trainable={config.model.trainable}")
+    return model
+
+
+def _compile_phase(model, training, steps: int, num_classes: int, jit: bool) -> None:
+    """AdamW (or the config's optimiser) with its schedule, the loss and the metrics."""
+    model.compile(
+        optimizer=build_optimizer(training, steps),
+        loss=build_loss(training),
+        metrics=build_metrics(training, num_classes),
+        jit_compile=jit and not training.run_eagerly,
+        run_eagerly=training.run_eagerly,
+    )
+
+
+def _claim_phase(config, seed, paths, engine, scope, job) -> dict:
+    """Claim the run folder and write its config: only now, so a run whose data, model or
+    options are wrong fails before and leaves nothing on disk. One owner; an interrupted run
+    there resumes only with its own config, a finished one is never overwritten silently
+    (lensml.training.run_folder). A multi-process job's run folder is the chief's; the other
+    workers write to a scratch folder of their own (``_worker_scratch``). The claim is released
+    when ``scope`` (the distribution's) closes, a worker's scratch when ``job`` does. Returns the
+    paths this process writes to."""
+    run_config = config_to_dict(config)
+    run_config["seeds"] = [seed]
+    run_config.pop("tune", None)
+    for key in ("overwrite", "resume_with_changes"):  # how this run was invoked, not what it is
+        run_config.get("output", {}).pop(key, None)
+    out = paths["dir"]
+    chief = not _distribute.is_multi_process(engine) or _distribute.is_chief()
+    if chief:
+        from lensml.training.run_folder import claim as claim_run_folder
+
+        scope.enter_context(claim_run_folder(
+            out, run_config, overwrite=config.output.overwrite,
+            resume_with_changes=config.output.resume_with_changes))
+    if _distribute.is_multi_process(engine):
+        _distribute.barrier(engine)  # the chief has claimed (and perhaps cleared) the folder
+    if not chief:
+        paths = _worker_scratch(out, paths, job)
+    paths["dir"].mkdir(parents=True, exist_ok=True)
+    dump_toml(run_config, paths["config"])
+    return paths
+
+
+def _callbacks_phase(config, seed, train_ds, val_ds, paths, verbose, extra):
+    """(callbacks, the non-finite stop): checkpoint, history, backup, the physics schedule,
+    early stopping, TensorBoard, the training data's own (``fit_callbacks``: its epoch follows
+    fit's, also after a resume), the first-step notice, then ``extra``."""
+    import keras
+
+    from lensml.training.callbacks import (
+        AtomicModelCheckpoint,
+        BackupAndRestore,
+        FirstStepNotice,
+        HistoryCSV,
+        StopOnNonFinite,
+    )
+
+    t = config.training
+    # Order of an epoch's writes: best checkpoint, history row, backup. A run killed (or out
+    # of disk) at any of them resumes at that epoch (its backup is the previous epoch's) and
+    # redoes it; the best value it resumes with comes from history rows only, each written
+    # after its epoch's checkpoint, so the kept checkpoint is the uninterrupted run's.
+    non_finite = StopOnNonFinite()
+    cbs = [
+        non_finite,  # first: a NaN batch stops the epoch before anything of it is saved
+        AtomicModelCheckpoint(
+            str(paths["checkpoint"]),
+            monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
+            history=paths["history_csv"],
+        ),
+        HistoryCSV(paths["history_csv"]),
+        BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
+    ]
+    if t.physics_phase2_epoch is not None:
+        cbs.append(_physics_schedule(t.physics_phase2_epoch))
+    if t.early_stopping_patience:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.early_stopping_patience))
+    if t.tensorboard:
+        paths["tensorboard"] = paths["dir"] / "logs"
+        cbs.append(keras.callbacks.TensorBoard(str(paths["tensorboard"])))
+    cbs.extend(train_ds.fit_callbacks() if hasattr(train_ds, "fit_callbacks") else ())
+    if verbose:
+        cbs.append(FirstStepNotice(lambda msg: _say(verbose, f"{config.name} seed={seed}: {msg}")))
+    cbs.extend(extra)
+    return cbs, non_finite
+
+
+def _fit_phase(model, config, train_ds, val_ds, cbs, verbose) -> None:
+    d = config.data
+    with damaged_data_error(d):
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.training.epochs,
+            # a source that knows its epoch length says it (a stream: None, it is that long
+            # already and fit starts each epoch's batches afresh); others: the config's
+            steps_per_epoch=getattr(train_ds, "fit_steps_per_epoch", d.steps_per_epoch),
+            validation_steps=d.validation_steps if val_ds is not None else None,
+            callbacks=cbs,
+            verbose=verbose,
+            shuffle=False,  # the datasets shuffle themselves (seeded)
+        )
+
+
+def _history_metrics(paths, monitor: str) -> tuple[dict, dict, bool]:
+    """(history, last and best-epoch metrics, whether a NaN stopped it) from history.csv,
+    also written as history.json."""
+    history = read_history_csv(paths["history_csv"])
+    _write_json(paths["history_json"], history)
+    metrics: dict[str, Any] = {k: v[-1] for k, v in history.items() if v}
+    nan_stop = any(any(isinstance(x, float) and math.isnan(x) for x in v) for v in history.values())
+    if history.get(monitor):
+        pick = min if metric_mode(monitor) == "min" else max
+        finite = [(x, i) for i, x in enumerate(history[monitor]) if math.isfinite(x)]
+        if finite:
+            value, epoch = pick(finite)
+            metrics[f"best_{monitor}"] = value
+            metrics["best_epoch"] = epoch + 1
+    return history, metrics, nan_stop
+
+
+def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, evaluate_test, out_dir):
+    """One seed, phase by phase: data, model, compile, run folder, callbacks, fit, results."""
+    import keras
+
+    check_config(config, model_factory)
+    data_factory = data_factory or default_data_factory
+    model_factory = model_factory or default_model_factory
+    t, d = config.training, config.data
+    verbose = t.verbose if t.verbose != "auto" else (1 if sys.stdout.isatty() else 2)
+    paths = _run_paths(Path(out_dir) if out_dir is not None else _seed_dir(config, seed))
+    keras.utils.set_random_seed(seed)
+    train_ds, val_ds, test_ds, steps = _data_phase(config, seed, data_factory, evaluate_test)
     input_shape = tuple(config.model.input_shape) if config.model.input_shape else _input_shape(train_ds)
     policy = resolve_mixed_precision(t.mixed_precision)
     jit = resolve_jit_compile(t.jit_compile, config.model.name)
@@ -369,126 +544,21 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
         if policy:
             keras.config.set_dtype_policy(policy)
         engine = _distribute.enter_distribution(distribution, t.distribute, d.batch_size)
-        chief = not _distribute.is_multi_process(engine) or _distribute.is_chief()
-        from lensml.data.stream import SimulatedStream, StreamEpoch
-
-        if _distribute.is_multi_process(engine) and isinstance(train_ds, SimulatedStream):
-            # Each process simulates only its own part of every global batch: the part itself
-            # on JAX (keras.distribution joins the processes' parts), a global-size batch with
-            # the others' slots zero on TensorFlow (the multi-worker strategy keeps each
-            # worker's part of the global batch). Together: the one-process run's batches.
-            index, count = _distribute.process_part()
-            train_ds = train_ds.part(index, count, global_batches=keras.backend.backend() == "tensorflow")
-            if hasattr(engine, "auto_shard_dataset"):
-                # JAX: the stream's parts are this process's data already. This run's own
-                # DataParallel (made per scope), so the validation split, not sharded either, is
-                # evaluated by every process: each validation batch counts twice, means unchanged.
-                engine.auto_shard_dataset = False
-        # Seeded again: building the data may have drawn random numbers (a dataset simulated on
-        # first use), and the initial weights must not depend on whether it was.
-        keras.utils.set_random_seed(seed)
-        contract = ({"normalization": d.normalization, "input_pixel_scale": training_pixel_scale(d)}
-                    if model_factory is registry_model_factory else {})
-        model = model_factory(  # a registry model carries the data's normalisation (its input contract)
-            config.model.name, input_shape=input_shape, num_classes=num_classes, **contract, **config.model.options
-        )
-        if config.model.init_from:
-            from lensml.training.warm_start import warm_start
-
-            init = config.model.init_from.format(seed=seed)
-            moved = warm_start(model, init, trainable=config.model.trainable)
-            _say(verbose, f"warm start from {init}: {len(moved['copied'])} layers copied, "
-                          f"{len(moved['kept'])} kept at initialisation ({', '.join(moved['kept']) or 'none'}); "
-                          f"trainable={config.model.trainable}")
+        train_ds = _this_process_part(train_ds, engine)
+        model = _model_phase(config, seed, model_factory, input_shape, verbose)
         _distribute.prepare_model(model, engine)
         num_params = int(model.count_params())
-        model.compile(
-            optimizer=build_optimizer(t, steps),
-            loss=build_loss(t),
-            metrics=build_metrics(t, num_classes),
-            jit_compile=jit and not t.run_eagerly,
-            run_eagerly=t.run_eagerly,
-        )
+        _compile_phase(model, t, steps, config.model.num_classes, jit)
         _say(
             verbose,
             f"{config.name} seed={seed}: model={config.model.name} params={num_params:,} "
             f"input={input_shape} data={d.dataset} steps/epoch={steps} backend={keras.backend.backend()} "
             f"jit_compile={jit} precision={policy or 'float32'} "
-            f"devices={_distribute.replicas_of(engine)} -> {out}",
+            f"devices={_distribute.replicas_of(engine)} -> {paths['dir']}",
         )
-        # The run folder is written only now: a run whose data, model or options are wrong
-        # fails above and leaves nothing on disk. It is claimed first (one owner; an interrupted
-        # run there resumes only with its own config, a finished one is never overwritten
-        # silently: lensml.training.run_folder), then the config is written.
-        run_config = config_to_dict(config)
-        run_config["seeds"] = [seed]
-        run_config.pop("tune", None)
-        for key in ("overwrite", "resume_with_changes"):  # how this run was invoked, not what it is
-            run_config.get("output", {}).pop(key, None)
-        if chief:  # a multi-process job's run folder is the chief's (the others: _worker_scratch)
-            from lensml.training.run_folder import claim as claim_run_folder
-
-            distribution.enter_context(claim_run_folder(
-                out, run_config, overwrite=config.output.overwrite,
-                resume_with_changes=config.output.resume_with_changes))
-        if _distribute.is_multi_process(engine):
-            _distribute.barrier(engine)  # the chief has claimed (and perhaps cleared) the folder
-        if not chief:
-            paths = _worker_scratch(out, paths, job)
-            out = paths["dir"]
-        out.mkdir(parents=True, exist_ok=True)
-        dump_toml(run_config, paths["config"])
-        from lensml.training.callbacks import AtomicModelCheckpoint, BackupAndRestore, HistoryCSV
-
-        # Order of an epoch's writes: best checkpoint, history row, backup. A run killed (or out
-        # of disk) at any of them resumes at that epoch (its backup is the previous epoch's) and
-        # redoes it; the best value it resumes with comes from history rows only, each written
-        # after its epoch's checkpoint, so the kept checkpoint is the uninterrupted run's.
-        from lensml.training.callbacks import StopOnNonFinite
-
-        non_finite = StopOnNonFinite()
-        cbs = [
-            non_finite,  # first: a NaN batch stops the epoch before anything of it is saved
-            AtomicModelCheckpoint(
-                str(paths["checkpoint"]),
-                monitor=t.monitor if val_ds is not None or not t.monitor.startswith("val_") else t.monitor[4:],
-                history=paths["history_csv"],
-            ),
-            HistoryCSV(paths["history_csv"]),
-            BackupAndRestore(str(paths["backup"]), double_checkpoint=True),
-        ]
-        if t.physics_phase2_epoch is not None:
-            cbs.append(_physics_schedule(t.physics_phase2_epoch))
-        if t.early_stopping_patience:
-            cbs.append(keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.early_stopping_patience))
-        if t.tensorboard:
-            paths["tensorboard"] = out / "logs"
-            cbs.append(keras.callbacks.TensorBoard(str(paths["tensorboard"])))
-        streamed = isinstance(train_ds, SimulatedStream)
-        if streamed:  # its lenses follow fit's epoch, also after a resume (BackupAndRestore)
-            cbs.append(StreamEpoch(train_ds))
-        epoch_indexed = getattr(train_ds, "epoch_variable", None) is not None
-        if epoch_indexed:  # so do the stored split's data epochs
-            from lensml.training.callbacks import DataEpoch
-
-            cbs.append(DataEpoch(train_ds.epoch_variable))
-        if verbose:
-            from lensml.training.callbacks import FirstStepNotice
-
-            cbs.append(FirstStepNotice(lambda msg: _say(verbose, f"{config.name} seed={seed}: {msg}")))
-        cbs.extend(callbacks)
-        with damaged_data_error(d):
-            model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=t.epochs,
-                # a stream is steps_per_epoch long: fit then starts each epoch's batches afresh
-                steps_per_epoch=None if streamed else (steps if epoch_indexed else d.steps_per_epoch),
-                validation_steps=d.validation_steps if val_ds is not None else None,
-                callbacks=cbs,
-                verbose=verbose,
-                shuffle=False,  # the datasets shuffle themselves (seeded)
-            )
+        paths = _claim_phase(config, seed, paths, engine, distribution, job)
+        cbs, non_finite = _callbacks_phase(config, seed, train_ds, val_ds, paths, verbose, callbacks)
+        _fit_phase(model, config, train_ds, val_ds, cbs, verbose)
         train_time = time.time() - start
         check_finite(model, paths, t, non_finite.stopped_at)  # a diverged run stops here: no model.keras, no metrics.json
         if config.output.save_model:
@@ -502,19 +572,7 @@ def _run_seed(config, seed, job, *, data_factory, model_factory, callbacks, eval
         keras.config.set_dtype_policy(previous_policy)
         distribution.close()
 
-    history = read_history_csv(paths["history_csv"])
-    _write_json(paths["history_json"], history)
-    metrics: dict[str, Any] = {k: v[-1] for k, v in history.items() if v}
-    nan_stop = any(any(isinstance(x, float) and math.isnan(x) for x in v) for v in history.values())
-    if t.monitor in history and history[t.monitor]:
-        series = history[t.monitor]
-        pick = min if metric_mode(t.monitor) == "min" else max
-        finite = [(x, i) for i, x in enumerate(series) if math.isfinite(x)]
-        if finite:
-            value, epoch = pick(finite)
-            metrics[f"best_{t.monitor}"] = value
-            metrics["best_epoch"] = epoch + 1
-
+    history, metrics, nan_stop = _history_metrics(paths, t.monitor)
     best = _best_model(model, paths) if test_ds is not None or config.output.save_model else None
     if test_ds is not None:
         metrics.update(_evaluate_test(config, best, test_ds, paths))
