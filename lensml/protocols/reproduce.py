@@ -261,7 +261,13 @@ TABLES: dict[str, Table] = {
                                  ("ResNet18 (scratch)", "resnet18"))) + (
             # the paper's D4 test-time augmentation: D4LensPINN's trained models, tested again
             Row("D4LensPINN with D4-TTA", "train/d4lenspinn_no_sphere_vort.toml", "d4lenspinn_tta",
-                "no_sphere_vort_150", _D4, cpu=_D4_CPU, tta_of="D4LensPINN"),),
+                "no_sphere_vort_150", _D4, cpu=_D4_CPU, tta_of="D4LensPINN"),
+            # the ablation (lensml's, at the same budget and with D4LensPINN's recipe): the physics branch
+            # removed, its EfficientNetV2-S head alone on the image
+            Row("EfficientNetV2-S head alone (no physics)", "train/resnet18_no_sphere_vort.toml",
+                "efficientnetv2_s_no_physics", "no_sphere_vort_150", _D4,
+                cpu={**_D4_CPU, "model": "efficientnetv2_s", "recipe": "d4lenspinn"},
+                controlled_only=True),),
         small_per_class=150,
         note="The paper's EfficientNetV2-S head starts from ImageNet weights (stages 0-2 frozen); lensml downloads "
              "no weights and trains it from scratch. lensml's no_sphere_vort follows the public PyLensing recipe "
@@ -570,7 +576,8 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Pa
                                num_classes=len(spec.class_names), task=task)
     if task != "classification":
         sized["options"] = {**sized["options"], "task": task}
-    over = {k: v for k, v in recipe(name).items() if k != "data.batch_size"}
+    # its model family's recipe, or the one the row names (an ablation trains with its full model's)
+    over = {k: v for k, v in recipe(row.cpu.get("recipe", name)).items() if k != "data.batch_size"}
     over.update({"model.name": name, "model.options": sized["options"], **data})
     if config.training.physics_phase2_epoch:
         ratio = table.controlled_epochs / config.training.epochs

@@ -277,6 +277,33 @@ def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lens
     keras.backend.clear_session()
 
 
+def test_d4_table_ablation_trains_the_head_alone_with_d4lenspinn_s_recipe_and_budget(tmp_path):
+    """The D4LensPINN table's ablation row: its EfficientNetV2-S head alone on the image, at the
+    table's parameter and step budget and with D4LensPINN's optimiser (not the CNN recipe), so the
+    physics branch is the only difference; it runs at controlled scales only."""
+    import dataclasses
+
+    from lensml.models import build
+    from lensml.protocols import reproduce as rep
+
+    table = dataclasses.replace(rep.TABLES["d4lenspinn"], budget=150_000, controlled_epochs=1)
+    scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=6)
+    rows = {r.label: r for r in table.rows}
+    ablation_row = rows["EfficientNetV2-S head alone (no physics)"]
+    assert rep.unavailable_reason(ablation_row, ROOT, rep.SCALES["cpu"])  # controlled scales only
+    ablation, d4 = (rep.scaled_config(rows[label], scale, tmp_path, ROOT, table)
+                    for label in ("EfficientNetV2-S head alone (no physics)", "D4LensPINN"))
+    resnet = rep.scaled_config(rows["ResNet18 (scratch)"], scale, tmp_path, ROOT, table)
+    assert ablation.model.name == "efficientnetv2_s" and ablation.output.dir != resnet.output.dir
+    for key in ("learning_rate", "weight_decay", "clipnorm", "schedule", "epochs"):
+        assert getattr(ablation.training, key) == getattr(d4.training, key), key
+    assert ablation.training.learning_rate != resnet.training.learning_rate  # the row's recipe, not its model's
+    assert ablation.data.steps_per_epoch == d4.data.steps_per_epoch and ablation.data.batch_size == d4.data.batch_size
+    assert ablation.training.physics_phase2_epoch is None  # nothing of the physics losses is left
+    model = build("efficientnetv2_s", (50, 50, 1), **ablation.model.options)
+    assert abs(model.count_params() / 150_000 - 1) <= 0.15
+
+
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
     """The paper's Table 2 at a controlled scale: MobileNetV3-Small (and EfficientNetB0) alone, at
     the table's budget, with the LensPINN preprocessing as its input map or on the raw image."""
