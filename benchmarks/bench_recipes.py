@@ -1,6 +1,6 @@
 """Every registry model at its CPU scale on fresh lenses: does it leave chance? (run by hand)
 
-Each model trains with its recipe (``lensml.models.recipe``) at its CPU scale
+Each model trains with its recipe (``lensml.training.recipe``) at its CPU scale
 (``lensml.models.cpu_scale``: options, epochs x stream steps) on fresh lenses of the family
 (``data.source = "stream"``, batch 48, seed 0), through ``lensml.training.run``, validated and
 tested on the stored splits of ``deeplense/<family>_n<per-class>``, then tested again on 600
@@ -110,7 +110,7 @@ def render(rows, args, seconds) -> str:
 
     lines = [f"# Every registry model at CPU scale on fresh `{args.family}` lenses", "",
              f"`python benchmarks/bench_recipes.py --family {args.family} --per-class {args.per_class}`: each model "
-             "trained with its recipe (`lensml.models.recipe`) at its CPU scale (`lensml.models.cpu_scale`) on fresh "
+             "trained with its recipe (`lensml.training.recipe`) at its CPU scale (`lensml.models.cpu_scale`) on fresh "
              "lenses from the batched simulator (batch 48, seed 0, `data.source = \"stream\"`), best checkpoint by "
              f"validation loss, tested on the stored test split of `deeplense/{args.family}_n{args.per_class}` and on "
              f"600 lenses of an unseen seed. Chance is 1/3 accuracy, 0.5 AUC. Whole run {seconds / 60:.1f} min.", "",

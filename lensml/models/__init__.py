@@ -6,7 +6,7 @@
 
 - ``build(name, input_shape=(64, 64, 1), num_classes=3, task="classification", **options)``
 - ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
-- ``available()``: the registered names; ``recipe(name)``: its training defaults (config keys);
+- ``available()``: the registered names (their training recipes: ``lensml.training.recipe``);
   ``cpu_scale(name)``: how it trains in minutes on a laptop CPU (options, epochs, steps).
 - ``sizes(name)``: its named sizes as options: ``"tiny"`` (tests, smoke runs), ``"cpu"``, ``"paper"``.
 - ``LensModel``: what ``build`` returns, a functional model whose predict / fit / evaluate check
@@ -41,7 +41,7 @@ from lensml.models.heads import (
     super_resolution_decoder,
 )
 from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
-from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, recipe, sizes
+from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, sizes
 from lensml.models.tta import D4TTA
 
 # The architectures register themselves (lensml.models.registry.register) when imported: the
@@ -50,7 +50,7 @@ from lensml.models import cait, cnn, cvt, d4lenspinn, lensformer, lenspinn, resn
 
 __all__ = [
     "LensModel", "set_masked", "save_preset", "from_preset", "list_presets", "register_preset", "preset_metadata",
-    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "recipe", "sizes",
+    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "sizes",
     "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",

@@ -8,11 +8,11 @@ from keras import layers
 from lensml.layers import ClassAttentionBlock, ClassToken, PatchEmbedding, TransformerBlock
 from lensml.models.common import TakeToken
 from lensml.models import widths
-from lensml.models.registry import SMALL_TRANSFORMER, TINY_TRANSFORMER, TRANSFORMER_RECIPE, register
+from lensml.models.registry import SMALL_TRANSFORMER, TINY_TRANSFORMER, register
 from lensml.models.vit import _square, resolve_patch_size
 
 
-@register("cait", tiny={**TINY_TRANSFORMER, "class_depth": 1}, width=widths.transformer, cpu_scale={"options": {**SMALL_TRANSFORMER, "class_depth": 1}}, recipe=TRANSFORMER_RECIPE, description="CaiT (LayerScale self-attention + class-attention blocks)")
+@register("cait", tiny={**TINY_TRANSFORMER, "class_depth": 1}, width=widths.transformer, cpu_scale={"options": {**SMALL_TRANSFORMER, "class_depth": 1}}, description="CaiT (LayerScale self-attention + class-attention blocks)")
 def cait(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 6, class_depth: int = 2,
          num_heads: int = 8, mlp_dim: int = 1536, dropout: float = 0.1, layer_scale: float = 0.1):
     """CaiT features: class token ``(batch, embed_dim)``.

@@ -7,10 +7,10 @@ from keras import layers
 
 from lensml.layers import ConvTokenEmbedding, ConvTransformerBlock
 from lensml.models import widths
-from lensml.models.registry import TRANSFORMER_RECIPE, register
+from lensml.models.registry import register
 
 
-@register("cvt", tiny={"embed_dims": (8, 16), "depths": (1, 1), "num_heads": (1, 2)}, width=widths.cvt, cpu_scale={"options": {"embed_dims": [32, 64, 128], "depths": [1, 1, 2], "num_heads": [1, 2, 4]}, "epochs": 6, "steps_per_epoch": 200}, recipe=TRANSFORMER_RECIPE, description="CvT (convolutional token embedding + convolutional projections)")
+@register("cvt", tiny={"embed_dims": (8, 16), "depths": (1, 1), "num_heads": (1, 2)}, width=widths.cvt, cpu_scale={"options": {"embed_dims": [32, 64, 128], "depths": [1, 1, 2], "num_heads": [1, 2, 4]}, "epochs": 6, "steps_per_epoch": 200}, description="CvT (convolutional token embedding + convolutional projections)")
 def cvt(inputs, *, embed_dims=(64, 192, 384), depths=(1, 2, 6), num_heads=(1, 3, 6),
         mlp_ratio: float = 4.0, dropout: float = 0.0):
     """CvT features: mean of the last stage's tokens ``(batch, embed_dims[-1])``.

@@ -20,15 +20,11 @@ from lensml.models.cnn import efficientnetv2_s_backbone
 from lensml.models.d4unet import unet
 from lensml.models.physics_loss import PhysicsLoss
 from lensml.models import widths
-from lensml.models.registry import CNN_RECIPE, TINY_D4, register
+from lensml.models.registry import TINY_D4, register
 
 
-#: The paper's optimiser: AdamW 4.46e-4, weight decay 1.46e-3, warm-up
-#: then cosine, gradients clipped at 1.0.
-D4LENSPINN_RECIPE = {**CNN_RECIPE, "training.learning_rate": 4.46e-4, "training.weight_decay": 1.46e-3,
-                     "training.clipnorm": 1.0}
 
-@register("d4lenspinn", tiny=TINY_D4, width=widths.d4lenspinn, cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
+@register("d4lenspinn", tiny=TINY_D4, width=widths.d4lenspinn, cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, head_dropout=0.2, xla_on_cpu=True,
           description="D4LensPINN: D4 U-Net convergence -> Poisson solver -> inverse lensing -> "
                       "EfficientNetV2-S")
 def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48),
@@ -73,7 +69,7 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
     return backbone(x)
 
 
-@register("vanilla_lenspinn", tiny=TINY_D4, width=widths.d4lenspinn, cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, recipe=D4LENSPINN_RECIPE, head_dropout=0.2, xla_on_cpu=True,
+@register("vanilla_lenspinn", tiny=TINY_D4, width=widths.d4lenspinn, cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, head_dropout=0.2, xla_on_cpu=True,
           description="VanillaLensPINN: D4LensPINN with a plain (non-equivariant) U-Net, the paper's ablation")
 def vanilla_lenspinn(inputs, **options):
     """D4LensPINN's pipeline with a plain U-Net (``d4lenspinn(equivariant=False)``)."""

@@ -18,11 +18,11 @@ from keras import layers
 from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.common import Affine, PeakNormalization
 from lensml.models import widths
-from lensml.models.registry import TRANSFORMER_RECIPE, register
+from lensml.models.registry import register
 from lensml.models.vit import _square, resolve_patch_size
 
 
-@register("lensformer", tiny={"embed_dim": 16, "num_heads": 2, "key_dim": 8, "mlp_dim": 8}, width=widths.lens_transformer, recipe=TRANSFORMER_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1, xla_on_cpu=True,
+@register("lensformer", tiny={"embed_dim": 16, "num_heads": 2, "key_dim": 8, "mlp_dim": 8}, width=widths.lens_transformer, head_hidden=(64,), head_activation="elu", head_dropout=0.1, xla_on_cpu=True,
           description="Lensformer: SPT+LSA encoder -> per-pixel SIS scale k -> inverse lensing -> "
                       "image-keyed, source-valued attention decoder")
 def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int = 16,

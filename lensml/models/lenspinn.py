@@ -31,12 +31,9 @@ from lensml.layers import ShiftedPatchTokenization, TransformerBlock
 from lensml.models.cnn import efficientnet_b0_backbone, mobilenet_v3_backbone
 from lensml.models.common import Affine, OnesLike, SplitBatch
 from lensml.models import widths
-from lensml.models.registry import CNN_RECIPE, TINY_EFFICIENTNET, TINY_LENSPINN, TINY_MOBILENET, register
+from lensml.models.registry import TINY_EFFICIENTNET, TINY_LENSPINN, TINY_MOBILENET, register
 from lensml.models.vit import _square, resolve_patch_size
 
-#: LensPINN's recipe: the CNN one (its decoders hold most parameters) with clipped gradients,
-#: which keep the transformer encoder's Einstein-radius head from jumping in the first steps.
-LENSPINN_RECIPE = {**CNN_RECIPE, "training.clipnorm": 1.0}
 
 
 def _decoder(kind, input_shape, features, name, options):
@@ -132,7 +129,7 @@ def _decode_with_source(inputs, preproc, theta_E, pixel_scale, decoder1, decoder
     return layers.Concatenate(name="lenspinn_features")([diff, preproc_feat])
 
 
-@register("lenspinn_small", tiny={**TINY_LENSPINN, "decoder_options": TINY_MOBILENET}, width=widths.lenspinn_small, cpu_scale={"epochs": 6, "steps_per_epoch": 180}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_small", tiny={**TINY_LENSPINN, "decoder_options": TINY_MOBILENET}, width=widths.lenspinn_small, cpu_scale={"epochs": 6, "steps_per_epoch": 180}, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN small: ViT encoder -> Einstein radius -> inverse lensing; "
                       "MobileNetV3-Small decoders")
 def lenspinn_small(inputs, **options):
@@ -140,7 +137,7 @@ def lenspinn_small(inputs, **options):
     return lenspinn_features(inputs, decoder="mobilenetv3_small", **options)
 
 
-@register("lenspinn_large", tiny={**TINY_LENSPINN, "decoder_options": TINY_EFFICIENTNET}, width=widths.lenspinn_large, cpu_scale={"options": {"decoder_options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}}, recipe=LENSPINN_RECIPE, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
+@register("lenspinn_large", tiny={**TINY_LENSPINN, "decoder_options": TINY_EFFICIENTNET}, width=widths.lenspinn_large, cpu_scale={"options": {"decoder_options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}}, head_hidden=(64,), head_activation="elu", head_dropout=0.1,
           description="LensPINN large: ViT encoder -> Einstein radius -> inverse lensing; "
                       "EfficientNetB0 decoders")
 def lenspinn_large(inputs, **options):

@@ -21,20 +21,6 @@ from lensml.models.heads import classification_head, regression_head
 
 TASKS = ("classification", "regression")
 
-#: Training recipes: config keys (dotted, as ``lensml train --set``) that a model trains well
-#: with. Registered next to each model (``register(..., recipe=...)``) and read by
-#: ``recipe(name)``; ``training.recipe = true`` in a config fills in those the file leaves out.
-#: Warm-up then cosine decay everywhere: AdamW's first steps on a fresh network are the
-#: unstable ones (the transformers' first-epoch loss of 2.4-3.9 at a flat 1e-3).
-CNN_RECIPE = {
-    "training.optimizer": "adamw", "training.learning_rate": 1e-3, "training.weight_decay": 1e-4,
-    "training.schedule": "warmup_cosine", "training.warmup_epochs": 1.0, "data.batch_size": 64,
-}
-#: Transformers: a lower peak rate, stronger decoupled weight decay and clipped gradients
-#: (the usual ViT/DeiT training on small data).
-TRANSFORMER_RECIPE = {
-    **CNN_RECIPE, "training.learning_rate": 3e-4, "training.weight_decay": 0.05, "training.clipnorm": 1.0,
-}
 #: CPU scale defaults (``cpu_scale``): the full architecture, 4 epochs of 150 stream batches.
 CPU_SCALE = {"options": {}, "epochs": 4, "steps_per_epoch": 150}
 #: Narrow transformers for a CPU: 128-d tokens, 4 blocks, 4 heads.
@@ -56,7 +42,6 @@ class _Entry:
     head_dropout: float = 0.0
     description: str = ""
     xla_on_cpu: bool = False
-    recipe: tuple = ()
     cpu_scale: str = "{}"
     width: Callable | None = None
     tiny: str = "{}"
@@ -66,13 +51,12 @@ _REGISTRY: dict[str, _Entry] = {}
 
 
 def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=0.0,
-             description: str = "", xla_on_cpu: bool = False, recipe: dict | None = None,
+             description: str = "", xla_on_cpu: bool = False,
              cpu_scale: dict | None = None, width: Callable | None = None, tiny: dict | None = None):
     """Decorator registering a feature function under ``name`` (with its default head).
 
     ``xla_on_cpu``: TensorFlow trains this model faster with XLA than with its graph mode on a
     CPU (measured by benchmarks/bench_models.py); ``default_jit_compile`` then picks XLA.
-    ``recipe``: its training defaults as dotted config keys (default ``CNN_RECIPE``).
     ``cpu_scale``: how it trains in minutes on a laptop CPU, on the stream (see ``cpu_scale``).
     ``width``: ``w -> options``, the architecture at width multiplier ``w`` (1: the published
     size; depths kept), which ``lensml.models.budget.options_for_budget`` searches to give the
@@ -83,7 +67,6 @@ def register(name: str, *, head_hidden=(), head_activation="relu", head_dropout=
             raise ValueError(f"model name {name!r} is already registered")
         _REGISTRY[name] = _Entry(fn, tuple(head_hidden), head_activation, float(head_dropout),
                                  description or (fn.__doc__ or "").strip().splitlines()[0], bool(xla_on_cpu),
-                                 tuple(sorted((recipe if recipe is not None else CNN_RECIPE).items())),
                                  json.dumps({**CPU_SCALE, **(cpu_scale or {})}, sort_keys=True), width,
                                  json.dumps(tiny or {}, sort_keys=True))
         return fn
@@ -99,13 +82,6 @@ def available() -> list[str]:
 def describe(name: str) -> str:
     """One-line description of a registered model."""
     return _entry(name).description
-
-
-def recipe(name: str) -> dict:
-    """The training recipe of model ``name``: ``{"training.learning_rate": ..., ...}``, dotted
-    config keys (see ``CNN_RECIPE``), to pass as overrides to ``lensml.training.load_config``
-    or to fill in with ``training.recipe = true``."""
-    return dict(_entry(name).recipe)
 
 
 #: Keyword arguments of ``build`` itself (besides the architecture's options).

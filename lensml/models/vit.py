@@ -8,7 +8,7 @@ from keras import layers
 from lensml.layers import PatchEmbedding, ShiftedPatchTokenization, TransformerBlock
 from lensml.models.common import TakeToken
 from lensml.models import widths
-from lensml.models.registry import SMALL_TRANSFORMER, TINY_TRANSFORMER, TRANSFORMER_RECIPE, register
+from lensml.models.registry import SMALL_TRANSFORMER, TINY_TRANSFORMER, register
 
 
 def resolve_patch_size(image_size: int, patch_size, tokens_per_side: int) -> int:
@@ -46,7 +46,7 @@ def transformer_features(tokens, *, depth, num_heads, mlp_dim, attention, dropou
     return layers.GlobalAveragePooling1D(name="mean_features")(x)
 
 
-@register("vit", tiny=TINY_TRANSFORMER, width=widths.transformer, cpu_scale={"options": SMALL_TRANSFORMER, "epochs": 6, "steps_per_epoch": 200}, recipe=TRANSFORMER_RECIPE, description="Vision Transformer (patch embedding + multi-head attention)")
+@register("vit", tiny=TINY_TRANSFORMER, width=widths.transformer, cpu_scale={"options": SMALL_TRANSFORMER, "epochs": 6, "steps_per_epoch": 200}, description="Vision Transformer (patch embedding + multi-head attention)")
 def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
         mlp_dim: int = 1536, dropout: float = 0.1):
     """ViT features: class-token output ``(batch, embed_dim)``.
@@ -61,7 +61,7 @@ def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_he
                                 attention="mha", dropout=dropout)
 
 
-@register("vitsd", tiny=TINY_TRANSFORMER, width=widths.transformer, cpu_scale={"options": SMALL_TRANSFORMER}, recipe=TRANSFORMER_RECIPE, description="ViT for small datasets (shifted patch tokens + locality self-attention)")
+@register("vitsd", tiny=TINY_TRANSFORMER, width=widths.transformer, cpu_scale={"options": SMALL_TRANSFORMER}, description="ViT for small datasets (shifted patch tokens + locality self-attention)")
 def vitsd(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
           mlp_dim: int = 1536, dropout: float = 0.1, shift: str = "diagonal"):
     """ViTSD features: class-token output ``(batch, embed_dim)``."""

@@ -82,7 +82,7 @@ def experiment_config(model: str, dataset: str, *, epochs: int, batch_size: int,
                       options: dict | None = None, pixel_scale: float | None = None,
                       steps_per_epoch: int | None = None, source: str = "stream"):
     """The :class:`~lensml.training.ExperimentConfig` of one quickstart model: one seed,
-    the model's recipe (``lensml.models.recipe``; ``learning_rate`` overrides its peak rate),
+    the model's recipe (``lensml.training.recipe``; ``learning_rate`` overrides its peak rate),
     fresh lenses from the stream (``source="stream"``, ``steps_per_epoch`` batches per epoch)
     or the stored training split, validated on the stored split, min-max normalisation."""
     from lensml.training.config import config_from_dict
@@ -256,7 +256,7 @@ def _render(record: dict, comparison: str) -> str:
         f"stored splits of `{d['name']}` ({d['splits']} examples, train/validation/test), simulated with "
         f"lenstronomy through TFDS ({'cached' if d['cached'] else 'built now'}; {d['path']}).",
         f"Backend {record['backend']}, batch {record['batch_size']}, seed {record['seed']}, each model's training "
-        "recipe (lensml.models.recipe). Metrics on the stored test split (lensml.evaluation protocol).", "",
+        "recipe (lensml.training.recipe). Metrics on the stored test split (lensml.evaluation protocol).", "",
         comparison.strip(), "",
         f"## Fresh lenses ({fresh['count']} lenses of seed {fresh['seed']}, which no run trained on)", "",
         "| model | accuracy | macro AUC |", "|---|---|---|",

@@ -515,7 +515,8 @@ def _cpu_overrides(config, plan: dict, per_class: int, *, tiny: bool, registry: 
     published-compatible family, fresh lenses (stored pairs for super-resolution), the recipe
     (its batch size aside: the scale's), and for registry models (``registry``) their own CPU scale."""
     from lensml.datasets import Deeplense, sized_config
-    from lensml.models import available, cpu_scale, recipe
+    from lensml.models import available, cpu_scale
+    from lensml.training.recipes import recipe
 
     cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
     plan = dict(plan)
@@ -553,7 +554,7 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Pa
     """Overrides that put a supervised ``row`` at a controlled scale: the table's parameter
     budget (``lensml.models.budget``), its recipe, ``controlled_steps`` steps of ``scale.batch_size``
     in the scale's data regime, tested on the stored test split of the regime's family."""
-    from lensml.models import recipe
+    from lensml.training.recipes import recipe
     from lensml.models.budget import options_for_budget
     from lensml.simulation import get_family
 

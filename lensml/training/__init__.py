@@ -10,7 +10,8 @@ Modules, one idea each: ``config`` (the schema, loading, overrides, validation m
 data, model, compile, callbacks, fit, results; ``test_metrics``, the one test evaluation),
 ``callbacks``, ``distribute`` (one process or several), ``warm_start`` (``model.init_from``),
 ``run_folder`` (one owner and one config per output folder), ``metrics``, ``toml_writer`` and
-``shipped`` (the configs and scripts lensml ships). What is built from runs (label efficiency,
+``shipped`` (the configs and scripts lensml ships), ``recipes`` (each model's training
+defaults, ``recipe(name)``). What is built from runs (label efficiency,
 transfer, pretraining, paper tables, studies) is :mod:`lensml.protocols`.
 
 Importing this package does not import Keras (the CLI stays fast); ``run`` does.
@@ -32,6 +33,7 @@ from lensml.training.config import (
     parse_set_option,
     save_config,
 )
+from lensml.training.recipes import recipe
 from lensml.training.warm_start import warm_start
 
 #: names loaded on first use (their module imports Keras)
@@ -39,7 +41,7 @@ _LAZY = {"run": "lensml.training.runner", "run_seed": "lensml.training.runner"}
 
 __all__ = ["DataConfig", "ExperimentConfig", "ModelConfig", "OutputConfig", "TrainingConfig", "TuneConfig",
            "apply_overrides", "config_from_dict", "config_to_dict", "load_config", "parse_set_option",
-           "save_config", "warm_start", *_LAZY]
+           "save_config", "recipe", "warm_start", *_LAZY]
 
 
 def __getattr__(name):

@@ -108,7 +108,7 @@ class TrainingConfig:
     of ``data.batch_size`` (the global batch) over the devices, see
     ``lensml.training.distribute``. ``recipe = true``: every training key (and
     ``data.batch_size``) that the file does not set comes from the model's recipe
-    (``lensml.models.recipe(model.name)``) instead of the defaults below.
+    (``lensml.training.recipe(model.name)``) instead of the defaults below.
     """
 
     recipe: bool = False
@@ -426,11 +426,11 @@ def _validate_source(config: ExperimentConfig) -> None:
 
 def with_recipe(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``raw`` with the model's recipe filled in where ``training.recipe`` is true: each
-    recipe key the config does not set (lensml.models.recipe; imports Keras)."""
+    recipe key the config does not set (lensml.training.recipes; imports Keras)."""
     raw = copy.deepcopy(dict(raw))
     if not (raw.get("training") or {}).get("recipe"):
         return raw
-    from lensml.models import recipe
+    from lensml.training.recipes import recipe
 
     name = (raw.get("model") or {}).get("name", ModelConfig.name)
     for dotted, value in recipe(name).items():

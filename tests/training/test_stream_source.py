@@ -89,7 +89,8 @@ def test_stream_config_errors():
 
 
 def test_recipe_fills_what_the_config_leaves_out():
-    from lensml.models import available, recipe
+    from lensml.models import available
+    from lensml.training import recipe
 
     for name in available():
         r = recipe(name)
