@@ -1200,10 +1200,13 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                           + (f" --rows '{','.join(rows)}'" if rows is not None else "")
                           + (f" --max-minutes {max_minutes:g}" if max_minutes is not None else ""))
     prov = provenance(command)
-    previous = json.loads(json_path.read_text()).get("minutes", 0.0) if earlier else 0.0
+    saved = json.loads(json_path.read_text()) if earlier else {}
+    # a table resumed on another machine keeps the intervals and orderings of the runs it left behind
+    previous, earlier_statistics = saved.get("minutes", 0.0), saved.get("statistics")
 
     def write():
-        _write(md_path, json_path, table, scale, results, previous + (time.time() - start) / 60, prov=prov)
+        _write(md_path, json_path, table, scale, results, previous + (time.time() - start) / 60,
+               earlier_statistics, prov=prov)
 
     pretrained: dict = {}
     callbacks = [eager_callback()] if eager_is_faster(sc.tiny_models) else []

@@ -304,6 +304,34 @@ def test_d4_table_ablation_trains_the_head_alone_with_d4lenspinn_s_recipe_and_bu
     assert abs(model.count_params() / 150_000 - 1) <= 0.15
 
 
+def test_a_controlled_table_resumed_on_another_machine_keeps_the_intervals_it_left_behind(tmp_path):
+    """The runs' predictions stay on the machine that made them: a controlled table resumed
+    elsewhere (here: asked for no row it can run) keeps the earlier rows' intervals and the
+    paper's orderings from its JSON instead of dropping them."""
+    from lensml.protocols.reproduce import reproduce
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    run = {"test_macro_auc": 0.9, "test_accuracy": 0.8, "seed": 0}
+    earlier = {
+        "table": "d4lenspinn", "scale": "controlled", "minutes": 12.0,
+        "results": {label: {"status": "1 of 3 seeds", "runs": [run], "dirs": [str(tmp_path / "elsewhere" / label)],
+                            "config": "x"} for label in ("D4LensPINN", "ResNet18 (scratch)")},
+        "statistics": {"metric": "macro_auc", "intervals": {"D4LensPINN": [0.88, 0.92], "ResNet18 (scratch)": [0.97, 0.99]},
+                       "orderings": [{"a": "D4LensPINN", "b": "ResNet18 (scratch)", "paper_a": 0.9786, "paper_b": 0.9182,
+                                      "difference": -0.08, "low": -0.1, "high": -0.06, "level": 0.95,
+                                      "verdict": "contradicts"}]},
+    }
+    (out / "reproduce_d4lenspinn_controlled.json").write_text(json.dumps(earlier))
+    result = reproduce("d4lenspinn", "controlled", out, rows=["no such row"], log=lambda m: None)
+    saved = json.loads(Path(result["json"]).read_text())
+    assert saved["statistics"]["intervals"] == earlier["statistics"]["intervals"]
+    assert saved["statistics"]["orderings"] == earlier["statistics"]["orderings"]
+    assert saved["minutes"] >= 12.0 and saved["results"]["D4LensPINN"]["runs"] == [run]
+    table = Path(result["markdown"]).read_text()
+    assert "[0.880, 0.920]" in table and "contradicts" in table
+
+
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
     """The paper's Table 2 at a controlled scale: MobileNetV3-Small (and EfficientNetB0) alone, at
     the table's budget, with the LensPINN preprocessing as its input map or on the raw image."""
