@@ -127,7 +127,7 @@ def pipeline(
         ``epoch * steps_per_epoch`` (read when an iterator is created, so a run resumed at epoch
         k, with ``epoch`` set to k, sees exactly the batches an uninterrupted run saw from k on).
         ``steps_per_epoch``: batches per training epoch (default: one pass over the split);
-        the result carries ``fit_steps_per_epoch`` (that number, also ``batches_per_epoch``)
+        the result carries ``fit_steps_per_epoch`` (that number)
         and ``fit_callbacks()`` (``DataEpoch``: the variable follows fit's epoch).
     Returns:
       tf.data.Dataset yielding (images (B, H, W, 1) float32, targets) or images only
@@ -230,7 +230,7 @@ def _epoch_indexed(base, prepare, epoch, steps_per_epoch, *, shuffle, seed, buff
 
     ds = global_batches(tf.data.Dataset.from_tensors(0).flat_map(from_start), batch_size, drop_remainder)
     # what model.fit needs beside the dataset: its length, and its epoch following fit's
-    ds.batches_per_epoch = ds.fit_steps_per_epoch = steps
+    ds.fit_steps_per_epoch = steps
     ds.fit_callbacks = lambda: [DataEpoch(epoch)]
     return ds
 

@@ -177,8 +177,8 @@ def check_config(config: ExperimentConfig, model_factory: ModelFactory | None = 
 
 def _num_batches(ds) -> int | None:
     """Batches per epoch of a tf.data.Dataset / PyDataset, None if unknown or infinite."""
-    if getattr(ds, "batches_per_epoch", None):  # lensml.data.pipeline(epoch=...): endless, epoch-indexed
-        return int(ds.batches_per_epoch)
+    if getattr(ds, "fit_steps_per_epoch", None):  # lensml.data.pipeline(epoch=...): endless, epoch-indexed
+        return int(ds.fit_steps_per_epoch)
     if hasattr(ds, "cardinality"):
         n = int(ds.cardinality())
         if n == -2:  # unknown but finite (filtered, e.g. a stratified subset): count once
