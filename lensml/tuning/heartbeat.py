@@ -1,6 +1,7 @@
 """Storages whose heartbeats fail the trials of killed workers, also before their first beat.
 
-- :class:`HeartbeatRDBStorage`: Optuna's ``RDBStorage``, plus the rule below.
+- :class:`HeartbeatRDBStorage`: Optuna's ``RDBStorage``, plus the rule below, and a queued trial
+  popped atomically (two workers on one SQLite file could both pop it).
 - :class:`HeartbeatJournalStorage`: Optuna's ``JournalStorage`` (which has no heartbeat) with one:
   each beat is a trial system attribute (``lensml:heartbeat``, Unix seconds) in the journal.
 
@@ -46,6 +47,28 @@ class HeartbeatRDBStorage(TrialBudgetMixin, optuna.storages.RDBStorage):
         # method, not create_new_trial (pinned by tests/tuning/test_storage.py::test_storage_of_a_study).
         self.refuse_unqueued(study_id, template_trial)
         return super()._create_new_trial(study_id, template_trial)
+
+    def set_trial_state_values(self, trial_id: int, state: TrialState, values=None) -> bool:
+        if state != TrialState.RUNNING or values is not None:
+            return super().set_trial_state_values(trial_id, state, values)
+        # Popping a queued trial (WAITING -> RUNNING) in one conditional UPDATE, atomic on every
+        # database. Optuna reads the state (SELECT ... FOR UPDATE) and then writes it; SQLite has
+        # no row locks and Python's sqlite3 opens the transaction only at the write, so two workers
+        # could both pop one trial, run it twice, and the second fail with "Cannot tell a COMPLETE
+        # trial" (seen in CI with two workers on one SQLite file).
+        with _create_scoped_session(self.scoped_session) as session:
+            popped = (
+                session.query(models.TrialModel)
+                .filter(models.TrialModel.trial_id == trial_id)
+                .filter(models.TrialModel.state == TrialState.WAITING)
+                .update({models.TrialModel.state: TrialState.RUNNING}, synchronize_session=False)
+            )
+            if popped:  # the start time through Optuna's own attribute (its time zone rule differs by version)
+                models.TrialModel.find_or_raise_by_id(trial_id, session).datetime_start = datetime.now()
+        if popped:
+            return True
+        # Not waiting: Optuna's answer (False while it runs, UpdateFinishedTrialError once finished).
+        return super().set_trial_state_values(trial_id, state)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)

@@ -147,3 +147,36 @@ def test_storage_of_a_study(tmp_path, kind):
     with pytest.raises(NoTrialLeft, match="no queued trial left"):
         study.ask()
     assert len(study.trials) == 3
+
+
+def test_two_workers_on_one_sqlite_file_cannot_pop_the_same_queued_trial(tmp_path, monkeypatch):
+    """The race seen in CI, made to happen: worker A reads a queued trial as WAITING, worker B
+    pops it before A writes. Optuna's read-then-write let both pop it (both ran the trial and
+    the second failed with "Cannot tell a COMPLETE trial"); exactly one pop may succeed."""
+    from optuna.storages._rdb import models
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    a, b = make_storage(url, heartbeat_interval=None), make_storage(url, heartbeat_interval=None)
+    study = create_study("race", a, ["minimize"], sampler="random", pruner="none")
+    study.enqueue_trial({"x": 0.5})
+    trial_id = study.get_trials(deepcopy=False)[0]._trial_id
+    pops, armed = [], [True]
+    read = models.TrialModel.find_or_raise_by_id.__func__
+
+    def read_then_b_pops(cls, *args, **kwargs):
+        found = read(cls, *args, **kwargs)
+        if armed[0] and found.state == optuna.trial.TrialState.WAITING:
+            armed[0] = False  # A read the trial as queued: B pops it before A writes
+            pops.append(b.set_trial_state_values(trial_id, optuna.trial.TrialState.RUNNING))
+        return found
+
+    monkeypatch.setattr(models.TrialModel, "find_or_raise_by_id", classmethod(read_then_b_pops))
+    pops.append(a.set_trial_state_values(trial_id, optuna.trial.TrialState.RUNNING))
+    if len(pops) == 1:  # A popped without reading first: B's pop comes after it
+        pops.append(b.set_trial_state_values(trial_id, optuna.trial.TrialState.RUNNING))
+    assert sorted(pops) == [False, True]
+    assert a.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING
+    # a finished trial still cannot be popped (Optuna's error)
+    a.set_trial_state_values(trial_id, optuna.trial.TrialState.COMPLETE, [0.25])
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        b.set_trial_state_values(trial_id, optuna.trial.TrialState.RUNNING)
