@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TARGETS = {"classification": "label", "regression": "log10_axion_mass", "super_resolution": "hr"}
+from lensml.simulation.targets import DEFAULT_TARGET, target_names, task_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "of .npy files in the DeepLense layout (<dir>[/<split>]/<class>/*.npy)")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
     parser.add_argument("--out", required=True, help="output folder for metrics.json, report.md and PNGs")
-    parser.add_argument("--task", choices=sorted(TARGETS), default="classification")
+    parser.add_argument("--task", choices=sorted(DEFAULT_TARGET), default="classification")
+    parser.add_argument("--target", default=None,
+                        choices=[t for t in target_names() if task_of(t)],
+                        help="what the model predicts (default: the task's usual target: "
+                             + ", ".join(f"{task} -> {t}" for task, t in DEFAULT_TARGET.items())
+                             + "); e.g. --task regression --target theta_E")
     parser.add_argument("--class-names", default=None,
                         help="comma-separated, in label order (default: the dataset family's classes; "
                              "no_sub,cdm,axion for a folder of .npy files)")
@@ -54,10 +59,15 @@ def main(args: argparse.Namespace) -> int:
     def say(message):
         print(f"[lensml evaluate] {message}", flush=True)
 
+    target = args.target or DEFAULT_TARGET[args.task]
+    if task_of(target) != args.task:
+        print(f"lensml evaluate: error: --target {target!r} is tested under the {task_of(target)} task, "
+              f"not --task {args.task}", file=sys.stderr)
+        return 2
     try:
         say(f"loading {args.model} and {args.data} ...")
         model = load_keras_model(args.model)
-        data = load_data(args.data, split=args.split, target=TARGETS[args.task], batch_size=args.batch_size,
+        data = load_data(args.data, split=args.split, target=target, batch_size=args.batch_size,
                          max_examples=args.max_examples, data_dir=args.data_dir)
         class_names = ([c.strip() for c in args.class_names.split(",") if c.strip()] if args.class_names
                        else data["class_names"])

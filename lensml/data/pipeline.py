@@ -14,18 +14,13 @@ from lensml.data.augment import check_augment, random_d4, random_noise
 from lensml.data.normalization import check_normalization, normalize
 from lensml.data.subset import take_stratified
 
-#: target -> what the targets of a batch are.
-TARGETS = {
-    "label": "class index (B,) int64 (0 no_sub, 1 cdm, 2 axion)",
-    "log10_axion_mass": "log10(m_a / eV) (B,) float32; axion examples only",
-    "theta_E": "Einstein radius (B,) float32, arcsec",
-    "source_center": "source centre (B, 2) float32, arcsec",
-    "convergence": "true convergence (B, H, W, 1) float32 (not normalised)",
-    "image": "the normalised image itself (B, H, W, 1), before noise augmentation",
-    "hr": "super-resolution: inputs are the normalised 'lr' images, targets the normalised 'hr' images",
-    None: "no targets: batches of images only",
-}
-_MAP_TARGETS = ("convergence", "image", "hr")
+from lensml.simulation.targets import HR
+from lensml.simulation.targets import TARGETS as _SCHEMA
+
+#: target -> what the targets of a batch are (the schema of ``lensml.simulation.targets``; the
+#: classes and the carriers of a class-specific target are the dataset's family's).
+TARGETS = {t.name: t.describe() for t in _SCHEMA + (HR,)}
+TARGETS[None] = "no targets: batches of images only"
 
 
 def builder_name(name: str) -> str:
@@ -43,6 +38,12 @@ def builder_name(name: str) -> str:
             "and <family>_n<N> (N examples per class)"
         )
     return f"deeplense/{config}"
+
+
+def _family_of(name: str):
+    from lensml.simulation.families import get_family
+
+    return get_family(dataset_family(name))
 
 
 def dataset_family(name: str) -> str:
@@ -135,6 +136,7 @@ def pipeline(
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
+    schema = None if target in (None, HR.name) else _family_of(name).target(target)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     normalization = check_normalization(normalization)
@@ -149,10 +151,10 @@ def pipeline(
         raise ValueError(f"split {split!r} of {name} is empty")
     if fraction is not None:  # the protocol's stratified subset (lensml.data.subset), in stored order
         ds = take_stratified(ds, split_labels(name, split, data_dir=data_dir), fraction)
-    if target == "log10_axion_mass":
-        ds = ds.filter(lambda ex: tf.math.is_finite(ex["log10_axion_mass"]))  # the axion examples
-    keep = ("lr", "hr") if target == "hr" else ("image", "label", "log10_axion_mass", "theta_E",
-                                                "source_center", "convergence")
+    if schema is not None and schema.carried_by is not None:  # the examples of the classes that carry it
+        carriers = tf.constant([_family_of(name).class_names.index(c) for c in schema.carried_by], tf.int64)
+        ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], carriers)))
+    keep = ("lr", "hr") if target == HR.name else ("image",) + tuple(t.name for t in _SCHEMA if t.stored)
     ds = ds.map(lambda ex: {k: ex[k] for k in keep}).cache()
     base = ds
     if shuffle:
@@ -170,7 +172,7 @@ def pipeline(
             x = normalize(ex["image"], normalization)
             y = x if target == "image" else (None if target is None else ex[target])
         if "d4" in augments:
-            if target in _MAP_TARGETS:
+            if schema is not None and schema.is_map or target == HR.name:
                 x, y = random_d4([x, y], seeds[0])
             else:
                 (x,) = random_d4([x], seeds[0])

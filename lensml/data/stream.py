@@ -18,8 +18,10 @@ import numpy as np
 from lensml.data.normalization import check_normalization, normalize_ops
 from lensml.simulation.families import get_family
 from lensml.simulation.priors import label_index, sample_parameters
+from lensml.simulation.targets import target_names
 
-STREAM_TARGETS = ("label", "log10_axion_mass", "theta_E", "source_center", "image", None)
+#: What a stream can target (``lensml.simulation.targets``), None: images only.
+STREAM_TARGETS = target_names(stream=True) + (None,)
 
 
 def compile_for_backend(fn, *, jit_compile: bool = True):
@@ -76,8 +78,8 @@ class SimulatedStream(keras.utils.PyDataset):
       normalization: "minmax" (per image), "standardize" or None.
       noise: add the instrument's noise.
       target: one of STREAM_TARGETS ("image": the normalised noise-free image; None: images only).
-      classes: the classes to draw (default: all of the family's, ``Family.class_names``; e.g.
-        ("axion",) for axion-mass regression).
+      classes: the classes to draw (default: all of the family's, ``Family.class_names``, or for
+        a class-specific target the classes that carry it, e.g. ("axion",) for the axion mass).
       supersampling: override of the family's supersampling.
       **kwargs: keras.utils.PyDataset options (workers, use_multiprocessing, max_queue_size).
     """
@@ -93,14 +95,16 @@ class SimulatedStream(keras.utils.PyDataset):
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0):
             raise ValueError(f"steps_per_epoch must be None or a positive int, got {steps_per_epoch!r}")
-        if target not in STREAM_TARGETS:
-            raise ValueError(f"target must be one of {STREAM_TARGETS}, got {target!r}")
+        carriers = None if target is None else self.family.target(target, stream=True).carried_by
         names = self.family.class_names
-        self.classes = tuple(names[label_index(c, names)] for c in (names if classes is None else classes))
+        if classes is None:  # every class, or those that carry the target
+            classes = names if carriers is None else carriers
+        self.classes = tuple(names[label_index(c, names)] for c in classes)
         if not self.classes:
             raise ValueError("classes must name at least one class")
-        if target == "log10_axion_mass" and self.classes != ("axion",):
-            raise ValueError("target='log10_axion_mass' needs classes=('axion',)")
+        if carriers is not None and not set(self.classes) <= set(carriers):
+            raise ValueError(f"classes: got {list(self.classes)}, but target={target!r} is carried by "
+                             f"{list(carriers)} only")
         self.batch_size, self.seed, self.steps_per_epoch = batch_size, seed, steps_per_epoch
         self.normalization = check_normalization(normalization)
         self.noise, self.target = noise, target

@@ -38,7 +38,7 @@ import re
 import numpy as np
 import tensorflow_datasets as tfds
 
-from lensml.simulation.families import (CLASS_NAMES, FAMILIES, PAPER_FAMILIES, PUBLISHED_FAMILIES, REALISTIC_FAMILIES,
+from lensml.simulation.families import (FAMILIES, PAPER_FAMILIES, PUBLISHED_FAMILIES, REALISTIC_FAMILIES,
                                         get_family)
 
 VERSION = tfds.core.Version("1.0.0")
@@ -279,17 +279,22 @@ class Deeplense(tfds.core.GeneratorBasedBuilder):
         n = fam.instrument.num_pix
         image = lambda size, doc: tfds.features.Tensor(  # noqa: E731
             shape=(size, size, 1), dtype=np.float32, doc=doc)
-        features = {
-            "image": image(n, "model + noise, counts/s per pixel (not normalised); published "
-                           "variants: 2 x model (Models II/III) or Poisson counts (Model I)"),
-            "label": tfds.features.ClassLabel(names=list(fam.class_names)),
-            "log10_axion_mass": tfds.features.Scalar(
-                dtype=np.float32, doc="log10(m_a / eV) for axion-vortex examples; NaN for the other classes"),
-            "theta_E": tfds.features.Scalar(dtype=np.float32, doc="main-lens Einstein radius, arcsec"),
-            "source_center": tfds.features.Tensor(
-                shape=(2,), dtype=np.float32, doc="source centre (x, y), arcsec"),
-            "convergence": image(n, "true convergence; point masses deposited in their pixel"),
-        }
+        features = {"image": image(n, "model + noise, counts/s per pixel (not normalised); published "
+                                      "variants: 2 x model (Models II/III) or Poisson counts (Model I)")}
+        for t in fam.targets.values():  # the family's target schema (lensml.simulation.targets)
+            if not t.stored:
+                continue
+            doc = f"{t.doc}{', ' + t.unit if t.unit else ''}"
+            if t.carried_by is not None:
+                doc += f"; NaN unless the class is one of {list(t.carried_by)}"
+            if t.name == "label":
+                features[t.name] = tfds.features.ClassLabel(names=list(fam.class_names))
+            elif t.is_map:
+                features[t.name] = image(n, doc)
+            elif t.shape == ():
+                features[t.name] = tfds.features.Scalar(dtype=np.dtype(t.dtype), doc=doc)
+            else:
+                features[t.name] = tfds.features.Tensor(shape=t.shape, dtype=np.dtype(t.dtype), doc=doc)
         if cfg.sr_factor:
             features["hr"] = image(n, "high-resolution image (same as image)")
             features["lr"] = image(n // cfg.sr_factor, "low-resolution image of the same lens")

@@ -478,6 +478,29 @@ class Family:
         """The class names, in label order."""
         return tuple(c.name for c in self.classes)
 
+    @property
+    def targets(self) -> dict:
+        """What an example of this family carries, by name (``lensml.simulation.targets.Target``:
+        shape, dtype, unit, task, the classes that carry it)."""
+        from lensml.simulation.targets import for_family
+
+        return for_family(self.classes)
+
+    def target(self, name: str, *, stream: bool = False):
+        """The ``Target`` ``name`` of this family; ValueError when lensml cannot make it (with
+        ``stream``: cannot make it on the fly) or no class of this family carries it."""
+        from lensml.simulation.targets import target_names
+
+        known = target_names(stream=stream)
+        if name not in known or name not in self.targets:
+            where = "the batched simulator (data.source = 'stream')" if stream else "lensml"
+            raise ValueError(f"target: got {name!r}, which {where} cannot make; expected one of {list(known)}")
+        t = self.targets[name]
+        if t.carried_by == ():
+            raise ValueError(f"target {name!r}: no class of family {self.name!r} carries it "
+                             f"(its classes: {list(self.class_names)})")
+        return t
+
     def replace(self, **changes) -> "Family":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)

@@ -11,7 +11,8 @@ on a line through the centre, a batch that carries ``vortex_angle`` as ``VortexP
 it evaluates in that line's frame).
 
 Adding a class, or a family with other classes, is a sampler here and a
-``Family(substructure=...)`` entry in ``FAMILIES``: nothing else in lensml names classes. Draw order inside a sampler is
+``Family(substructure=...)`` entry in ``FAMILIES``: nothing else in lensml names classes. A class
+that carries its own target (the axion mass) lists it in ``targets`` (``lensml.simulation.targets``). Draw order inside a sampler is
 part of the dataset (the same seed gives the same lenses): change it only with a new version.
 """
 
@@ -34,6 +35,8 @@ class Substructure:
     name: str
     profile: str = "POINT_MASS"
     key_map: tuple = POINT_MASS_KEYS  # (lenstronomy keyword, parameter key) pairs: hashable
+    #: The class-specific targets (``lensml.simulation.targets``) that ``draw`` returns per lens.
+    targets = ()
 
     @property
     def keys(self) -> dict:
@@ -83,6 +86,7 @@ class VortexPoints(Substructure):
 
     name: str = "axion"
     config: object = None
+    targets = ("log10_axion_mass",)
 
     def count(self) -> int:
         return self.config.count

@@ -5,16 +5,11 @@ misspelled model, option, loss, metric or target is reported before any dataset 
 
 from __future__ import annotations
 
+from lensml.simulation.targets import target_names, task_of
 from lensml.training.config import ExperimentConfig
 
-#: Which evaluation protocol a ``data.target`` is tested under.
-TASK_OF_TARGET = {
-    "label": "classification",
-    "log10_axion_mass": "regression",
-    "theta_E": "regression",
-    "source_center": "regression",
-    "hr": "super_resolution",
-}
+#: Which evaluation protocol a ``data.target`` is tested under (``lensml.simulation.targets``).
+TASK_OF_TARGET = {name: task_of(name) for name in target_names() if task_of(name)}
 CLASSIFICATION_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 #: Metrics lensml adds to Keras' (lensml.training.runner.build_metrics).
 LENSML_METRICS = ("macro_auc",)

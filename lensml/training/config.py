@@ -419,9 +419,11 @@ def _validate_source(config: ExperimentConfig) -> None:
     if d.augment:
         raise ValueError(f"config key 'data.augment': got {d.augment!r}; data.source = 'stream' draws new "
                          "lenses every step and takes no augmentation (set augment to none)")
-    if d.target not in ("label", "log10_axion_mass", "theta_E", "source_center", "image"):
+    from lensml.simulation.targets import target_names
+
+    if d.target not in target_names(stream=True):
         raise ValueError(f"config key 'data.target': got {d.target!r}, which data.source = 'stream' "
-                         "cannot make; expected label, log10_axion_mass, theta_E, source_center or image")
+                         f"cannot make; expected one of {list(target_names(stream=True))}")
 
 
 def with_recipe(raw: Mapping[str, Any]) -> dict[str, Any]:

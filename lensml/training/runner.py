@@ -129,10 +129,10 @@ def training_stream(data: DataConfig, seed: int):
     from lensml.data import simulated_stream
     from lensml.data.pipeline import dataset_family
 
-    classes = ("axion",) if data.target == "log10_axion_mass" else None  # None: every class of the family
+    # (a class-specific target, e.g. the axion mass, draws the classes that carry it)
     return simulated_stream(dataset_family(data.dataset), batch_size=data.batch_size, seed=seed,
                             steps_per_epoch=data.steps_per_epoch, normalization=data.normalization,
-                            noise=True, target=data.target, classes=classes)
+                            noise=True, target=data.target)
 
 
 def training_pixel_scale(data: DataConfig) -> float | None:

@@ -37,15 +37,24 @@ def test_stream_feeds_fit_and_regression_targets():
     assert np.isfinite(history.history["loss"][0])
     x, y = simulated_stream(SMALL, batch_size=2, classes=("axion",), target="log10_axion_mass")[0]
     assert y.shape == (2,) and ((y >= -24) & (y <= -22)).all()
+    # a class-specific target draws the classes that carry it (the family's target schema)
+    stream = simulated_stream(SMALL, batch_size=2, target="log10_axion_mass")
+    assert stream.classes == ("axion",)
+    np.testing.assert_array_equal(stream[0][1], y)
 
 
 def test_stream_bad_input():
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         simulated_stream(SMALL, batch_size=0)
-    with pytest.raises(ValueError, match="target must be one of"):
+    with pytest.raises(ValueError, match="target: got 'mass', which the batched simulator .* cannot make"):
         simulated_stream(SMALL, batch_size=2, target="mass")
-    with pytest.raises(ValueError, match="needs classes=\\('axion',\\)"):
-        simulated_stream(SMALL, batch_size=2, target="log10_axion_mass")
+    with pytest.raises(ValueError, match="target: got 'convergence'"):
+        simulated_stream(SMALL, batch_size=2, target="convergence")
+    with pytest.raises(ValueError, match=r"classes: got \['cdm', 'axion'\], but target='log10_axion_mass' is "
+                                         r"carried by \['axion'\] only"):
+        simulated_stream(SMALL, batch_size=2, target="log10_axion_mass", classes=("cdm", "axion"))
+    with pytest.raises(ValueError, match="no class of family 'no_sphere_vort_50' carries it"):
+        simulated_stream("no_sphere_vort_50", batch_size=2, target="log10_axion_mass")
     with pytest.raises(ValueError, match="unknown family"):
         simulated_stream("model_x", batch_size=2)
 
