@@ -22,8 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-#: What a regression model predicts unless told otherwise: (column name, unit).
-DEFAULT_TARGET = ("log10_axion_mass", "log10(m_a / eV)")
+def _default_regression_target() -> tuple[str, str]:
+    from lensml.simulation.targets import DEFAULT_TARGET as BY_TASK, TARGETS
+
+    unit = {t.name: t.unit for t in TARGETS}[BY_TASK["regression"]]
+    return BY_TASK["regression"], unit
+
+
+#: What a regression model predicts unless told otherwise: (column name, unit), from the target schema.
+DEFAULT_TARGET = _default_regression_target()
 SCALE_TOLERANCE = 1e-3
 
 
