@@ -4,7 +4,8 @@ Every trainer is a ``keras.Model`` subclass trained with ``model.fit(images)`` o
 TensorFlow and JAX backends; its loss lives in ``compute_loss``.
 
 - :class:`SimCLR` (NT-Xent; rotation / Gaussian-noise pretexts of the self-supervised DeepLense paper)
-- :class:`BYOL`, :class:`SimSiam`, :class:`DINO`
+- :class:`BYOL`, :class:`SimSiam`, :class:`DINO`, their named heads as each paper describes them
+  (:mod:`lensml.ssl.heads`)
 - :class:`MAE` (random patch masking, encoder on visible patches only)
 - :class:`IJEPA` and :class:`LensJEPA` (physics encoder)
 - view generators (:mod:`lensml.ssl.views`), masks (:mod:`lensml.ssl.masking`),
@@ -15,7 +16,7 @@ TensorFlow and JAX backends; its loss lives in ``compute_loss``.
 from lensml._backend import check_backend as _check_backend
 
 _check_backend()  # before Keras is imported: an unsupported backend is one clear error
-from lensml.ssl import finetune
+from lensml.ssl import finetune, heads
 from lensml.ssl.byol import BYOL
 from lensml.ssl.contrastive import SimCLR
 from lensml.ssl.dino import DINO
@@ -31,7 +32,7 @@ from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSF
 TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "mae": MAE,
             "ijepa": IJEPA, "lens_jepa": LensJEPA}
 
-__all__ = ["finetune", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
+__all__ = ["finetune", "heads", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
            "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
            "TransformerEncoder", "TokenTrainer", "MeanTokens", "build_vit_encoder", "image_encoder"]
 

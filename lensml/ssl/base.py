@@ -1,4 +1,4 @@
-"""Shared machinery of the SSL trainers: MLP heads, EMA copies, the step counter.
+"""Shared machinery of the SSL trainers: EMA copies, the step counter (heads: ``lensml.ssl.heads``).
 
 Trainers override ``compute_loss`` (not ``train_step``), so Keras's own TF and JAX train
 steps run them; variable assignments made there (EMA targets, DINO's centre, the step
@@ -11,23 +11,6 @@ import keras
 from keras import ops
 
 _PKG = "lensml"
-
-
-def mlp_head(input_dim, hidden_dim, output_dim, num_layers=2, batch_norm=True, name="head"):
-    """Projection / prediction MLP: (B, input_dim) -> (B, output_dim).
-
-    num_layers - 1 hidden layers of `hidden_dim` with (BatchNorm +) ReLU, then a linear layer.
-    """
-    if num_layers < 1:
-        raise ValueError(f"num_layers={num_layers!r}: expected >= 1")
-    layers = [keras.Input(shape=(input_dim,))]
-    for i in range(num_layers - 1):
-        layers.append(keras.layers.Dense(hidden_dim, use_bias=not batch_norm, name=f"{name}_dense{i}"))
-        if batch_norm:
-            layers.append(keras.layers.BatchNormalization(name=f"{name}_bn{i}"))
-        layers.append(keras.layers.ReLU(name=f"{name}_relu{i}"))
-    layers.append(keras.layers.Dense(output_dim, name=f"{name}_out"))
-    return keras.Sequential(layers, name=name)
 
 
 def clone_network(model, name=None, input_shape=None):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import SSLTrainer, clone_network, ema_update, feature_dim, mlp_head
+from lensml.ssl.base import SSLTrainer, clone_network, ema_update, feature_dim
+from lensml.ssl.heads import byol_prediction_head, byol_projection_head
 from lensml.ssl.losses import byol_loss
 from lensml.ssl.schedules import cosine_momentum
 from lensml.ssl.views import LensViews
@@ -38,9 +39,8 @@ class BYOL(SSLTrainer):
         self.seed = seed
         self.views = views if views is not None else LensViews(seed=seed)
         dim = feature_dim(encoder, self.image_shape)
-        self.projector = mlp_head(dim, self.hidden_dim, self.projection_dim, name="projector")
-        self.predictor = mlp_head(self.projection_dim, self.hidden_dim, self.projection_dim,
-                                  name="predictor")
+        self.projector = byol_projection_head(dim, self.hidden_dim, self.projection_dim)
+        self.predictor = byol_prediction_head(self.projection_dim, self.hidden_dim, self.projection_dim)
         self.target_encoder = clone_network(encoder, name="target_encoder")
         self.target_projector = clone_network(self.projector, name="target_projector")
         self.build((None,) + tuple(self.image_shape))  # every part exists: mark built

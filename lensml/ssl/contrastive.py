@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from lensml.ssl.base import SSLTrainer, feature_dim, mlp_head
+from lensml.ssl.base import SSLTrainer, feature_dim
+from lensml.ssl.heads import simclr_projection_head
 from lensml.ssl.losses import nt_xent_loss
 from lensml.ssl.views import pretext_views
 
@@ -36,8 +37,8 @@ class SimCLR(SSLTrainer):
         self.noise_stddev = float(noise_stddev)
         self.seed = seed
         self.views = views if views is not None else pretext_views(pretext, seed, noise_stddev)
-        self.projector = mlp_head(feature_dim(encoder, self.image_shape), self.hidden_dim,
-                                  self.projection_dim, name="projector")
+        self.projector = simclr_projection_head(feature_dim(encoder, self.image_shape), self.hidden_dim,
+                                                self.projection_dim)
         self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def ssl_loss(self, images):

@@ -6,53 +6,12 @@ import keras
 from keras import ops
 
 from lensml.ssl.base import SSLTrainer, clone_network, ema_update, feature_dim
+from lensml.ssl.heads import dino_projection_head
 from lensml.ssl.losses import dino_loss
 from lensml.ssl.schedules import cosine_momentum, linear_ramp
 from lensml.ssl.views import LensViews
 
 _PKG = "lensml"
-
-
-@keras.saving.register_keras_serializable(package=_PKG)
-class WeightNormDense(keras.layers.Layer):
-    """DINO's last layer: a linear map (no bias) whose kernel columns have unit L2 norm.
-
-    Weight normalisation with the norm fixed to 1 (DINO's ``norm_last_layer=True``): with a
-    unit-norm input, each logit is a cosine in [-1, 1], so the temperatures alone set the
-    sharpness and the head cannot escape them by growing its weights.
-    (B, D) -> (B, units).
-    """
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = int(units)
-
-    def build(self, input_shape):
-        self.direction = self.add_weight(shape=(input_shape[-1], self.units),
-                                         initializer="glorot_uniform", name="direction")
-
-    def call(self, x):
-        return ops.matmul(x, self.direction / ops.norm(self.direction, axis=0, keepdims=True))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
-
-
-def dino_head(input_dim, out_dim, hidden_dim=256, bottleneck_dim=64, name="dino_head"):
-    """DINO projection head: 3-layer GELU MLP -> bottleneck -> L2 normalise -> weight-normalised
-    linear map to out_dim (:class:`WeightNormDense`). (B, input_dim) -> (B, out_dim) logits.
-    """
-    return keras.Sequential([
-        keras.Input(shape=(input_dim,)),
-        keras.layers.Dense(hidden_dim, activation="gelu", name=f"{name}_dense0"),
-        keras.layers.Dense(hidden_dim, activation="gelu", name=f"{name}_dense1"),
-        keras.layers.Dense(bottleneck_dim, name=f"{name}_bottleneck"),
-        keras.layers.UnitNormalization(name=f"{name}_l2"),
-        WeightNormDense(out_dim, name=f"{name}_last"),
-    ], name=name)
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -108,7 +67,7 @@ class DINO(SSLTrainer):
                             else LensViews(zoom=self.local_zoom,
                                            seed=None if seed is None else base + 2))
         dim = feature_dim(encoder, self.image_shape)
-        self.head = dino_head(dim, self.out_dim, self.hidden_dim, self.bottleneck_dim)
+        self.head = dino_projection_head(dim, self.out_dim, self.hidden_dim, self.bottleneck_dim)
         self.teacher_encoder = clone_network(encoder, name="teacher_encoder")
         self.teacher_head = clone_network(self.head, name="teacher_head")
         self.center = self.add_weight(shape=(self.out_dim,), initializer="zeros",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from lensml.ssl.base import SSLTrainer, feature_dim, mlp_head
+from lensml.ssl.base import SSLTrainer, feature_dim
+from lensml.ssl.heads import simsiam_prediction_head, simsiam_projection_head
 from lensml.ssl.losses import negative_cosine
 from lensml.ssl.views import LensViews
 
@@ -30,10 +31,8 @@ class SimSiam(SSLTrainer):
         self.seed = seed
         self.views = views if views is not None else LensViews(seed=seed)
         dim = feature_dim(encoder, self.image_shape)
-        self.projector = mlp_head(dim, self.projection_dim, self.projection_dim, num_layers=3,
-                                  name="projector")
-        self.predictor = mlp_head(self.projection_dim, self.predictor_dim, self.projection_dim,
-                                  name="predictor")
+        self.projector = simsiam_projection_head(dim, self.projection_dim, self.projection_dim)
+        self.predictor = simsiam_prediction_head(self.projection_dim, self.predictor_dim, self.projection_dim)
         self.build((None,) + tuple(self.image_shape))  # every part exists: mark built
 
     def ssl_loss(self, images):
