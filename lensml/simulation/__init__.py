@@ -8,6 +8,9 @@
 - the scene (lensml.simulation.scene): each class a substructure sampler naming lenstronomy
   profiles (``NoSubstructure``, ``PointMassSubhalos``, ``VortexPoints``, ``TNFWSubhalos``),
   which both simulators render; ``model_ii_tnfw`` has truncated-NFW CDM subhalos.
+- ``Cosmology`` (lensml.simulation.cosmology): flat LambdaCDM distances, the point-mass Einstein
+  radius, the critical surface density, NFW angles; ``Family.targets`` (lensml.simulation.targets):
+  what an example carries.
 - ``sample_parameters`` / ``example_parameters``: seeded priors, per-example seeds from
   (family, split, index, seed) (lensml.simulation.priors).
 - ``ReferenceSimulator``: lenstronomy, the source of truth (lensml.simulation.reference).
@@ -19,13 +22,13 @@ Importing this package does not import lenstronomy, keras or TensorFlow (tests/t
 """
 
 from lensml.simulation.examples import class_counts, simulate_example, simulate_sr_example
+from lensml.simulation.cosmology import Cosmology
 from lensml.simulation.families import (
     CLASS_NAMES,
     FAMILIES,
     AxionVortex,
     BackgroundNoise,
     CDMSubhalos,
-    Cosmology,
     Family,
     Instrument,
     InstrumentNoise,

@@ -21,11 +21,12 @@ Angles are in arcseconds, masses in solar masses, times in seconds.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass, field
 
 from lensml.physics.constants import FWHM_TO_SIGMA
+from lensml.simulation._validate import _check_positive, _check_range
+from lensml.simulation.cosmology import Cosmology
 
 #: The classes of the DeepLense families (Models I-III), in label order; a family may have others
 #: (``Family.substructure``, ``Family.class_names``).
@@ -37,113 +38,6 @@ CLASS_NAMES: tuple[str, ...] = ("no_sub", "cdm", "axion")
 #: "poisson_counts" (the public Model I: Poisson(max(T (model + noise), 0)) counts, T the
 #: exposure time). See lensml.simulation.noise.observe.
 IMAGE_RECIPES: tuple[str, ...] = ("model+noise", "twice_model", "poisson_counts")
-
-
-def _check_positive(owner: str, name: str, value, *, allow_zero: bool = False) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise TypeError(f"{owner}.{name} must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(
-            f"{owner}.{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}"
-        )
-
-
-def _check_range(owner: str, name: str, value) -> None:
-    if len(value) != 2 or not value[0] <= value[1]:
-        raise ValueError(f"{owner}.{name} must be a (low, high) pair with low <= high, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Cosmology:
-    """Flat LambdaCDM and the lens/source redshifts.
-
-    ``distances="angular"`` (default) uses angular-diameter distances in the point-mass
-    Einstein radius (1e12 Msun -> ~1.66"); ``"luminosity"`` reproduces the public DeepLense
-    simulator's quirk (luminosity distances, D_LS = D_S - D_L; 1e12 Msun -> ~1.28").
-    """
-
-    H0: float = 70.0
-    Om0: float = 0.3
-    z_lens: float = 0.5
-    z_source: float = 1.0
-    distances: str = "angular"
-    z_source_convention: float | None = None
-
-    def __post_init__(self):
-        for name in ("H0", "Om0", "z_lens", "z_source"):
-            _check_positive("Cosmology", name, getattr(self, name))
-        if self.z_source_convention is not None:
-            _check_positive("Cosmology", "z_source_convention", self.z_source_convention)
-            if self.z_source_convention <= self.z_lens:
-                raise ValueError(
-                    f"Cosmology.z_source_convention must exceed z_lens, got {self.z_source_convention}"
-                )
-        if self.z_source <= self.z_lens:
-            raise ValueError(
-                f"Cosmology.z_source must exceed z_lens, got z_lens={self.z_lens}, z_source={self.z_source}"
-            )
-        if self.distances not in ("angular", "luminosity"):
-            raise ValueError(
-                f"Cosmology.distances must be 'angular' or 'luminosity', got {self.distances!r}"
-            )
-
-    def einstein_radius(self, mass):
-        """Einstein radius (arcsec) of a point mass ``mass`` (Msun, float or array)."""
-        import numpy as np
-
-        return _einstein_radius_per_sqrt_msun(
-            self.H0, self.Om0, self.z_lens, self.z_source, self.distances
-        ) * np.sqrt(mass)
-
-    @property
-    def deflection_scale(self) -> float:
-        """Factor on every deflection for the source at ``z_source`` when lens parameters are
-        quoted for a source at ``z_source_convention`` (1 when that is None): lenstronomy's
-        ``beta_double_source_plane(z_lens, z_source, z_source_convention)``, the ratio of
-        D_LS / D_S at the two source redshifts (angular-diameter distances). The public
-        simulator's Models II/III pass ``z_source_convention=2.5`` with the source at z=1, so
-        its deflections are 0.634 of what its Einstein radii say."""
-        if self.z_source_convention is None or self.z_source_convention == self.z_source:
-            return 1.0
-        return _deflection_scale(self.H0, self.Om0, self.z_lens, self.z_source, self.z_source_convention)
-
-
-@functools.lru_cache(maxsize=None)
-def _deflection_scale(H0, Om0, z_lens, z_source, z_convention) -> float:
-    from astropy.cosmology import FlatLambdaCDM
-
-    cosmo = FlatLambdaCDM(H0=H0, Om0=Om0)
-
-    def between(z1, z2):
-        try:  # astropy >= 7: the two-redshift form (angular_diameter_distance_z1z2 is deprecated)
-            return cosmo.angular_diameter_distance(z1, z2)
-        except TypeError:  # older astropy: one redshift only
-            return cosmo.angular_diameter_distance_z1z2(z1, z2)
-
-    def ratio(z):
-        return between(z_lens, z) / cosmo.angular_diameter_distance(z)
-
-    return float(ratio(z_source) / ratio(z_convention))
-
-
-@functools.lru_cache(maxsize=None)
-def _einstein_radius_per_sqrt_msun(H0, Om0, z_lens, z_source, distances) -> float:
-    # theta_E = sqrt(4 G M / c^2 * D_LS / (D_L D_S)) is proportional to sqrt(M): compute the
-    # constant once per cosmology so sampling never touches astropy.
-    from astropy import constants, units
-    from astropy.cosmology import FlatLambdaCDM
-
-    cosmo = FlatLambdaCDM(H0=H0, Om0=Om0)
-    if distances == "angular":
-        d_l = cosmo.angular_diameter_distance(z_lens)
-        d_s = cosmo.angular_diameter_distance(z_source)
-        d_ls = cosmo.angular_diameter_distance(z_lens, z_source)
-    else:
-        d_l = cosmo.luminosity_distance(z_lens)
-        d_s = cosmo.luminosity_distance(z_source)
-        d_ls = d_s - d_l
-    theta = (4 * constants.G * constants.M_sun / constants.c**2 * d_ls / (d_l * d_s)) ** 0.5
-    return float(theta.to(units.dimensionless_unscaled).value * 180.0 / math.pi * 3600.0)
 
 
 @dataclass(frozen=True)
@@ -625,7 +519,7 @@ def get_family(name: str | Family) -> Family:
 
 
 def _tnfw_family():
-    from lensml.simulation.scene import NoSubstructure, TNFWSubhalos, VortexPoints
+    from lensml.simulation.scene import NoSubstructure, TNFWSubhalos
 
     base = FAMILIES["model_ii"]
     return base.replace(

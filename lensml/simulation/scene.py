@@ -18,7 +18,6 @@ part of the dataset (the same seed gives the same lenses): change it only with a
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,7 +133,7 @@ class TNFWSubhalos(Substructure):
     def draw(self, family, rng, batch):
         masses, x, y = sample_subhalos(rng, (batch, self.count_), self.mass_range, self.beta, self.radius_range)
         cosmo = family.cosmology
-        rs, alpha_rs = nfw_angles(cosmo.H0, cosmo.Om0, cosmo.z_lens, cosmo.z_source, masses, self.concentration)
+        rs, alpha_rs = cosmo.nfw_angles(masses, self.concentration)
         return {"sub_Rs": rs, "sub_alpha_Rs": alpha_rs, "sub_r_trunc": self.truncation * rs, "sub_x": x, "sub_y": y}
 
 
@@ -214,21 +213,6 @@ def sample_subhalos(rng: np.random.Generator, shape, mass_range, beta, radius_ra
     radius = rng.uniform(*radius_range, size=shape)
     phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
     return masses, radius * np.sin(phi), radius * np.cos(phi)
-
-
-@functools.lru_cache(maxsize=None)
-def _lens_cosmo(H0, Om0, z_lens, z_source):
-    from astropy.cosmology import FlatLambdaCDM
-    from lenstronomy.Cosmo.lens_cosmo import LensCosmo
-
-    return LensCosmo(z_lens=z_lens, z_source=z_source, cosmo=FlatLambdaCDM(H0=H0, Om0=Om0))
-
-
-def nfw_angles(H0, Om0, z_lens, z_source, mass, concentration):
-    """(Rs, alpha_Rs) in arcsec of NFW halos of M200 ``mass`` (Msun, array) and concentration."""
-    rs, alpha_rs = _lens_cosmo(float(H0), float(Om0), float(z_lens), float(z_source)).nfw_physical2angle(
-        np.asarray(mass, np.float64), float(concentration))
-    return np.asarray(rs, np.float64), np.asarray(alpha_rs, np.float64)
 
 
 def component_profile(family, params_or_keys) -> tuple[str, dict]:

@@ -90,7 +90,7 @@ def test_the_deflection_scale_uses_no_deprecated_astropy_call():
     takes the two-redshift angular_diameter_distance; older versions the _z1z2 form)."""
     import warnings
 
-    from lensml.simulation.families import _deflection_scale
+    from lensml.simulation.cosmology import _deflection_scale
 
     _deflection_scale.cache_clear()
     with warnings.catch_warnings():
