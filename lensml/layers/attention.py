@@ -55,6 +55,15 @@ class MLP(keras.layers.Layer):
       hidden_dim: hidden width; output_dim: output width (None = input width).
 
     Call: ``(..., D)`` -> ``(..., output_dim)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import MLP
+
+    out = MLP(hidden_dim=128, output_dim=64)(keras.random.normal((2, 16, 64)))  # (2, 16, 64)
+    ```
     """
 
     def __init__(self, hidden_dim: int, output_dim: int | None = None, activation="gelu",
@@ -106,6 +115,16 @@ class LocalitySelfAttention(keras.layers.Layer):
       ``attention_mask``: bool (B, Nq, Nk) or broadcastable (e.g. (B, 1, Nk)), True where a
       query may attend to a key, as in Keras ``MultiHeadAttention``; a query with every key
       masked stays finite (uniform weights).
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import LocalitySelfAttention
+
+    tokens = keras.random.normal((2, 16, 64))
+    out = LocalitySelfAttention(num_heads=4, key_dim=16)(tokens, tokens)  # (2, 16, 64)
+    ```
     """
 
     def __init__(self, num_heads: int, key_dim: int | None = None, dropout: float = 0.0,
@@ -183,6 +202,15 @@ class LayerScale(keras.layers.Layer):
       init_value: initial scale (CaiT: 0.1 up to depth 18, 1e-5 for deeper).
 
     Call: ``(..., D)`` -> same shape.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import LayerScale
+
+    out = LayerScale(init_value=0.1)(keras.random.normal((2, 16, 64)))  # per-channel scale, (2, 16, 64)
+    ```
     """
 
     def __init__(self, init_value: float = 1e-1, **kwargs):
@@ -212,6 +240,16 @@ class ClassAttention(keras.layers.Layer):
       num_heads: number of heads; dropout: attention dropout.
 
     Call: tokens ``(B, 1 + N, D)`` (class token first) -> updated class token ``(B, 1, D)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import ClassAttention
+
+    tokens = keras.random.normal((2, 17, 64))       # class token first
+    cls = ClassAttention(num_heads=4)(tokens)       # (2, 1, 64)
+    ```
     """
 
     def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
@@ -253,6 +291,17 @@ class TransformerBlock(keras.layers.Layer):
       ``attention_mask``: bool (B, N, N) or broadcastable, True where a token may attend to
       another (Keras ``MultiHeadAttention`` semantics; ``key_mask_to_attention_mask`` makes one
       from a (B, N) key mask).
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import TransformerBlock
+
+    tokens = keras.random.normal((2, 16, 64))
+    out = TransformerBlock(num_heads=4, mlp_dim=128)(tokens)                   # ViT's block
+    out = TransformerBlock(num_heads=4, mlp_dim=128, attention="lsa")(tokens)  # ViTSD's (LSA)
+    ```
     """
 
     def __init__(self, num_heads: int, mlp_dim: int, attention: str = "mha", dropout: float = 0.0,
@@ -337,6 +386,16 @@ class ClassAttentionBlock(keras.layers.Layer):
     """CaiT class-attention block with LayerScale on both branches.
 
     Call: ``[cls (B, 1, D), patches (B, N, D)]`` -> updated ``cls (B, 1, D)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import ClassAttentionBlock
+
+    cls, patches = keras.random.normal((2, 1, 64)), keras.random.normal((2, 16, 64))
+    cls = ClassAttentionBlock(num_heads=4, mlp_dim=128)([cls, patches])  # (2, 1, 64)
+    ```
     """
 
     def __init__(self, num_heads: int, mlp_dim: int, dropout: float = 0.0,
@@ -384,6 +443,16 @@ class ConvProjection(keras.layers.Layer):
       kernel_size: depthwise kernel; strides: 1 for queries, 2 to subsample keys/values.
 
     Call: token map ``(B, H, W, D)`` -> tokens ``(B, H' * W', D)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import ConvProjection
+
+    token_map = keras.random.normal((2, 8, 8, 64))
+    tokens = ConvProjection(kernel_size=3, strides=2)(token_map)  # (2, 16, 64)
+    ```
     """
 
     def __init__(self, kernel_size: int = 3, strides: int = 1, **kwargs):
@@ -417,6 +486,16 @@ class ConvTransformerBlock(keras.layers.Layer):
     keys/values (stride ``kv_strides``), multi-head attention, MLP; pre-norm residuals.
 
     Call: token map ``(B, H, W, D)`` -> ``(B, H, W, D)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import ConvTransformerBlock
+
+    token_map = keras.random.normal((2, 8, 8, 64))
+    out = ConvTransformerBlock(num_heads=4)(token_map)  # (2, 8, 8, 64)
+    ```
     """
 
     def __init__(self, num_heads: int, mlp_ratio: float = 4.0, kv_strides: int = 2,

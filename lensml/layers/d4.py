@@ -193,6 +193,16 @@ class D4LiftingConv2D(_D4ConvBase):
     Call:
       images ``(batch, height, width, channels)`` -> fields ``(batch, height, width, filters * 8)``;
       stride 1, "same" padding.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import D4LiftingConv2D
+
+    images = np.random.rand(2, 32, 32, 1).astype("float32")
+    fields = D4LiftingConv2D(4, kernel_size=5)(images)  # (2, 32, 32, 32): 4 fields x 8 orientations
+    ```
     """
 
     def build(self, input_shape):
@@ -233,6 +243,17 @@ class D4GroupConv2D(_D4ConvBase):
 
     Call:
       fields ``(batch, height, width, C_in * 8)`` -> ``(batch, height, width, filters * 8)``.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import D4GroupConv2D, D4LiftingConv2D
+
+    images = np.random.rand(2, 32, 32, 1).astype("float32")
+    fields = D4LiftingConv2D(4)(images)
+    fields = D4GroupConv2D(8, kernel_size=3)(fields)  # (2, 32, 32, 64), equivariant
+    ```
     """
 
     def build(self, input_shape):
@@ -278,6 +299,16 @@ class D4GroupPooling(keras.layers.Layer):
     Call:
       fields ``(..., C * 8)`` -> ``(..., C)``; transforming the input image by ``h``
       transforms the output spatially by ``h`` only.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import D4GroupPooling, D4LiftingConv2D
+
+    images = np.random.rand(2, 32, 32, 1).astype("float32")
+    features = D4GroupPooling("max")(D4LiftingConv2D(4)(images))  # (2, 32, 32, 4), invariant channels
+    ```
     """
 
     def __init__(self, mode: str = "max", **kwargs):
@@ -314,6 +345,16 @@ class D4BatchNormalization(keras.layers.Layer):
 
     Call:
       fields ``(batch, height, width, C * 8)`` -> same shape.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import D4BatchNormalization, D4LiftingConv2D
+
+    images = np.random.rand(2, 32, 32, 1).astype("float32")
+    fields = D4BatchNormalization()(D4LiftingConv2D(4)(images), training=True)  # (2, 32, 32, 32)
+    ```
     """
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,

@@ -83,6 +83,19 @@ class ImageNormalization(keras.layers.Layer):
 
     Call: images ``(B, H, W, C)`` in any per-image linear unit (counts, counts/s, already
     normalised) -> normalised images, same shape. No weights.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras
+    from lensml.layers import ImageNormalization
+
+    inputs = keras.Input((64, 64, 1))
+    x = ImageNormalization("minmax", pixel_scale=0.101)(inputs)  # each image to [0, 1]; the contract saved with the model
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    model(np.random.rand(2, 64, 64, 1).astype("float32"))
+    ```
     """
 
     def __init__(self, normalization: str = "minmax", masked: str = "error", pixel_scale: float | None = None,

@@ -100,6 +100,16 @@ class PatchEmbedding(_TokenizerBase):
     Call:
       images ``(batch, height, width, channels)`` -> tokens ``(batch, N [+1], D)`` with
       ``N = (height / p) * (width / p)``.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import PatchEmbedding
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    tokens = PatchEmbedding(patch_size=8, embed_dim=64)(images)  # (2, 65, 64): a class token + 8 x 8 patches
+    ```
     """
 
     def __init__(self, patch_size: int, embed_dim: int, **kwargs):
@@ -152,6 +162,16 @@ class ShiftedPatchTokenization(_TokenizerBase):
 
     Call:
       images ``(batch, height, width, C)`` -> tokens ``(batch, N [+1], D)``.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import ShiftedPatchTokenization
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    tokens = ShiftedPatchTokenization(patch_size=8, embed_dim=64)(images)  # (2, 65, 64)
+    ```
     """
 
     def __init__(self, patch_size: int, embed_dim: int, shift: str = "diagonal",
@@ -197,6 +217,16 @@ class ConvTokenEmbedding(keras.layers.Layer):
     Call:
       maps ``(batch, H, W, C)`` -> token maps ``(batch, ceil(H / strides), ceil(W / strides), D)``
       (kept spatial: CvT's convolutional projections need the layout).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import ConvTokenEmbedding
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    token_map = ConvTokenEmbedding(embed_dim=64, kernel_size=7, strides=4)(images)  # (2, 16, 16, 64)
+    ```
     """
 
     def __init__(self, embed_dim: int, kernel_size: int = 7, strides: int = 4, **kwargs):
@@ -228,6 +258,17 @@ class ClassToken(keras.layers.Layer):
     """A learned class token broadcast over the batch (CaiT inserts it after the patch blocks).
 
     Call: tokens ``(B, N, D)`` -> class token ``(B, 1, D)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.layers import ClassToken
+
+    tokens = keras.random.normal((2, 16, 64))
+    cls = ClassToken()(tokens)                            # (2, 1, 64), learned
+    tokens = keras.ops.concatenate([cls, tokens], axis=1)  # (2, 17, 64)
+    ```
     """
 
     def build(self, input_shape):

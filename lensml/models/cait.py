@@ -19,6 +19,17 @@ def cait(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 6, class
 
     ``patch_size=None`` picks 8 tokens per side. ``layer_scale`` initialises LayerScale
     (CaiT uses 0.1 for shallow models).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("cait", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("cait", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("cait")["cpu"])  # the laptop size
+    ```
     """
     size = _square(inputs, "cait")
     p = resolve_patch_size(size, patch_size, 8)

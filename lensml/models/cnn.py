@@ -106,7 +106,19 @@ def mobilenet_v3_backbone(input_shape, *, size: str = "small", alpha: float = 1.
 @register("efficientnet_b0", tiny=TINY_EFFICIENTNET, width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.5}}, description="EfficientNetB0 (keras.applications, from scratch)")
 def efficientnet_b0(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0,
                     bn_momentum: float = BN_MOMENTUM):
-    """EfficientNetB0 features ``(batch, 1280)``."""
+    """EfficientNetB0 features ``(batch, 1280)``.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("efficientnet_b0", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("efficientnet_b0", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("efficientnet_b0")["cpu"])  # the laptop size
+    ```
+    """
     return efficientnet_b0_backbone(inputs.shape[1:], width_coefficient=width_coefficient,
                                     depth_coefficient=depth_coefficient, bn_momentum=bn_momentum)(inputs)
 
@@ -114,7 +126,19 @@ def efficientnet_b0(inputs, *, width_coefficient: float = 1.0, depth_coefficient
 @register("efficientnetv2_s", tiny=TINY_EFFICIENTNET, width=widths.efficientnet, cpu_scale={"options": {"width_coefficient": 0.5, "depth_coefficient": 0.34}}, description="EfficientNetV2-S (keras.applications, from scratch)")
 def efficientnetv2_s(inputs, *, width_coefficient: float = 1.0, depth_coefficient: float = 1.0,
                      bn_momentum: float = BN_MOMENTUM):
-    """EfficientNetV2-S features ``(batch, 1280)``."""
+    """EfficientNetV2-S features ``(batch, 1280)``.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("efficientnetv2_s", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("efficientnetv2_s", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("efficientnetv2_s")["cpu"])  # the laptop size
+    ```
+    """
     return efficientnetv2_s_backbone(inputs.shape[1:], width_coefficient=width_coefficient,
                                      depth_coefficient=depth_coefficient, bn_momentum=bn_momentum)(inputs)
 
@@ -122,7 +146,19 @@ def efficientnetv2_s(inputs, *, width_coefficient: float = 1.0, depth_coefficien
 @register("mobilenetv3_small", tiny=TINY_MOBILENET, width=widths.mobilenet, description="MobileNetV3-Small (keras.applications, from scratch)")
 def mobilenetv3_small(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
                       bn_momentum: float = BN_MOMENTUM):
-    """MobileNetV3-Small features ``(batch, 576)`` at alpha 1."""
+    """MobileNetV3-Small features ``(batch, 576)`` at alpha 1.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("mobilenetv3_small", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("mobilenetv3_small", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("mobilenetv3_small")["cpu"])  # the laptop size
+    ```
+    """
     return mobilenet_v3_backbone(inputs.shape[1:], size="small", alpha=alpha,
                                  minimalistic=minimalistic, bn_momentum=bn_momentum)(inputs)
 
@@ -130,6 +166,18 @@ def mobilenetv3_small(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
 @register("mobilenetv3_large", tiny=TINY_MOBILENET, width=widths.mobilenet, description="MobileNetV3-Large (keras.applications, from scratch)")
 def mobilenetv3_large(inputs, *, alpha: float = 1.0, minimalistic: bool = False,
                       bn_momentum: float = BN_MOMENTUM):
-    """MobileNetV3-Large features ``(batch, 960)`` at alpha 1."""
+    """MobileNetV3-Large features ``(batch, 960)`` at alpha 1.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("mobilenetv3_large", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("mobilenetv3_large", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("mobilenetv3_large")["cpu"])  # the laptop size
+    ```
+    """
     return mobilenet_v3_backbone(inputs.shape[1:], size="large", alpha=alpha,
                                  minimalistic=minimalistic, bn_momentum=bn_momentum)(inputs)

@@ -9,7 +9,17 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="lensml")
 class TakeToken(keras.layers.Layer):
-    """Select one token. Call: ``(B, N, D)`` -> ``(B, D)`` (token ``index``)."""
+    """Select one token. Call: ``(B, N, D)`` -> ``(B, D)`` (token ``index``).
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import TakeToken
+
+    cls = TakeToken(0)(keras.random.normal((2, 17, 64)))  # (2, 64): the class token
+    ```
+    """
 
     def __init__(self, index: int = 0, **kwargs):
         super().__init__(**kwargs)
@@ -30,6 +40,15 @@ class Affine(keras.layers.Layer):
     """Fixed ``offset + scale * x`` (e.g. Lensformer's k = 0.8 + 0.4 * sigmoid(.)).
 
     Call: any tensor -> same shape.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import Affine
+
+    k = Affine(scale=0.4, offset=0.8)(keras.ops.sigmoid(keras.random.normal((2, 8, 8, 1))))  # in [0.8, 1.2]
+    ```
     """
 
     def __init__(self, scale: float = 1.0, offset: float = 0.0, **kwargs):
@@ -53,6 +72,17 @@ class SymmetricPad2D(keras.layers.Layer):
     sides (keeps the D4 symmetry of the grid; needs an even amount of padding).
 
     Call: ``(B, H, W, C)`` -> ``(B, H + 2 * pad_h, W + 2 * pad_w, C)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import CenterCrop2D, SymmetricPad2D
+
+    pad = SymmetricPad2D(multiple=8)
+    x = pad(keras.random.normal((2, 60, 60, 1)))  # (2, 64, 64, 1)
+    x = CenterCrop2D(pad.padding(60), pad.padding(60))(x)  # back to (2, 60, 60, 1)
+    ```
     """
 
     def __init__(self, multiple: int = 8, **kwargs):
@@ -85,6 +115,15 @@ class CenterCrop2D(keras.layers.Layer):
     """Crop ``pad`` pixels from each side (undoes ``SymmetricPad2D``).
 
     Call: ``(B, H, W, C)`` -> ``(B, H - 2 * pad_h, W - 2 * pad_w, C)``.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import CenterCrop2D
+
+    x = CenterCrop2D(2, 2)(keras.random.normal((2, 64, 64, 1)))  # (2, 60, 60, 1)
+    ```
     """
 
     def __init__(self, pad_h: int, pad_w: int, **kwargs):
@@ -109,6 +148,15 @@ class OnesLike(keras.layers.Layer):
     """A map of ones shaped like the input (a constant SIS scale map k = 1).
 
     Call: any tensor -> ones of the same shape, float32.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import OnesLike
+
+    k = OnesLike()(keras.random.normal((2, 64, 64, 1)))  # a constant SIS scale map
+    ```
     """
 
     def call(self, x):
@@ -123,6 +171,15 @@ class PeakNormalization(keras.layers.Layer):
     """Divide each image by its maximum (+ ``epsilon``), as Lensformer does to its source.
 
     Call: ``(B, H, W, C)`` -> same shape.
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import PeakNormalization
+
+    source = PeakNormalization()(keras.random.uniform((2, 64, 64, 1)))  # each image's maximum -> 1
+    ```
     """
 
     def __init__(self, epsilon: float = 1e-8, **kwargs):
@@ -143,7 +200,17 @@ class PeakNormalization(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="lensml")
 class SplitBatch(keras.layers.Layer):
     """Split a batch into ``parts`` equal consecutive parts. Call: ``(P * B, ...)`` ->
-    list of P tensors ``(B, ...)`` (the inverse of ``Concatenate(axis=0)`` of P inputs)."""
+    list of P tensors ``(B, ...)`` (the inverse of ``Concatenate(axis=0)`` of P inputs).
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import SplitBatch
+
+    first, second = SplitBatch(parts=2)(keras.random.normal((8, 16)))  # two (4, 16) halves
+    ```
+    """
 
     def __init__(self, parts: int = 2, **kwargs):
         super().__init__(**kwargs)

@@ -117,7 +117,19 @@ def _checked_dataset(ds, expected_shape, masked):
 class LensModel(keras.Model):
     """A functional model (``LensModel(inputs, outputs, name=...)``) whose ``predict``, ``fit``
     and ``evaluate`` check their images first (module docstring). Saved and loaded as any
-    functional model."""
+    functional model.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import lensml.models
+
+    model = lensml.models.build("resnet18", input_shape=(64, 64, 1), num_classes=3)  # a LensModel
+    model.predict(np.random.rand(2, 64, 64, 1).astype("float32"), verbose=0)  # images checked first
+    # model.predict(np.random.rand(2, 32, 32, 1)) raises a ValueError naming the expected shape
+    ```
+    """
 
     def _check(self, x, what="x"):
         if x is None or len(self.inputs) != 1:

@@ -18,6 +18,17 @@ def cvt(inputs, *, embed_dims=(64, 192, 384), depths=(1, 2, 6), num_heads=(1, 3,
     Stage 1 embeds with a 7x7 stride-4 conv, later stages with 3x3 stride-2 convs
     (64x64 -> 16 -> 8 -> 4 tokens per side). Keys/values are subsampled by 2 while the
     token map is larger than 2x2.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("cvt", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("cvt", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("cvt")["cpu"])  # the laptop size
+    ```
     """
     if not (len(embed_dims) == len(depths) == len(num_heads)):
         raise ValueError(

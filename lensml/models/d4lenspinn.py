@@ -46,6 +46,20 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
         D4-invariant, the default) or ``"sobel_product"`` (``SobelProduct``, the paper's signed map).
     Intermediate layers: "d4unet_output" and "kappa" (batch, H, H, 1), "poisson" (psi, alpha),
     "source", "residual".
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("d4lenspinn", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("d4lenspinn", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("d4lenspinn")["cpu"])  # the laptop size
+    sobel = lensml.models.build("d4lenspinn", input_shape=(64, 64, 1), num_classes=3,
+                                preprocessing="sobel_product")  # the paper's signed preprocessing
+    tta = lensml.models.D4TTA(model)  # D4 test-time augmentation
+    ```
     """
     from lensml.physics import InverseLens, PoissonSolver
     from lensml.physics.preprocessing import MAPS, preprocessing_layer
@@ -72,5 +86,17 @@ def d4lenspinn(inputs, *, pixel_scale: float = 0.101, unet_fields=(8, 16, 32, 48
 @register("vanilla_lenspinn", tiny=TINY_D4, width=widths.d4lenspinn, cpu_scale={"options": {"unet_fields": [2, 4, 4, 8], "head_options": {"width_coefficient": 0.25, "depth_coefficient": 0.25}}, "epochs": 4, "steps_per_epoch": 100}, head_dropout=0.2, xla_on_cpu=True,
           description="VanillaLensPINN: D4LensPINN with a plain (non-equivariant) U-Net, the paper's ablation")
 def vanilla_lenspinn(inputs, **options):
-    """D4LensPINN's pipeline with a plain U-Net (``d4lenspinn(equivariant=False)``)."""
+    """D4LensPINN's pipeline with a plain U-Net (``d4lenspinn(equivariant=False)``).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("vanilla_lenspinn", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("vanilla_lenspinn", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("vanilla_lenspinn")["cpu"])  # the laptop size
+    ```
+    """
     return d4lenspinn(inputs, **{**options, "equivariant": False})

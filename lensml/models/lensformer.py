@@ -42,6 +42,18 @@ def lensformer(inputs, *, patch_size=None, embed_dim: int = 384, num_heads: int 
         ablation: the decoder reads the image's own tokens where it read the source's.
     Intermediate layers: "k_map" (batch, H, H, 1), "deflection" (batch, H, H, 2),
     "source" (batch, H, H, 1).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("lensformer", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("lensformer", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("lensformer")["cpu"])  # the laptop size
+    model_ii = lensml.models.build("lensformer", input_shape=(64, 64, 1), num_classes=3, pixel_scale=0.101)
+    ```
     """
     from lensml.physics import InverseLens, SISDeflection
 

@@ -133,7 +133,20 @@ def _decode_with_source(inputs, preproc, theta_E, pixel_scale, decoder1, decoder
           description="LensPINN small: ViT encoder -> Einstein radius -> inverse lensing; "
                       "MobileNetV3-Small decoders")
 def lenspinn_small(inputs, **options):
-    """LensPINN_small features (MobileNetV3-Small width 0.5 decoders)."""
+    """LensPINN_small features (MobileNetV3-Small width 0.5 decoders).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("lenspinn_small", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("lenspinn_small", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("lenspinn_small")["cpu"])  # the laptop size
+    model_ii = lensml.models.build("lenspinn_small", input_shape=(64, 64, 1), num_classes=3, pixel_scale=0.101)
+    ```
+    """
     return lenspinn_features(inputs, decoder="mobilenetv3_small", **options)
 
 
@@ -141,7 +154,19 @@ def lenspinn_small(inputs, **options):
           description="LensPINN large: ViT encoder -> Einstein radius -> inverse lensing; "
                       "EfficientNetB0 decoders")
 def lenspinn_large(inputs, **options):
-    """LensPINN_large features (EfficientNetB0 decoders)."""
+    """LensPINN_large features (EfficientNetB0 decoders).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("lenspinn_large", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("lenspinn_large", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("lenspinn_large")["cpu"])  # the laptop size
+    ```
+    """
     return lenspinn_features(inputs, decoder="efficientnet_b0", **options)
 
 

@@ -24,6 +24,19 @@ class PhysicsLoss(keras.layers.Layer):
       initial_phase: 0.0 (physics losses off until the schedule turns them on) or 1.0.
 
     Call: ``[kappa (B, H, W, 1), psi (B, H, W, 1)]`` -> kappa. Runs in float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.models import PhysicsLoss
+    from lensml.physics import PoissonSolver
+
+    kappa = np.random.rand(2, 64, 64, 1).astype("float32")
+    psi, _ = PoissonSolver(pixel_scale=0.101)(kappa)
+    layer = PhysicsLoss(pixel_scale=0.101, initial_phase=1.0)
+    kappa = layer([kappa, psi])  # passes kappa through and adds its regularisers to layer.losses
+    ```
     """
 
     def __init__(self, pixel_scale: float, tv_weight: float = 0.005, l1_weight: float = 0.001,
@@ -99,6 +112,16 @@ class PhysicsLossSchedule(keras.callbacks.Callback):
 
     Args:
       phase2_epoch: first epoch with physics losses (D4LensPINN: 15).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("d4lenspinn", input_shape=(64, 64, 1), num_classes=3)
+    schedule = lensml.models.PhysicsLossSchedule(phase2_epoch=2)  # physics losses on from epoch 2
+    # model.fit(train, epochs=10, callbacks=[schedule])
+    ```
     """
 
     def __init__(self, phase2_epoch: int):

@@ -88,11 +88,39 @@ def resnet_features(inputs, *, block: str = "basic", stage_blocks=(2, 2, 2, 2), 
 
 @register("resnet18", tiny={"width": 4, "stage_blocks": (1, 1, 1, 1)}, width=widths.resnet, cpu_scale={"options": {"width": 24}, "epochs": 8, "steps_per_epoch": 200}, description="ResNet-18 (basic blocks 2-2-2-2), 11.17M parameters at 3 classes")
 def resnet18(inputs, *, stage_blocks=(2, 2, 2, 2), width: int = 64, stem: str = "imagenet"):
-    """ResNet-18 features (512-d at the default width)."""
+    """ResNet-18 features (512-d at the default width).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("resnet18", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("resnet18", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("resnet18")["cpu"])  # the laptop size
+    # the axion mass (regression), the output rescaled to the prior's range in dex
+    regressor = lensml.models.build("resnet18", input_shape=(64, 64, 1), task="regression",
+                                    target_range=(-24.0, -22.0))
+    ```
+    """
     return resnet_features(inputs, block="basic", stage_blocks=stage_blocks, width=width, stem=stem)
 
 
 @register("resnet50", tiny={"width": 4, "stage_blocks": (1, 1, 1, 1)}, width=widths.resnet, cpu_scale={"options": {"width": 16}}, description="ResNet-50 v1.5 (bottleneck blocks 3-4-6-3)")
 def resnet50(inputs, *, stage_blocks=(3, 4, 6, 3), width: int = 64, stem: str = "imagenet"):
-    """ResNet-50 features (2048-d at the default width)."""
+    """ResNet-50 features (2048-d at the default width).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("resnet50", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("resnet50", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("resnet50")["cpu"])  # the laptop size
+    encoder = lensml.models.build_encoder("resnet50", (64, 64, 1))  # images -> features, for SSL
+    ```
+    """
     return resnet_features(inputs, block="bottleneck", stage_blocks=stage_blocks, width=width, stem=stem)

@@ -22,6 +22,17 @@ class D4TTA(keras.Model):
       spatial_output: see above.
 
     Call: images ``(batch, H, H, C)`` -> averaged model output.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import lensml.models
+
+    model = lensml.models.build("resnet18", input_shape=(64, 64, 1), num_classes=3)
+    tta = lensml.models.D4TTA(model)  # the mean of the 8 D4 copies' predictions
+    probabilities = tta(np.random.rand(2, 64, 64, 1).astype("float32"))  # (2, 3)
+    ```
     """
 
     def __init__(self, model: keras.Model, spatial_output: bool = False, **kwargs):

@@ -52,6 +52,18 @@ def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_he
     """ViT features: class-token output ``(batch, embed_dim)``.
 
     ``patch_size=None`` picks 8 tokens per side (64x64 -> 8-pixel patches, 150x150 -> 15).
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("vit", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("vit", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("vit")["cpu"])  # the laptop size
+    patches_of_8 = lensml.models.build("vit", input_shape=(64, 64, 1), num_classes=3, patch_size=8)
+    ```
     """
     size = _square(inputs, "vit")
     p = resolve_patch_size(size, patch_size, 8)
@@ -64,7 +76,19 @@ def vit(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_he
 @register("vitsd", tiny=TINY_TRANSFORMER, width=widths.transformer, cpu_scale={"options": SMALL_TRANSFORMER}, description="ViT for small datasets (shifted patch tokens + locality self-attention)")
 def vitsd(inputs, *, patch_size=None, embed_dim: int = 384, depth: int = 8, num_heads: int = 8,
           mlp_dim: int = 1536, dropout: float = 0.1, shift: str = "diagonal"):
-    """ViTSD features: class-token output ``(batch, embed_dim)``."""
+    """ViTSD features: class-token output ``(batch, embed_dim)``.
+
+    Example:
+
+    ```python
+    import lensml.models
+
+    model = lensml.models.build("vitsd", input_shape=(64, 64, 1), num_classes=3)  # the published size
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cpu = lensml.models.build("vitsd", input_shape=(64, 64, 1), num_classes=3,
+                              **lensml.models.sizes("vitsd")["cpu"])  # the laptop size
+    ```
+    """
     size = _square(inputs, "vitsd")
     p = resolve_patch_size(size, patch_size, 8)
     x = ShiftedPatchTokenization(p, embed_dim, shift=shift, name="shifted_patch_tokenization")(inputs)

@@ -130,6 +130,17 @@ class InverseLens(keras.layers.Layer):
 
     Call: ``layer([image, alpha])`` with image (batch, H, W, C) and alpha (batch, H, W, 2)
     in arcsec -> source (batch, S, S, C). No weights. Runs in float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import InverseLens, PoissonSolver
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    _, alpha = PoissonSolver(pixel_scale=0.101)(0.1 * np.ones((2, 64, 64, 1), "float32"))
+    source = InverseLens(pixel_scale=0.101)([images, alpha])  # (2, 64, 64, 1): the image traced back
+    ```
     """
 
     def __init__(self, pixel_scale, source_num_pix=None, source_pixel_scale=None, **kwargs):

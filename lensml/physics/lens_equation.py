@@ -35,6 +35,17 @@ class LensEquation(keras.layers.Layer):
     Call: ``layer(kwargs_list)``, one dict per profile mapping lenstronomy keyword names to
     tensors/arrays of shape (batch,) or (batch, 1) ->
     beta (batch, N, N, 2) = (beta_x, beta_y) in arcsec on the lensml pixel grid (docs/conventions.md).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import LensEquation
+
+    lens = LensEquation(["SIE", "SHEAR"], num_pix=64, pixel_scale=0.101)
+    beta = lens([dict(theta_E=np.array([1.0, 1.3]), e1=np.array([0.1, 0.0]), e2=np.array([0.0, 0.05])),
+                 dict(gamma1=np.array([0.02, 0.0]), gamma2=np.array([0.0, -0.01]))])  # (2, 64, 64, 2) arcsec
+    ```
     """
 
     def __init__(self, profile_names, num_pix, pixel_scale, return_deflection=False, **kwargs):

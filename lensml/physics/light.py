@@ -38,6 +38,16 @@ class SersicEllipse(LightProfile):
 
     Keywords: ``amp``, ``R_sersic`` (arcsec, > 0), ``n_sersic`` (> 0), ``e1``, ``e2``,
     ``center_x``, ``center_y`` (arcsec, default 0).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SersicEllipse
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    flux = SersicEllipse().surface_brightness(x, y, amp=20.0, R_sersic=0.3, n_sersic=1.5, e1=0.1, e2=0.0)
+    ```
     """
 
     name = "SERSIC_ELLIPSE"
@@ -72,6 +82,16 @@ class Gaussian(LightProfile):
     """lenstronomy ``GAUSSIAN``: I = amp / (2 pi sigma^2) exp(-r^2 / (2 sigma^2)); amp is the total flux.
 
     Keywords: ``amp``, ``sigma`` (arcsec, > 0), ``center_x``, ``center_y`` (arcsec, default 0).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import Gaussian
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    flux = Gaussian().surface_brightness(x, y, amp=1.0, sigma=0.2, center_x=0.3)
+    ```
     """
 
     name = "GAUSSIAN"
@@ -100,6 +120,19 @@ class LightModel(ProfileSum):
     ``surface_brightness(x, y, kwargs_list)`` takes positions in arcsec (float32, any
     broadcastable shape) and one dict of parameters per profile (floats or tensors that
     broadcast against x, e.g. center_x of shape (B, 1, 1) for a batch of sources).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import LightModel
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    light = LightModel(["SERSIC_ELLIPSE", "GAUSSIAN"])
+    flux = light.surface_brightness(x, y, [
+        dict(amp=20.0, R_sersic=0.3, n_sersic=1.5, e1=0.1, e2=0.0, center_x=0.1),
+        dict(amp=1.0, sigma=0.2)])
+    ```
     """
 
     registry = LIGHT_PROFILES

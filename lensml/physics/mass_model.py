@@ -20,14 +20,18 @@ class MassModel(ProfileSum):
     Parameter values are floats or tensors that broadcast against x: x (H, W) or (1, H, W)
     with theta_E (B, 1, 1) evaluates B lenses in one call, giving (B, H, W).
 
-    Example::
+    Example:
 
-        model = MassModel(["SIE", "SHEAR"])
-        x, y = pixel_grid(64, 0.101)
-        ax, ay = model.deflection(x, y, [
-            {"theta_E": 1.2, "e1": 0.1, "e2": 0.0},
-            {"gamma1": 0.05, "gamma2": 0.0},
-        ])
+    ```python
+    from lensml.physics import MassModel, pixel_grid
+
+    model = MassModel(["SIE", "SHEAR"])
+    x, y = pixel_grid(64, 0.101)
+    ax, ay = model.deflection(x, y, [
+        {"theta_E": 1.2, "e1": 0.1, "e2": 0.0},
+        {"gamma1": 0.05, "gamma2": 0.0},
+    ])
+    ```
     """
 
     registry = PROFILES

@@ -139,6 +139,16 @@ class PoissonSolver(keras.layers.Layer):
 
     psi is in arcsec^2 (defined up to an additive constant), alpha in arcsec. The kernel
     spectra are computed once per input size (numpy, at build time). Runs in float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import PoissonSolver
+
+    kappa = np.random.rand(2, 64, 64, 1).astype("float32")
+    psi, alpha = PoissonSolver(pixel_scale=0.101)(kappa)  # (2, 64, 64, 1) arcsec^2, (2, 64, 64, 2) arcsec
+    ```
     """
 
     def __init__(self, pixel_scale, pad_factor=2, **kwargs):

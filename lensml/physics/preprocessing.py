@@ -87,6 +87,16 @@ class PhysicsPreprocessing(_LogRatioMap):
         epsilon: regulariser of log(I_max / I) at I = 0 (> 0, default 1e-6).
 
     Call: images (batch, H, W, 1) -> (batch, H, W, 1) in [0, 1]. No weights; float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import PhysicsPreprocessing
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    maps = PhysicsPreprocessing()(images)  # (2, 64, 64, 1), D4-invariant
+    ```
     """
 
     map_function = staticmethod(physics_preprocessing)
@@ -129,6 +139,16 @@ class SobelProduct(_LogRatioMap):
         epsilon: regulariser of log(I_max / I) at I = 0 (> 0, default 1e-6).
 
     Call: images (batch, H, W, 1) -> (batch, H, W, 1), unit std per image. No weights; float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SobelProduct
+
+    images = np.random.rand(2, 64, 64, 1).astype("float32")
+    maps = SobelProduct()(images)  # (2, 64, 64, 1), the D4LensPINN paper's signed map
+    ```
     """
 
     map_function = staticmethod(sobel_product)

@@ -35,6 +35,16 @@ class SISDeflection(keras.layers.Layer):
     predicted scale map) and theta_E (batch,) or (batch, 1) in arcsec ->
     alpha (batch, H, W, 2) in arcsec. Finite everywhere: at the exact centre (odd H) the
     direction is 0. Square images only. Runs in float32.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SISDeflection
+
+    k = np.ones((2, 64, 64, 1), "float32")                   # a per-pixel SIS scale map
+    alpha = SISDeflection(pixel_scale=0.101, theta_E=1.2)(k)  # (2, 64, 64, 2) arcsec
+    ```
     """
 
     def __init__(self, pixel_scale, theta_E=1.0, **kwargs):

@@ -86,7 +86,19 @@ def _static_int(name, value):
 
 
 class AxionVortex(MassProfile):
-    """Line of ``n_points`` equal point masses (see the module docstring for the keywords)."""
+    """Line of ``n_points`` equal point masses (see the module docstring for the keywords).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import AxionVortex
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = AxionVortex().deflection(x, y, theta_E=0.02, half_length=1.0, angle=0.4)
+    kappa = AxionVortex().convergence(x, y, theta_E=0.02, half_length=1.0, angle=0.4)
+    ```
+    """
 
     name = "AXION_VORTEX"
     required = ("theta_E", "half_length", "angle")
@@ -151,6 +163,17 @@ class AxionVortexLine(MassProfile):
     Finite everywhere (the deflection jumps across the line itself and diverges
     logarithmically at its ends, where r^2 is floored at 1e-30 arcsec^2). For
     half_length -> 0 it tends to a point mass with this theta_E.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import AxionVortexLine
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = AxionVortexLine().deflection(x, y, theta_E=0.02, half_length=1.0, angle=0.4)
+    kappa = AxionVortexLine().convergence(x, y, theta_E=0.02, half_length=1.0, angle=0.4)
+    ```
     """
 
     name = "AXION_VORTEX_LINE"

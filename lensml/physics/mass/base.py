@@ -78,6 +78,19 @@ class MassProfile(Profile):
     Subclasses declare their keywords (:class:`Profile`) and implement ``_deflection``,
     ``_convergence``, ``_potential``, and ``_hessian`` where a closed form is written (else it
     is the deflection's Jacobian by automatic differentiation, ``lensml.physics.autodiff``).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SIS
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    profile = SIS()                                  # every profile has this interface
+    alpha_x, alpha_y = profile.deflection(x, y, theta_E=1.2)
+    kappa = profile.convergence(x, y, theta_E=1.2)
+    psi = profile.potential(x, y, theta_E=1.2)
+    ```
     """
 
     def deflection(self, x, y, **kwargs):

@@ -27,6 +27,17 @@ class SIS(MassProfile):
 
     Keywords: ``theta_E`` (arcsec, >= 0), ``center_x``, ``center_y`` (arcsec, default 0).
     At the exact centre the deflection and convergence are 0 (as in lenstronomy).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SIS
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = SIS().deflection(x, y, theta_E=1.2)
+    kappa = SIS().convergence(x, y, theta_E=1.2)
+    ```
     """
 
     name = "SIS"
@@ -67,6 +78,17 @@ class SIE(MassProfile):
     Keywords: ``theta_E`` (arcsec, >= 0), ``e1``, ``e2``, ``center_x``, ``center_y``
     (arcsec, default 0). Finite everywhere (the convergence at the exact centre is large,
     ~theta_E * 1e10, as in lenstronomy).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import SIE
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = SIE().deflection(x, y, theta_E=1.2, e1=0.1, e2=-0.05)
+    kappa = SIE().convergence(x, y, theta_E=1.2, e1=0.1, e2=-0.05)
+    ```
     """
 
     name = "SIE"

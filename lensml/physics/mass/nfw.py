@@ -80,6 +80,17 @@ class NFW(MassProfile):
 
     rho0 = alpha_Rs / (4 Rs^2 (1 + ln 1/2)); kappa = 2 rho0 Rs F(R/Rs),
     alpha = 4 rho0 Rs g(x) / x^2 (theta - centre), psi = 2 rho0 Rs^3 h(x).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import NFW
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = NFW().deflection(x, y, Rs=0.2, alpha_Rs=0.01, center_x=0.6)
+    kappa = NFW().convergence(x, y, Rs=0.2, alpha_Rs=0.01, center_x=0.6)
+    ```
     """
 
     name = "NFW"
@@ -196,6 +207,17 @@ class TNFW(NFW):
 
     lenstronomy's ``TNFW`` conventions: tau = r_trunc / Rs, x floored at 1e-3, rho0 from
     alpha_Rs as for the NFW (alpha_Rs is the deflection at Rs of the untruncated NFW).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import TNFW
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = TNFW().deflection(x, y, Rs=0.2, alpha_Rs=0.01, r_trunc=1.0, center_x=0.6)
+    kappa = TNFW().convergence(x, y, Rs=0.2, alpha_Rs=0.01, r_trunc=1.0, center_x=0.6)
+    ```
     """
 
     name = "TNFW"

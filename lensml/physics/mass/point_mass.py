@@ -29,6 +29,17 @@ class PointMass(MassProfile):
     Keywords: ``theta_E`` (arcsec, >= 0), ``center_x``, ``center_y`` (arcsec, default 0).
     The convergence is a delta function at the centre; off the centre it is 0, and
     :meth:`convergence` returns 0 everywhere.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import PointMass
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = PointMass().deflection(x, y, theta_E=0.05, center_x=0.6, center_y=-0.3)
+    kappa = PointMass().convergence(x, y, theta_E=0.05, center_x=0.6, center_y=-0.3)
+    ```
     """
 
     name = "POINT_MASS"

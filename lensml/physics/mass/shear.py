@@ -12,6 +12,17 @@ class Shear(MassProfile):
 
     Keywords (lenstronomy's names): ``gamma1``, ``gamma2`` (dimensionless), ``ra_0``,
     ``dec_0`` (arcsec, the origin of the expansion; default 0). Convergence is 0.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.physics import Shear
+
+    x, y = np.meshgrid(np.linspace(-2.5, 2.5, 64), np.linspace(-2.5, 2.5, 64))  # arcsec
+    alpha_x, alpha_y = Shear().deflection(x, y, gamma1=0.03, gamma2=-0.01)
+    kappa = Shear().convergence(x, y, gamma1=0.03, gamma2=-0.01)
+    ```
     """
 
     name = "SHEAR"
