@@ -136,7 +136,7 @@ def _mae_rows() -> tuple[Row, ...]:
     """The MAE paper's rows: a pretraining per mask ratio (its ablation), each fine-tuned for
     classification and for super-resolution, and both tasks trained from scratch with the same
     encoder, head and decoder."""
-    vit_cpu = {"encoder_options": {"dim": 128, "depth": 4, "num_heads": 4, "patch_size": 8}}
+    vit_cpu = {"encoder_options": {"dim": 128, "depth": 4, "num_heads": 4, "patch_size": 8, "cls_token": True}}
     sr_cpu = {"epochs": 8, "recipe": "vit", "training.learning_rate": 1e-3}
     classify, resolve = [], []
     for mask in (90, 75, 50):

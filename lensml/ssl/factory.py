@@ -61,9 +61,10 @@ def build_trainer(method, input_shape=(64, 64, 1), num_classes=None, encoder="re
     return cls(image_shape=tuple(input_shape), **options)
 
 
-def pretrained_encoder(trainer, pool="mean"):
-    """The encoder to keep after pretraining: images -> (B, D) (pool=None: tokens, for
-    the token trainers)."""
+def pretrained_encoder(trainer, pool="default"):
+    """The encoder to keep after pretraining: images -> (B, D), pooled as the trainer pools
+    (its class token's output, else the mean token; pool=None: the patch tokens, for the token
+    trainers)."""
     if hasattr(trainer, "image_encoder"):
         return trainer.image_encoder(pool=pool)
     return trainer.encoder

@@ -128,11 +128,13 @@ class IJEPA(TokenTrainer):
             self.step.assign_add(1.0)
         return replica_loss(loss)
 
-    def image_encoder(self, pool="mean", which="target"):
-        """The pretrained encoder as a keras.Model: images -> (B, D) or tokens (pool=None).
+    def image_encoder(self, pool="default", which="target"):
+        """The pretrained encoder as a keras.Model: images -> (B, D) (the mean token; "default"
+        is "mean") or tokens (pool=None).
 
         which: "target" (the EMA encoder, as I-JEPA evaluates) or "context".
         """
+        pool = self.default_pool if pool == "default" else pool
         if which == "target":
             return image_encoder(self.target_tokenizer, self.target_encoder, self.image_shape,
                                  pool=pool, name="jepa_target_encoder")

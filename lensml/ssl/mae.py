@@ -25,14 +25,17 @@ class MAE(TokenTrainer):
     decoder_dim, decoder_depth blocks) fills mask tokens back in and predicts each patch's
     pixels; the loss is the MSE on the hidden patches, against per-patch normalised pixels
     when norm_pix_loss. mask_ratio in [0.5, 0.9] (the MAE paper found 0.9 best for classification).
-    call(images) -> (B, D) mean of the tokens of the unmasked image.
+    cls_token: a learned class token prepended to the visible tokens (as He et al.'s MAE); the
+    image feature is then its output (the DeepLense MAE paper classifies with "a linear head on
+    the CLS token"); the decoder reads the patch tokens only. Else the feature is the mean token.
+    call(images) -> (B, D) image features of the unmasked image.
     """
 
     encoder_name = "mae_encoder"
 
     def __init__(self, encoder=None, tokenizer=None, image_shape=(64, 64, 1), patch_size=8,
                  embed_dim=64, depth=4, num_heads=4, decoder_dim=32, decoder_depth=1,
-                 decoder_heads=4, mask_ratio=0.75, norm_pix_loss=True, seed=None, **kwargs):
+                 decoder_heads=4, mask_ratio=0.75, norm_pix_loss=True, cls_token=False, seed=None, **kwargs):
         if not 0.5 <= float(mask_ratio) <= 0.9:
             raise ValueError(f"mask_ratio={mask_ratio!r}: expected a float in [0.5, 0.9]")
         super().__init__(encoder=encoder, tokenizer=tokenizer, image_shape=image_shape, patch_size=patch_size,
@@ -41,6 +44,11 @@ class MAE(TokenTrainer):
         self.decoder_dim, self.decoder_depth = int(decoder_dim), int(decoder_depth)
         self.decoder_heads = int(decoder_heads)
         self.mask_ratio, self.norm_pix_loss = float(mask_ratio), bool(norm_pix_loss)
+        self.cls_token = bool(cls_token)
+        if self.cls_token:
+            from lensml.layers import ClassToken
+
+            self.class_token = ClassToken(name="cls_token")
         self.decoder_embed = keras.layers.Dense(self.decoder_dim, name="decoder_embed")
         self.decoder = TransformerEncoder(self.decoder_dim, self.decoder_depth, self.decoder_heads,
                                           name="decoder")
@@ -60,6 +68,8 @@ class MAE(TokenTrainer):
             self.tokenizer.build((None,) + self.image_shape)
         if not self.encoder.built:
             self.encoder.build((None, None, d))
+        if self.class_token is not None:
+            self.class_token.build((None, None, d))
         self.decoder_embed.build((None, None, d))
         self.decoder.build((None, n, self.decoder_dim))
         self.decoder_pred.build((None, n, self.decoder_dim))
@@ -73,8 +83,17 @@ class MAE(TokenTrainer):
         # Every part is built in __init__.
         pass
 
+    def _encode(self, tokens, training=False):
+        """The encoder on ``tokens`` (B, n, D), with the class token first when there is one:
+        (class token output (B, D) or None, patch token outputs (B, n, D))."""
+        if self.class_token is None:
+            return None, self.encoder(tokens, training=training)
+        out = self.encoder(ops.concatenate([self.class_token(tokens), tokens], axis=1), training=training)
+        return out[:, 0], out[:, 1:]
+
     def call(self, images, training=False):
-        return ops.mean(self.encoder(self.tokenizer(images), training=False), axis=1)
+        cls, tokens = self._encode(self.tokenizer(images))
+        return ops.mean(tokens, axis=1) if cls is None else cls
 
     def reconstruct(self, images, training=False):
         """Run the masked autoencoder once.
@@ -86,7 +105,7 @@ class MAE(TokenTrainer):
         keep, restore, mask = random_masking(batch, self.num_patches, self.mask_ratio,
                                              self.seed_generator)
         visible = ops.take_along_axis(tokens, keep[:, :, None], axis=1)
-        latent = self.encoder(visible, training=training)
+        _, latent = self._encode(visible, training=training)
         x = self.decoder_embed(latent)
         n_mask = self.num_patches - self.num_visible
         filler = ops.broadcast_to(ops.cast(self.mask_token, x.dtype)[None, None, :],
@@ -110,4 +129,4 @@ class MAE(TokenTrainer):
     def get_config(self):
         return {**super().get_config(), "decoder_dim": self.decoder_dim, "decoder_depth": self.decoder_depth,
                 "decoder_heads": self.decoder_heads, "mask_ratio": self.mask_ratio,
-                "norm_pix_loss": self.norm_pix_loss}
+                "norm_pix_loss": self.norm_pix_loss, "cls_token": self.cls_token}

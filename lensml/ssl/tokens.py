@@ -133,35 +133,69 @@ class TransformerEncoder(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PKG)
 class MeanTokens(keras.layers.Layer):
-    """tokens (B, N, D) -> (B, D), the mean over tokens."""
+    """tokens (B, N, D) -> (B, D), the mean over tokens ``start`` and after (1: skip a class token)."""
+
+    def __init__(self, start=0, **kwargs):
+        super().__init__(**kwargs)
+        self.start = int(start)
 
     def call(self, tokens):
-        return ops.mean(tokens, axis=1)
+        return ops.mean(tokens[:, self.start:], axis=1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
 
+    def get_config(self):
+        return {**super().get_config(), "start": self.start}
 
-def image_encoder(tokenizer, encoder, image_shape, pool="mean", name="image_encoder"):
+
+#: How a token encoder turns its tokens into image features.
+POOLS = ("mean", "cls", None)
+
+
+def image_encoder(tokenizer, encoder, image_shape, pool="mean", name="image_encoder", class_token=None):
     """Wrap a tokenizer and a token encoder as a keras.Model on images.
 
-    image_shape: (H, W, C). pool: "mean" -> features (B, D); None -> tokens (B, N, D).
-    Shares weights with the given layers (the pretrained encoder of MAE / JEPA).
+    image_shape: (H, W, C). class_token: a ``lensml.layers.ClassToken`` prepended to the patch
+    tokens before the encoder (ViT's / MAE's CLS token), or None. pool: "mean" -> features
+    (B, D), the mean of the patch tokens; "cls" -> the class token's output (B, D) (needs
+    ``class_token``); None -> the patch tokens (B, N, D). Shares weights with the given layers
+    (the pretrained encoder of MAE / JEPA).
     """
+    from lensml.models.common import TakeToken
+
+    if pool not in POOLS:
+        raise ValueError(f"pool={pool!r}: expected one of {POOLS}")
+    if pool == "cls" and class_token is None:
+        raise ValueError("pool='cls' needs a class token (e.g. MAE(cls_token=True))")
     inputs = keras.Input(shape=tuple(image_shape), name="images")
-    tokens = encoder(tokenizer(inputs))
-    outputs = MeanTokens(name="pool")(tokens) if pool == "mean" else tokens
-    if pool not in ("mean", None):
-        raise ValueError(f"pool={pool!r}: expected 'mean' or None")
+    tokens = tokenizer(inputs)
+    if class_token is not None:
+        tokens = keras.layers.Concatenate(axis=1, name="with_cls")([class_token(tokens), tokens])
+    tokens = encoder(tokens)
+    skip = 0 if class_token is None else 1
+    if pool == "cls":
+        outputs = TakeToken(0, name="pool")(tokens)
+    elif pool == "mean":
+        outputs = MeanTokens(skip, name="pool")(tokens)
+    else:
+        outputs = keras.layers.Cropping1D((skip, 0), name="patch_tokens")(tokens) if skip else tokens
     return keras.Model(inputs, outputs, name=name)
 
 
 def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, num_heads=4,
-                      mlp_ratio=2.0, pool="mean", name="vit_encoder"):
-    """A small ViT image encoder: images (B, H, W, C) -> (B, dim) (or tokens with pool=None)."""
+                      mlp_ratio=2.0, pool="default", cls_token=False, name="vit_encoder"):
+    """A small ViT image encoder: images (B, H, W, C) -> (B, dim) (or tokens with pool=None).
+    ``cls_token``: a learned class token whose output is the feature (pool "default" = "cls"; else
+    the mean of the tokens)."""
+    from lensml.layers import ClassToken
+
+    if pool == "default":
+        pool = "cls" if cls_token else "mean"
     return image_encoder(PatchTokenizer(patch_size, dim, name="tokenizer"),
                          TransformerEncoder(dim, depth, num_heads, mlp_ratio, name="transformer"),
-                         image_shape, pool=pool, name=name)
+                         image_shape, pool=pool, name=name,
+                         class_token=ClassToken(name="cls_token") if cls_token else None)
 
 
 class TokenTrainer(keras.Model):
@@ -196,9 +230,20 @@ class TokenTrainer(keras.Model):
     #: The name of the model ``image_encoder`` returns.
     encoder_name = "token_encoder"
 
-    def image_encoder(self, pool="mean"):
-        """The pretrained encoder as a keras.Model: images -> (B, D) (pool="mean") or tokens."""
-        return image_encoder(self.tokenizer, self.encoder, self.image_shape, pool=pool, name=self.encoder_name)
+    #: The trainer's own class token (``lensml.layers.ClassToken``), None: the tokens carry none.
+    class_token = None
+
+    @property
+    def default_pool(self) -> str:
+        """How this trainer's image features are pooled: "cls" with a class token, else "mean"."""
+        return "mean" if self.class_token is None else "cls"
+
+    def image_encoder(self, pool="default"):
+        """The pretrained encoder as a keras.Model: images -> (B, D) (pool "mean" / "cls";
+        "default": ``default_pool``) or the patch tokens (pool None)."""
+        pool = self.default_pool if pool == "default" else pool
+        return image_encoder(self.tokenizer, self.encoder, self.image_shape, pool=pool, name=self.encoder_name,
+                             class_token=self.class_token)
 
     def get_config(self):
         from lensml.ssl.base import serialize_parts

@@ -330,3 +330,30 @@ def test_ssl_label_efficiency_protocol_from_the_library(tmp_path):
 
     with pytest.raises(ValueError, match="model.name"):
         run_ssl_label_efficiency(pre, apply_overrides(fin, {"model.name": "resnet18"}), [0.5])
+
+
+def test_mae_with_a_class_token_classifies_from_it_with_a_linear_head(tmp_path):
+    """The MAE paper's head: "a linear head on the CLS token". The class token is trained by the
+    pretraining, the saved encoder returns its output, the decoder and the SR path see patch
+    tokens only, and the scratch ViT baseline has the same token and head."""
+    images = np.random.default_rng(0).random((8, 32, 32, 1)).astype("float32")
+    mae = ssl.MAE(image_shape=(32, 32, 1), patch_size=8, embed_dim=16, depth=1, num_heads=2,
+                  decoder_dim=8, cls_token=True, seed=0)
+    before = ops.convert_to_numpy(mae.class_token.token)
+    mae.compile(keras.optimizers.Adam(1e-2))
+    mae.fit(images, batch_size=4, epochs=1, verbose=0)
+    assert not np.allclose(ops.convert_to_numpy(mae.class_token.token), before)  # pretrained too
+    encoder = factory.pretrained_encoder(mae)
+    assert encoder.get_layer("pool").__class__.__name__ == "TakeToken"
+    np.testing.assert_allclose(ops.convert_to_numpy(encoder(images)), ops.convert_to_numpy(mae(images)), atol=1e-5)
+    assert factory.pretrained_encoder(mae, pool=None)(images).shape == (8, 16, 16)  # patch tokens only
+    path = tmp_path / "encoder.keras"
+    encoder.save(path)
+    classifier = finetune.build_classifier(keras.saving.load_model(path, safe_mode=True), 3, mode="finetune")
+    dense = [layer for layer in classifier.layers if isinstance(layer, keras.layers.Dense)]
+    assert len(dense) == 1 and dense[0].units == 3  # one linear layer on the class token
+    scratch = factory.build_image_encoder("ssl_vit", (32, 32, 1), patch_size=8, dim=16, depth=1, num_heads=2,
+                                          cls_token=True)
+    assert scratch.get_layer("pool").__class__.__name__ == "TakeToken" and scratch(images).shape == (8, 16)
+    with pytest.raises(ValueError, match="pool='cls' needs a class token"):
+        ssl.MAE(image_shape=(32, 32, 1), patch_size=8, embed_dim=16, depth=1, num_heads=2).image_encoder(pool="cls")
