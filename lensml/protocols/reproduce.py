@@ -818,41 +818,53 @@ def interval_metric(table: Table) -> str:
 def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict:
     """95 % intervals of each classification row (seeds and test lenses resampled) and, for
     every pair of rows the paper orders, the paired difference and lensml's verdict: "confirms",
-    "contradicts" (significantly the other way) or "unresolved". Rows whose predictions are not
-    on this machine are left out."""
+    "contradicts" (significantly the other way) or "unresolved". Computed over the seeds whose
+    predictions are on this machine (``interval_seeds`` per row, ``seeds`` per pair: a table resumed
+    on another machine may hold some of a row's seeds only); rows with none are left out."""
     from lensml.evaluation.intervals import bootstrap_interval, load_predictions, paired_difference, verdict
 
     metric = interval_metric(table)
-    runs = {}
+    runs: dict[str, dict[int, tuple]] = {}
     for row in table.rows:
-        dirs = results.get(row.label, {}).get("dirs", [])
-        files = [Path(d) / "evaluation" / "predictions.npz" for d in dirs]
-        if row.kind == "classification" and files and all(f.is_file() for f in files):
-            runs[row.label] = [load_predictions(f) for f in files]
-    intervals = {label: bootstrap_interval(r, metric, n=n) for label, r in runs.items()}
+        r = results.get(row.label, {})
+        seeds = [m.get("seed", i) for i, m in enumerate(r.get("runs", []))]
+        files = {seed: Path(d) / "evaluation" / "predictions.npz" for seed, d in zip(seeds, r.get("dirs", []))}
+        present = {seed: load_predictions(f) for seed, f in files.items() if f.is_file()}
+        if row.kind == "classification" and present:
+            runs[row.label] = present
+    intervals = {label: bootstrap_interval(list(r.values()), metric, n=n) for label, r in runs.items()}
     orderings = []
     rows = [r for r in table.rows if r.label in runs and metric in paper_values(table, r)]
     for i, a in enumerate(rows):
         for b in rows[i + 1:]:
             pa, pb = paper_values(table, a)[metric], paper_values(table, b)[metric]
-            if pa == pb:
+            common = sorted(set(runs[a.label]) & set(runs[b.label]))
+            if pa == pb or not common:
                 continue
-            d = paired_difference(runs[a.label], runs[b.label], metric, n=n)
-            orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d,
+            d = paired_difference([runs[a.label][s] for s in common], [runs[b.label][s] for s in common], metric, n=n)
+            orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d, "seeds": common,
                               "verdict": verdict(d, paper_says_a_better=pa > pb)})
-    return {"metric": metric, "intervals": intervals, "orderings": orderings}
+    return {"metric": metric, "intervals": intervals, "interval_seeds": {k: sorted(v) for k, v in runs.items()},
+            "orderings": orderings}
 
 
 def merge_statistics(fresh: dict, earlier: dict | None) -> dict:
-    """``fresh`` statistics (the rows whose predictions are on this machine) with ``earlier``
-    ones kept for the rows and ordered pairs ``fresh`` lacks (a table resumed on another machine,
-    its earlier runs' predictions left behind)."""
+    """``fresh`` statistics (over the seeds whose predictions are on this machine) with
+    ``earlier`` ones kept where they cover more seeds, or rows and pairs ``fresh`` lacks (a table
+    resumed on another machine, its earlier runs' predictions left behind)."""
     if not earlier:
         return fresh
-    intervals = {**earlier.get("intervals", {}), **fresh["intervals"]}
-    pairs = {(o["a"], o["b"]) for o in fresh["orderings"]}
-    orderings = [o for o in earlier.get("orderings", []) if (o["a"], o["b"]) not in pairs] + fresh["orderings"]
-    return {**fresh, "intervals": intervals, "orderings": orderings}
+    old_seeds, new_seeds = earlier.get("interval_seeds", {}), fresh.get("interval_seeds", {})
+    intervals, seeds = dict(fresh["intervals"]), dict(new_seeds)
+    for label, interval in earlier.get("intervals", {}).items():
+        if label not in intervals or len(old_seeds.get(label, [])) > len(new_seeds.get(label, [])):
+            intervals[label], seeds[label] = interval, old_seeds.get(label, [])
+    pairs = {(o["a"], o["b"]): o for o in fresh["orderings"]}
+    for o in earlier.get("orderings", []):
+        now = pairs.get((o["a"], o["b"]))
+        if now is None or len(o.get("seeds", [])) > len(now.get("seeds", [])):
+            pairs[(o["a"], o["b"])] = o
+    return {**fresh, "intervals": intervals, "interval_seeds": seeds, "orderings": list(pairs.values())}
 
 
 def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
@@ -868,6 +880,9 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
         runs, budget = r.get("runs", []), r.get("budget", {})
         paper = paper_values(table, row).get(metric)
         interval = statistics_.get("intervals", {}).get(row.label)
+        covered = statistics_.get("interval_seeds", {}).get(row.label)
+        partial = (f" (seeds {', '.join(map(str, covered))})"
+                   if interval and covered is not None and covered != [m.get("seed") for m in runs] else "")
         params = r.get("num_params")
         status = r.get("status", "not run")
         if params and abs(params / table.budget - 1) > 0.15:
@@ -875,7 +890,7 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
         lines.append("| " + " | ".join([
             row.label, _paper_cell(paper) if paper is not None else "-",
             _cell(_mean_std([m.get(key) for m in runs])) if runs else "-",
-            f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "-", str(len(runs)),
+            f"[{interval[0]:.3f}, {interval[1]:.3f}]{partial}" if interval else "-", str(len(runs)),
             f"{params:,}" if params else "-",
             (f"{budget['steps']:,} x {budget['batch_size']}" + _pretrain_note(budget, "steps")) if budget else "-",
             (f"{budget['images']:,}" + _pretrain_note(budget, "images")) if budget else "-",
@@ -887,13 +902,16 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
         counts = {v: sum(o["verdict"] == v for o in orderings) for v in ("confirms", "contradicts", "unresolved")}
         lines += [f"Orderings of the paper (pairs of rows it ranks by {_metric_header(metric)}): lensml confirms "
                   f"{counts['confirms']}, contradicts {counts['contradicts']} significantly, cannot resolve "
-                  f"{counts['unresolved']} (95 % paired bootstrap over seeds and the shared test lenses).", "",
-                  "| paper says | lensml difference (95 % interval) | verdict |", "|---|---|---|"]
+                  f"{counts['unresolved']} (95 % paired bootstrap over seeds and the shared test lenses; over "
+                  "the seeds both rows have predictions of, the seeds column).", "",
+                  "| paper says | lensml difference (95 % interval) | verdict | seeds |", "|---|---|---|---|"]
         for o in orderings:
             first, second = (o["a"], o["b"]) if o["paper_a"] > o["paper_b"] else (o["b"], o["a"])
             sign = 1 if first == o["a"] else -1
             low, high = sorted((sign * o["low"], sign * o["high"]))
-            lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | {o['verdict']} |")
+            seeds = ", ".join(map(str, o["seeds"])) if "seeds" in o else "-"
+            lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | "
+                         f"{o['verdict']} | {seeds} |")
         lines.append("")
     return lines
 

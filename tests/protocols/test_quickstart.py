@@ -332,6 +332,49 @@ def test_a_controlled_table_resumed_on_another_machine_keeps_the_intervals_it_le
     assert "[0.880, 0.920]" in table and "contradicts" in table
 
 
+def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_read(tmp_path):
+    """Seed 0 ran elsewhere (its interval in the JSON covers seed 0 only); seeds 1 and 2 ran here.
+    The interval beside the 3-seed mean was the stale seed-0 one; now it is recomputed over the
+    seeds whose predictions are here, and the table says which seeds each interval covers."""
+    import numpy as np
+
+    from lensml.protocols.reproduce import reproduce
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+
+    def predictions(folder, skill):
+        logits = rng.normal(size=(90, 3)) + skill * np.eye(3)[labels]
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        (folder / "evaluation").mkdir(parents=True)
+        np.savez(folder / "evaluation" / "predictions.npz", labels=labels, probs=probs)
+        return str(folder)
+
+    results, stale = {}, {}
+    for label, skill in (("D4LensPINN", 0.3), ("ResNet18 (scratch)", 2.0)):
+        dirs = [str(tmp_path / "elsewhere" / label / "seed_0")] + [
+            predictions(tmp_path / "here" / label / f"seed_{s}", skill) for s in (1, 2)]
+        results[label] = {"status": "ok", "dirs": dirs, "config": "x",
+                          "runs": [{"test_macro_auc": 0.7, "test_accuracy": 0.5, "seed": s} for s in (0, 1, 2)]}
+        stale[label] = [0.01, 0.02]
+    earlier = {"table": "d4lenspinn", "scale": "controlled", "minutes": 1.0, "results": results,
+               "statistics": {"metric": "macro_auc", "intervals": stale,
+                              "interval_seeds": {label: [0] for label in stale}, "orderings": []}}
+    (out / "reproduce_d4lenspinn_controlled.json").write_text(json.dumps(earlier))
+    result = reproduce("d4lenspinn", "controlled", out, rows=["no such row"], log=lambda m: None)
+    statistics = json.loads(Path(result["json"]).read_text())["statistics"]
+    assert statistics["interval_seeds"] == {"D4LensPINN": [1, 2], "ResNet18 (scratch)": [1, 2]}
+    assert statistics["intervals"]["D4LensPINN"] != [0.01, 0.02]
+    low, high = statistics["intervals"]["ResNet18 (scratch)"]
+    assert 0.8 < low < high <= 1.0
+    (ordering,) = statistics["orderings"]
+    assert ordering["seeds"] == [1, 2] and ordering["verdict"] == "contradicts"  # the paper ranks D4LensPINN first
+    table = Path(result["markdown"]).read_text()
+    assert f"[{low:.3f}, {high:.3f}] (seeds 1, 2)" in table and "| contradicts | 1, 2 |" in table
+
+
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
     """The paper's Table 2 at a controlled scale: MobileNetV3-Small (and EfficientNetB0) alone, at
     the table's budget, with the LensPINN preprocessing as its input map or on the raw image."""
