@@ -136,7 +136,9 @@ def pipeline(
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {list(TARGETS)}, got {target!r}")
-    schema = None if target in (None, HR.name) else _family_of(name).target(target)
+    family = _family_of(name)
+    # what the target is (lensml.simulation.targets); ``hr`` belongs to the super-resolution configs
+    schema = HR if target == HR.name else None if target is None else family.target(target)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     normalization = check_normalization(normalization)
@@ -152,7 +154,7 @@ def pipeline(
     if fraction is not None:  # the protocol's stratified subset (lensml.data.subset), in stored order
         ds = take_stratified(ds, split_labels(name, split, data_dir=data_dir), fraction)
     if schema is not None and schema.carried_by is not None:  # the examples of the classes that carry it
-        carriers = tf.constant([_family_of(name).class_names.index(c) for c in schema.carried_by], tf.int64)
+        carriers = tf.constant([family.class_names.index(c) for c in schema.carried_by], tf.int64)
         ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], carriers)))
     keep = ("lr", "hr") if target == HR.name else ("image",) + tuple(t.name for t in _SCHEMA if t.stored)
     ds = ds.map(lambda ex: {k: ex[k] for k in keep}).cache()
@@ -172,7 +174,7 @@ def pipeline(
             x = normalize(ex["image"], normalization)
             y = x if target == "image" else (None if target is None else ex[target])
         if "d4" in augments:
-            if schema is not None and schema.is_map or target == HR.name:
+            if schema is not None and schema.is_map:  # maps move with the image
                 x, y = random_d4([x, y], seeds[0])
             else:
                 (x,) = random_d4([x], seeds[0])

@@ -22,15 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-def _default_regression_target() -> tuple[str, str]:
-    from lensml.simulation.targets import DEFAULT_TARGET as BY_TASK, TARGETS
-
-    unit = {t.name: t.unit for t in TARGETS}[BY_TASK["regression"]]
-    return BY_TASK["regression"], unit
-
+from lensml.simulation import targets as _targets
 
 #: What a regression model predicts unless told otherwise: (column name, unit), from the target schema.
-DEFAULT_TARGET = _default_regression_target()
+DEFAULT_TARGET = (_targets.DEFAULT_TARGET["regression"], _targets.get(_targets.DEFAULT_TARGET["regression"]).unit)
 SCALE_TOLERANCE = 1e-3
 
 

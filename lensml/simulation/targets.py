@@ -80,9 +80,17 @@ def target_names(*, stream: bool = False) -> tuple[str, ...]:
     return tuple(t.name for t in TARGETS) + (HR.name,)
 
 
+def get(name: str) -> Target:
+    """The schema's ``Target`` ``name`` (``hr`` included); ValueError naming the known ones."""
+    for t in TARGETS + (HR,):
+        if t.name == name:
+            return t
+    raise ValueError(f"target: got {name!r}, expected one of {list(target_names())}")
+
+
 def task_of(name: str) -> str | None:
     """The evaluation task of target ``name`` (None: none, or an unknown name)."""
-    return {t.name: t.task for t in TARGETS + (HR,)}.get(name)
+    return get(name).task if name in target_names() else None
 
 
 def for_family(classes) -> dict[str, Target]:
