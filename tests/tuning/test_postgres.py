@@ -37,10 +37,10 @@ def _study(url, name):
     return optuna.load_study(study_name=name, storage=_storage(url))
 
 
-def _kill_one_mid_trial(url, name, workers, owner_attr, started, timeout=300):
-    """SIGKILL the worker running a trial that has its parameters, once one trial has
-    finished; returns that trial. ``owner_attr(trial)`` gives the pid of the trial's worker,
-    ``started(trial)`` whether its objective is under way and not finishing."""
+def _kill_one_mid_trial(url, name, workers, owner_attr, started, after_a_finished_trial=True, timeout=300):
+    """SIGKILL the worker running a trial that has its parameters (once one trial has finished,
+    if ``after_a_finished_trial``); returns that trial. ``owner_attr(trial)`` gives the pid of the
+    trial's worker, ``started(trial)`` whether its objective is under way and not finishing."""
     pids = {w.pid: w for w in workers}
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -51,7 +51,7 @@ def _kill_one_mid_trial(url, name, workers, owner_attr, started, timeout=300):
             continue
         done = [t for t in trials if t.state == TS.COMPLETE]
         for t in trials:
-            if done and t.state == TS.RUNNING and t.params and started(t) and owner_attr(t) in pids:
+            if (done or not after_a_finished_trial) and t.state == TS.RUNNING and t.params and started(t) and owner_attr(t) in pids:
                 victim = pids[owner_attr(t)]
                 assert victim.poll() is None
                 # Freeze it, then make sure its trial is still running (a loaded machine may have let it
@@ -112,8 +112,12 @@ def test_four_lensml_tune_workers_one_killed_mid_trial(postgres_url, tmp_path):
     workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True) for _ in range(4)]
     pid = lambda t: int(t.user_attrs["worker"].rsplit(":", 1)[1]) if "worker" in t.user_attrs else None  # noqa: E731
-    # "num_params" is recorded once the trial's training is over: kill before that.
-    killed, victim = _kill_one_mid_trial(postgres_url, name, workers, pid, lambda t: "num_params" not in t.user_attrs)
+    # "num_params" is recorded once the trial's training is over: kill before that. Not waiting for a finished
+    # trial: the CLI's trials are short once a worker has traced its model, and a loaded machine (one look at
+    # the study can take a second) missed every later trial's window; a worker's first trial (model built and
+    # traced) leaves seconds to see it.
+    killed, victim = _kill_one_mid_trial(postgres_url, name, workers, pid, lambda t: "num_params" not in t.user_attrs,
+                                         after_a_finished_trial=False)
     for w in workers:
         if w is not victim:
             _, err = w.communicate(timeout=400)
