@@ -3,8 +3,10 @@
 - D4-equivariant convolutions (:mod:`lensml.layers.d4`): ``D4LiftingConv2D``,
   ``D4GroupConv2D``, ``D4GroupPooling``, ``D4BatchNormalization`` and the
   ``d4_transform`` / ``d4_transform_fields`` helpers (``D4Transform`` namespace).
-- Tokenizers (:mod:`lensml.layers.tokens`): ``PatchEmbedding``, ``ShiftedPatchTokenization``,
-  ``ConvTokenEmbedding``.
+- Tokenizers (:mod:`lensml.layers.tokens`, the one token stack of the supervised ViTs and the
+  token trainers): ``PatchEmbedding`` (ViT's convolution or MAE's linear projection; learned, sin-cos
+  or no positions), ``ShiftedPatchTokenization``, ``ConvTokenEmbedding``, ``ClassToken``,
+  ``sincos_position_embedding``; ``PatchTokenizer`` loads token trainers saved by earlier versions.
 - Input contract (:mod:`lensml.layers.normalization`): ``ImageNormalization`` (per-image
   min-max or standardisation inside a model) and ``normalize_images``, the one implementation.
 - Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``
@@ -46,7 +48,9 @@ from lensml.layers.tokens import (
     ClassToken,
     ConvTokenEmbedding,
     PatchEmbedding,
+    PatchTokenizer,
     ShiftedPatchTokenization,
+    sincos_position_embedding,
 )
 
 #: The D4 group helpers in one place: ``D4Transform.image(x, g)`` transforms plain images,
@@ -63,7 +67,8 @@ D4Transform = SimpleNamespace(
 __all__ = [
     "D4BatchNormalization", "D4GroupConv2D", "D4GroupPooling", "D4LiftingConv2D", "D4Transform",
     "d4_transform", "d4_transform_fields", "d4_permute_fields",
-    "PatchEmbedding", "ShiftedPatchTokenization", "ConvTokenEmbedding", "ClassToken",
+    "PatchEmbedding", "PatchTokenizer", "ShiftedPatchTokenization", "ConvTokenEmbedding", "ClassToken",
+    "sincos_position_embedding",
     "LocalitySelfAttention", "TransformerBlock", "ClassAttention", "ClassAttentionBlock",
     "LayerScale", "ConvProjection", "ConvTransformerBlock", "MLP",
     "ImageNormalization", "NORMALIZATIONS", "normalize_images",

@@ -24,8 +24,9 @@ from lensml.ssl.jepa import IJEPA
 from lensml.ssl.lens_jepa import LensJEPA, build_lens_physics_tokenizer
 from lensml.ssl.mae import MAE
 from lensml.ssl.simsiam import SimSiam
-from lensml.ssl.tokens import (MeanTokens, PatchTokenizer, TokenTrainer, TransformerEncoder, build_vit_encoder,
-                               image_encoder)
+from lensml.layers.tokens import PatchTokenizer  # the earlier name of the token trainers' tokenizer
+from lensml.ssl.tokens import (MeanTokens, TokenTrainer, TransformerEncoder, build_vit_encoder, image_encoder,
+                               patch_tokenizer)
 from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
 
 #: The SSL methods by name (``lensml.ssl.factory.build_trainer`` and configs' ``model.name``).
@@ -33,7 +34,7 @@ TRAINERS = {"simclr": SimCLR, "byol": BYOL, "simsiam": SimSiam, "dino": DINO, "m
             "ijepa": IJEPA, "lens_jepa": LensJEPA}
 
 __all__ = ["finetune", "heads", "BYOL", "DINO", "IJEPA", "LensJEPA", "build_lens_physics_tokenizer", "MAE", "SimCLR", "SimSiam", "TRAINERS", "LensViews",
-           "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer",
+           "RandomD4", "RandomGaussianNoise", "RandomPSFBlur", "pretext_views", "PatchTokenizer", "patch_tokenizer",
            "TransformerEncoder", "TokenTrainer", "MeanTokens", "build_vit_encoder", "image_encoder"]
 
 from lensml import _keras_objects  # noqa: E402

@@ -9,7 +9,8 @@ from lensml.ssl.base import clone_network, ema_update, replica_loss
 from lensml.ssl.losses import smooth_l1
 from lensml.ssl.masking import jepa_masks
 from lensml.ssl.schedules import linear_momentum
-from lensml.ssl.tokens import TokenTrainer, TransformerEncoder, image_encoder, sincos_position_embedding
+from lensml.layers.tokens import sincos_position_embedding
+from lensml.ssl.tokens import TokenTrainer, TransformerEncoder, image_encoder
 
 _PKG = "lensml"
 
@@ -26,7 +27,7 @@ class IJEPA(TokenTrainer):
     """Image-based joint-embedding predictive architecture.
 
     tokenizer: layer images (B, H, W, C) -> tokens (B, N, D) with positions, N = grid_h *
-    grid_w patches of `patch_size` (default PatchTokenizer). encoder: token encoder taking
+    grid_w patches of `patch_size` (default ``lensml.ssl.tokens.patch_tokenizer``). encoder: token encoder taking
     ``(tokens, key_mask=...)`` (default TransformerEncoder(embed_dim, depth, num_heads)).
     The context encoder sees only the context tokens (a key mask); the target encoder
     (EMA copy, momentum linear from base_momentum to final_momentum over total_steps, read

@@ -8,8 +8,8 @@ from keras import ops
 from lensml.ssl.base import replica_loss
 from lensml.ssl.losses import masked_patch_mse
 from lensml.ssl.masking import num_kept, random_masking
-from lensml.ssl.tokens import (TokenTrainer, TransformerEncoder, patchify,
-                               sincos_position_embedding, unpatchify)
+from lensml.layers.tokens import extract_patches, sincos_position_embedding, unpatchify
+from lensml.ssl.tokens import TokenTrainer, TransformerEncoder
 
 _PKG = "lensml"
 
@@ -19,7 +19,7 @@ class MAE(TokenTrainer):
     """Masked autoencoder.
 
     tokenizer: layer images (B, H, W, C) -> tokens (B, N, D) with positions (default
-    PatchTokenizer(patch_size, embed_dim)). encoder: token encoder (B, n, D) -> (B, n, D)
+    ``lensml.ssl.tokens.patch_tokenizer(patch_size, embed_dim)``). encoder: token encoder (B, n, D) -> (B, n, D)
     (default TransformerEncoder(embed_dim, depth, num_heads)); it only ever sees the
     round((1 - mask_ratio) * N) visible tokens of each image. A light decoder (width
     decoder_dim, decoder_depth blocks) fills mask tokens back in and predicts each patch's
@@ -118,7 +118,7 @@ class MAE(TokenTrainer):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         images = x[0] if isinstance(x, (tuple, list)) else x
         pred, mask = self.reconstruct(images, training=training)
-        return replica_loss(masked_patch_mse(pred, patchify(images, self.patch_size), mask, self.norm_pix_loss))
+        return replica_loss(masked_patch_mse(pred, extract_patches(images, self.patch_size), mask, self.norm_pix_loss))
 
     def reconstruction_images(self, images):
         """Predicted images (B, H, W, C) (in normalised-patch units if norm_pix_loss) and mask."""

@@ -1,86 +1,31 @@
-"""Patch tokens and a transformer that takes a key mask, for MAE and JEPA.
+"""A transformer that takes a key mask, for MAE and JEPA, on lensml's one token stack.
 
-MAE and I-JEPA need a ViT split in two: a tokenizer (image -> patch tokens with positions)
-and a token encoder that can ignore some tokens. ``TransformerEncoder`` is a stack of
-``lensml.layers.TransformerBlock`` (the supervised ViTs' block) given a key mask, so the JEPA
-context encoder sees only the context tokens, on a fixed-shape tensor (in-graph, no ragged
-gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is locality
+MAE and I-JEPA need a ViT split in two: a tokenizer (image -> patch tokens with positions:
+``lensml.layers.PatchEmbedding`` with a linear projection and fixed sin-cos positions, the
+``patch_tokenizer`` below) and a token encoder that can ignore some tokens. ``TransformerEncoder``
+is a stack of ``lensml.layers.TransformerBlock`` (the supervised ViTs' block) given a key mask, so
+the JEPA context encoder sees only the context tokens, on a fixed-shape tensor (in-graph, no
+ragged gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is locality
 self-attention (LSA: the diagonal masked, a learned temperature), as in ViTSD.
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from lensml.layers.attention import TransformerBlock, key_mask_to_attention_mask
-from lensml.layers.tokens import extract_patches as patchify  # images -> (B, N, p*p*C)
+from lensml.layers.tokens import PatchEmbedding
 
 _PKG = "lensml"
 
 
-def sincos_position_embedding(grid_h, grid_w, dim):
-    """Fixed 2-D sine-cosine position embedding (MAE). Returns numpy (grid_h*grid_w, dim)."""
-    if dim % 4:
-        raise ValueError(f"dim={dim}: the 2-D sin-cos position embedding needs dim divisible by 4")
-    quarter = dim // 4
-    omega = 1.0 / 10000 ** (np.arange(quarter, dtype=np.float64) / quarter)
-    rows, cols = np.meshgrid(np.arange(grid_h), np.arange(grid_w), indexing="ij")
-    parts = []
-    for pos in (rows.reshape(-1), cols.reshape(-1)):
-        angles = pos[:, None] * omega[None, :]
-        parts += [np.sin(angles), np.cos(angles)]
-    return np.concatenate(parts, axis=1).astype("float32")
-
-
-def unpatchify(patches, patch_size, height, width, channels=1):
-    """Inverse of :func:`patchify` (``lensml.layers.tokens.extract_patches``): (B, N, p*p*C) -> (B, H, W, C)."""
-    p = patch_size
-    x = ops.reshape(patches, (-1, height // p, width // p, p, p, channels))
-    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
-    return ops.reshape(x, (-1, height, width, channels))
-
-
-@keras.saving.register_keras_serializable(package=_PKG)
-class PatchTokenizer(keras.layers.Layer):
-    """images (B, H, W, C) -> tokens (B, N, dim): linear patch embedding + fixed sin-cos positions.
-
-    patch_size: pixels per patch side; H and W must be divisible by it.
-    """
-
-    def __init__(self, patch_size=8, dim=64, **kwargs):
-        super().__init__(**kwargs)
-        self.patch_size = int(patch_size)
-        self.dim = int(dim)
-        self.proj = keras.layers.Dense(self.dim, name="proj")
-
-    def build(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError(f"images: expected (batch, height, width, channels), got {input_shape}")
-        h, w, c = input_shape[1], input_shape[2], input_shape[3]
-        p = self.patch_size
-        if h is None or w is None or h % p or w % p:
-            raise ValueError(f"images of size {h}x{w} are not divisible by patch_size={p}")
-        self.grid = (h // p, w // p)
-        self.proj.build((None, None, p * p * c))
-        self._pos = sincos_position_embedding(self.grid[0], self.grid[1], self.dim)
-
-    def call(self, images):
-        tokens = self.proj(patchify(images, self.patch_size))
-        return tokens + ops.convert_to_tensor(self._pos, dtype=tokens.dtype)[None]
-
-    def compute_output_shape(self, input_shape):
-        p = self.patch_size
-        return (input_shape[0], (input_shape[1] // p) * (input_shape[2] // p), self.dim)
-
-    @property
-    def position_embedding(self):
-        """(N, dim) numpy array of the fixed positions (available after build)."""
-        return self._pos
-
-    def get_config(self):
-        return {**super().get_config(), "patch_size": self.patch_size, "dim": self.dim}
+def patch_tokenizer(patch_size=8, dim=64, name="tokenizer"):
+    """The token trainers' tokenizer (MAE, I-JEPA): images ``(B, H, W, C)`` -> tokens ``(B, N, dim)``,
+    a linear projection of each flattened patch plus fixed 2-D sin-cos positions, no class token
+    (``lensml.layers.PatchEmbedding``)."""
+    return PatchEmbedding(int(patch_size), int(dim), projection="linear", cls_token=False,
+                          position_embedding="sincos", name=name)
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -192,7 +137,7 @@ def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, nu
 
     if pool == "default":
         pool = "cls" if cls_token else "mean"
-    return image_encoder(PatchTokenizer(patch_size, dim, name="tokenizer"),
+    return image_encoder(patch_tokenizer(patch_size, dim),
                          TransformerEncoder(dim, depth, num_heads, mlp_ratio, name="transformer"),
                          image_shape, pool=pool, name=name,
                          class_token=ClassToken(name="cls_token") if cls_token else None)
@@ -200,7 +145,7 @@ def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, nu
 
 class TokenTrainer(keras.Model):
     """What the token trainers (MAE, I-JEPA, Lens-JEPA) share: a patch ``tokenizer`` and a token
-    ``encoder`` (by default ``PatchTokenizer`` + ``TransformerEncoder`` of ``embed_dim``, ``depth``,
+    ``encoder`` (by default ``patch_tokenizer`` + ``TransformerEncoder`` of ``embed_dim``, ``depth``,
     ``num_heads``; subclasses override ``_default_tokenizer`` / ``_default_encoder``) on images of
     ``image_shape`` cut into a ``grid`` of ``num_patches`` patches of ``patch_size`` pixels, their
     config and ``image_encoder``. A subclass adds its own parts and loss, and its own arguments to
@@ -222,7 +167,7 @@ class TokenTrainer(keras.Model):
         self.encoder = encoder if encoder is not None else self._default_encoder()
 
     def _default_tokenizer(self):
-        return PatchTokenizer(self.patch_size, self.embed_dim, name="tokenizer")
+        return patch_tokenizer(self.patch_size, self.embed_dim)
 
     def _default_encoder(self):
         return TransformerEncoder(self.embed_dim, self.depth, self.num_heads, name="encoder")

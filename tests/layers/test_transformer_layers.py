@@ -31,6 +31,60 @@ def test_patch_embedding_shapes(rng):
     assert PatchEmbedding(4, 8, cls_token=False)(x).shape == (2, 16, 8)
 
 
+def test_linear_and_conv_patch_projections_are_the_same_map(rng):
+    # MAE's linear projection of flattened patches is ViT's strided convolution with its kernel
+    # reshaped: one token stack, two weight layouts.
+    x = rng.random((2, 16, 16, 3)).astype("float32")
+    conv = PatchEmbedding(4, 8, cls_token=False, position_embedding=None)
+    linear = PatchEmbedding(4, 8, projection="linear", cls_token=False, position_embedding=None)
+    conv(x), linear(x)
+    kernel, bias = conv.projection.get_weights()
+    linear.projection.set_weights([kernel.reshape(4 * 4 * 3, 8), bias])
+    np.testing.assert_allclose(_np(linear(x)), _np(conv(x)), atol=1e-5)
+
+
+def test_sincos_positions_are_fixed_and_mae_s(rng):
+    from lensml.layers import sincos_position_embedding
+
+    layer = PatchEmbedding(4, 8, projection="linear", cls_token=False, position_embedding="sincos")
+    zeros = np.zeros((1, 16, 16, 1), "float32")
+    np.testing.assert_allclose(_np(layer(zeros))[0], sincos_position_embedding(4, 4, 8) + _np(layer.projection.bias))
+    assert len(layer.trainable_weights) == 2  # the projection only: the positions are no weight
+    pos = sincos_position_embedding(2, 3, 8)
+    assert pos.shape == (6, 8)
+    # [sin, cos] of the row index, then of the column index, at frequencies 1 and 1/100 (dim 8)
+    np.testing.assert_allclose(pos[0], [0, 0, 1, 1, 0, 0, 1, 1], atol=1e-7)  # patch (0, 0)
+    np.testing.assert_allclose(pos[3, :4], [np.sin(1), np.sin(0.01), np.cos(1), np.cos(0.01)], rtol=1e-6)  # row 1
+    np.testing.assert_allclose(pos[3, 4:], pos[0, 4:])  # column 0 again
+    with pytest.raises(ValueError, match="cls_token=False"):
+        PatchEmbedding(4, 8, position_embedding="sincos")
+    with pytest.raises(ValueError, match="position_embedding='rope'"):
+        PatchEmbedding(4, 8, position_embedding="rope")
+    with pytest.raises(ValueError, match="projection='mlp'"):
+        PatchEmbedding(4, 8, projection="mlp")
+
+
+def test_a_token_encoder_saved_with_the_earlier_patch_tokenizer_loads_with_its_weights():
+    # tests/layers/data: lensml's small ViT encoder (build_vit_encoder) saved by the version whose token
+    # trainers had their own PatchTokenizer layer, with its features on fixed images.
+    from pathlib import Path
+
+    from lensml.layers import PatchTokenizer
+
+    data = Path(__file__).with_name("data") / "ssl_vit_encoder_patch_tokenizer"
+    model = keras.saving.load_model(data.with_suffix(".keras"), safe_mode=True)
+    tokenizer = model.get_layer("tokenizer")
+    assert isinstance(tokenizer, PatchTokenizer) and isinstance(tokenizer, PatchEmbedding)
+    reference = np.load(data.with_suffix(".npz"))
+    np.testing.assert_allclose(_np(model(reference["images"])), reference["features"], atol=1e-5)
+    # and it is the configuration the token trainers build now
+    from lensml.ssl import patch_tokenizer
+
+    now = patch_tokenizer(4, 8)
+    assert {k: v for k, v in now.get_config().items() if k not in ("name", "dtype", "trainable")} == {
+        "patch_size": 4, "embed_dim": 8, "projection": "linear", "cls_token": False, "position_embedding": "sincos"}
+
+
 @pytest.mark.parametrize("layer", [PatchEmbedding, ShiftedPatchTokenization])
 def test_patch_size_must_divide_image(layer):
     with pytest.raises(ValueError, match="not divisible by patch_size=5"):
@@ -46,7 +100,7 @@ def test_extract_patches_order():
     x = np.random.default_rng(0).normal(size=(2, 8, 12, 3)).astype("float32")
     ref = x.reshape(2, 2, 4, 3, 4, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, 6, 48)
     np.testing.assert_array_equal(_np(extract_patches(x, 4)), ref)
-    from lensml.ssl.tokens import unpatchify
+    from lensml.layers.tokens import unpatchify
 
     np.testing.assert_array_equal(_np(unpatchify(extract_patches(x, 4), 4, 8, 12, 3)), x)
 
