@@ -3,7 +3,8 @@
 Sub-packages: ``physics``, ``simulation``, ``data``,
 ``datasets``, ``layers``, ``models``, ``ssl``, ``evaluation``, ``tuning``,
 ``training`` (configs and the run engine) and ``protocols`` (what is made of runs: label
-efficiency, transfer, pretraining, paper tables, the quickstart, studies), each loaded on first use (``import lensml; lensml.models.build(...)``).
+efficiency, transfer, pretraining, paper tables, the quickstart, studies) and ``testing`` (the harness a new
+model's or SSL method's test calls), each loaded on first use (``import lensml; lensml.models.build(...)``).
 The command line is :mod:`lensml.cli`. ``lensml.predict(model, images_or_paths)`` applies a
 trained model to your own images (``lensml.evaluation.predict``).
 
@@ -18,7 +19,7 @@ import importlib
 __version__ = "0.1.0"
 
 SUBPACKAGES = ("physics", "simulation", "data", "datasets", "layers", "models", "ssl", "evaluation",
-               "tuning", "training", "protocols")
+               "tuning", "training", "protocols", "testing")
 
 from lensml import datasets as _datasets  # noqa: E402,F401
 

@@ -8,7 +8,9 @@
 - ``build_encoder(name, input_shape, **options)``: images -> features ``(batch, D)``.
 - ``available()``: the registered names (their training recipes: ``lensml.training.recipe``);
   ``cpu_scale(name)``: how it trains in minutes on a laptop CPU (options, epochs, steps).
-- ``sizes(name)``: its named sizes as options: ``"tiny"`` (tests, smoke runs), ``"cpu"``, ``"paper"``.
+- ``sizes(name)``: its named sizes as options: ``"tiny"`` (tests, smoke runs), ``"cpu"``, ``"paper"``;
+  ``size(name, which, ...)`` any named size, the benchmark's budget-matched ``"budget_1m"`` /
+  ``"budget_14m"`` included (``BUDGET_SIZES``).
 - ``LensModel``: what ``build`` returns, a functional model whose predict / fit / evaluate check
   image shape and NaN / inf pixels (``set_masked(model, "fill")`` fills them instead).
 - ``save_preset(model, DIR, card=...)`` / ``from_preset(DIR | name | "hf://...")`` / ``list_presets()``:
@@ -41,7 +43,8 @@ from lensml.models.heads import (
     super_resolution_decoder,
 )
 from lensml.models.physics_loss import PhysicsLoss, PhysicsLossSchedule, set_physics_phase
-from lensml.models.registry import available, build, build_encoder, cpu_scale, describe, input_contract, sizes
+from lensml.models.registry import (BUDGET_SIZES, SIZES, available, build, build_encoder, cpu_scale, describe,
+                                    input_contract, size, sizes)
 from lensml.models.tta import D4TTA
 
 # The architectures register themselves (lensml.models.registry.register) when imported: the
@@ -50,7 +53,7 @@ from lensml.models import cait, cnn, cvt, d4lenspinn, lensformer, lenspinn, resn
 
 __all__ = [
     "LensModel", "set_masked", "save_preset", "from_preset", "list_presets", "register_preset", "preset_metadata",
-    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "sizes",
+    "available", "build", "build_encoder", "cpu_scale", "describe", "input_contract", "sizes", "size", "SIZES", "BUDGET_SIZES",
     "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",

@@ -124,14 +124,40 @@ def check_options(name: str, options) -> None:
 #: The named sizes every registered model has (``sizes``).
 SIZES = ("tiny", "cpu", "paper")
 
+#: The benchmark's budget-matched sizes (``size(name, "budget_1m")``): a parameter count each
+#: architecture is scaled to by its width (depths as published; ``lensml.models.budget``).
+#: ``budget_1m``: the controlled benchmark tables' (every row trains in minutes on a CPU);
+#: ``budget_14m``: the LensPINN and Lens-JEPA papers' "similar number of parameters (about 14 M)".
+BUDGET_SIZES = {"budget_1m": 1_000_000, "budget_14m": 14_000_000}
+
 
 def sizes(name: str) -> dict[str, dict]:
     """The named sizes of model ``name``, as options of ``build(name, ...)``: ``"tiny"`` (tests and
     smoke runs: seconds to build and step), ``"cpu"`` (trains in minutes on a laptop CPU: the
-    options of ``cpu_scale``), ``"paper"`` (the published architecture: no option). A benchmark's
-    budget-matched size is ``lensml.models.budget.options_for_budget(name, budget)``."""
+    options of ``cpu_scale``), ``"paper"`` (the published architecture: no option). The
+    budget-matched sizes depend on the input and the head: :func:`size`."""
     entry = _entry(name)
     return {"tiny": json.loads(entry.tiny), "cpu": json.loads(entry.cpu_scale).get("options", {}), "paper": {}}
+
+
+def size(name: str, which: str, *, input_shape=(64, 64, 1), num_classes: int = 3, task: str = "classification",
+         base_options: dict | None = None) -> dict:
+    """The options of model ``name`` at the named size ``which``: one of ``SIZES`` (``sizes(name)``,
+    ``base_options`` merged under it) or of ``BUDGET_SIZES``, the width at which the model with
+    this input shape, classes and task head has that many parameters (+-15 %; where the
+    architecture cannot reach it, the closest width: ``lensml.models.budget.options_for_budget``
+    says by how much and why).
+
+    Example: ``build("vit", (64, 64, 1), 3, **size("vit", "budget_1m"))`` has 0.85-1.15 M parameters.
+    """
+    if which in SIZES:
+        return {**(base_options or {}), **sizes(name)[which]}
+    if which not in BUDGET_SIZES:
+        raise ValueError(f"which={which!r}: expected a named size, one of {list(SIZES) + list(BUDGET_SIZES)}")
+    from lensml.models.budget import options_for_budget
+
+    return options_for_budget(name, BUDGET_SIZES[which], base_options=base_options, input_shape=input_shape,
+                              num_classes=num_classes, task=task)["options"]
 
 
 def cpu_scale(name: str) -> dict:

@@ -332,7 +332,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     from lensml.evaluation import classification_metrics, evaluate_model
     from lensml.evaluation.compare import compare_runs
     from lensml.training.runner import run
-    from lensml.models import available, cpu_scale, sizes
+    from lensml.models import available, cpu_scale, size
     from lensml.simulation import get_family
     from lensml.simulation.families import CLASS_NAMES, PUBLISHED_FAMILIES
 
@@ -374,7 +374,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
 
     for k, model_name in enumerate(models):
         scale = cpu_scale(model_name)
-        options = sizes(model_name)["tiny" if tiny else "cpu"]
+        options = size(model_name, "tiny" if tiny else "cpu")
         n_epochs = epochs or scale["epochs"]
         steps = steps_per_epoch or scale["steps_per_epoch"]
         if source == "stored":

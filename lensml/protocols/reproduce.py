@@ -34,7 +34,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 #: lensml's columns per row kind: (metrics key written by the runner, header).
 COLUMNS = {
@@ -100,12 +100,20 @@ class Table:
     #: (a config's family, the family its rows train and test on at the CPU and controlled scales)
     #: pairs; a family not named here goes to its published-compatible variant.
     cpu_families: tuple[tuple[str, str], ...] = ()
-    #: Controlled scales: every row's parameter count (+-15 %) and its epochs of the stored
-    #: training split (the stream gives as many steps of as many lenses).
-    budget: int = 1_000_000
+    #: Controlled scales: every row's named budget-matched size (``lensml.models.size``: its
+    #: parameter count +-15 %) and its epochs of the stored training split (the stream gives as
+    #: many steps of as many lenses).
+    size: str = "budget_1m"
     controlled_epochs: int = 7
     #: (the paper's experiment, what lensml reproduces of it and where, or why not)
     coverage: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def budget(self) -> int:
+        """The parameter count of the table's named size (``lensml.models.BUDGET_SIZES``)."""
+        from lensml.models.registry import BUDGET_SIZES
+
+        return BUDGET_SIZES[self.size]
 
     def cpu_family(self, family: str) -> str:
         """The family a config of ``family`` runs on at the CPU and controlled scales."""
@@ -554,9 +562,9 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Pa
     """Overrides that put a supervised ``row`` at a controlled scale: the table's parameter
     budget (``lensml.models.budget``), its recipe, ``controlled_steps`` steps of ``scale.batch_size``
     in the scale's data regime, tested on the stored test split of the regime's family."""
-    from lensml.training.recipes import recipe
-    from lensml.models.budget import options_for_budget
+    from lensml.models.registry import size
     from lensml.simulation import get_family
+    from lensml.training.recipes import recipe
 
     if row.needs:
         return _controlled_ssl_overrides(config, row, table, scale, root)
@@ -573,13 +581,13 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Pa
             raise ValueError(f"row {row.label!r}: family {family!r} has no single Einstein radius ({spec.theta_E!r})")
         base["theta_E_fixed"] = float(spec.theta_E)
     task = base.pop("task", "classification")  # a regression row: the head it is sized with
-    sized = options_for_budget(name, table.budget, base_options=base, input_shape=(pixels, pixels, 1),
-                               num_classes=len(spec.class_names), task=task)
+    options = size(name, table.size, base_options=base, input_shape=(pixels, pixels, 1),
+                   num_classes=len(spec.class_names), task=task)
     if task != "classification":
-        sized["options"] = {**sized["options"], "task": task}
+        options = {**options, "task": task}
     # its model family's recipe, or the one the row names (an ablation trains with its full model's)
     over = {k: v for k, v in recipe(row.cpu.get("recipe", name)).items() if k != "data.batch_size"}
-    over.update({"model.name": name, "model.options": sized["options"], **data})
+    over.update({"model.name": name, "model.options": options, **data})
     if config.training.physics_phase2_epoch:
         ratio = table.controlled_epochs / config.training.epochs
         over["training.physics_phase2_epoch"] = min(table.controlled_epochs - 1,
@@ -628,7 +636,7 @@ def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root
     classifier it becomes: encoder + head), the supervised rows' data, steps and seeds for each
     stage; each stage keeps its config's recipe (the paper's, the same for the self-supervised
     rows and their baselines)."""
-    from lensml.models.budget import options_for_budget
+    from lensml.models.registry import size
     from lensml.simulation import get_family
     from lensml.ssl import TRAINERS
 
@@ -643,10 +651,10 @@ def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root
         sibling = next((r for r in table.rows if r.kind == "classification" and r.pretrain == row.pretrain), row)
         head = load_config(Path(root or shipped_root()) / sibling.config).model.options.get("hidden", [])
         pixels = get_family(family).instrument.num_pix
-        sized = options_for_budget(encoder, table.budget, base_options={"head_hidden": list(head)},
-                                   input_shape=(pixels, pixels, 1), num_classes=len(get_family(family).class_names))
+        sized = size(encoder, table.size, base_options={"head_hidden": list(head)},
+                     input_shape=(pixels, pixels, 1), num_classes=len(get_family(family).class_names))
         over["model.options"] = {**config.model.options, "encoder_options": {
-            k: v for k, v in sized["options"].items() if k != "head_hidden"}}
+            k: v for k, v in sized.items() if k != "head_hidden"}}
     if config.model.name in TRAINERS:  # pretraining has no labels to validate or test on
         over.update({"data.val_split": "", "data.test_split": ""})
     return over
@@ -678,7 +686,7 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     if scale.regime:
         return apply_overrides(config, {**over, **_controlled_overrides(config, row, table, scale, root)})
     from lensml.datasets import Deeplense, sized_config
-    from lensml.models import available, sizes
+    from lensml.models import available, size
 
     per_class = scale.per_class or (table.cpu_per_class if scale.cpu_scale else table.small_per_class)
     over["seeds"] = list(scale.seeds)
@@ -712,7 +720,8 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
         over["data.steps_per_epoch"] = None  # a stream keeps its epoch length
     if scale.tiny_models:
         opts = dict(config.model.options)
-        opts.update(sizes(config.model.name)["tiny"] if config.model.name in available() else {})
+        if config.model.name in available():
+            opts = size(config.model.name, "tiny", base_options=opts)
         over["model.options"] = family_pixel_scale(config.model.name, opts, family)
     return apply_overrides(config, over)
 

@@ -2,6 +2,6 @@
 configurations are built once in test_default_configs): each model's own ``tiny`` size,
 registered beside it (``lensml.models.sizes``)."""
 
-from lensml.models import available, sizes
+from lensml.models import available, size
 
-TINY = {name: sizes(name)["tiny"] for name in available()}
+TINY = {name: size(name, "tiny") for name in available()}

@@ -45,3 +45,17 @@ def test_bad_budgets_and_widths_name_the_argument():
         width_options("resnet18", -1)
     with pytest.raises(ValueError, match="unknown model name"):
         width_options("resnet7", 1.0)
+
+
+def test_named_sizes_tiny_cpu_paper_and_the_benchmarks_budget():
+    from lensml.models import BUDGET_SIZES, SIZES, build, size, sizes
+
+    assert set(SIZES) == {"tiny", "cpu", "paper"} and BUDGET_SIZES["budget_1m"] == 1_000_000
+    assert size("vit", "tiny") == sizes("vit")["tiny"] and size("vit", "paper") == {}
+    assert size("vit", "cpu", base_options={"dropout": 0.0, "depth": 9})["depth"] == sizes("vit")["cpu"]["depth"]
+    # the controlled tables' size: the same options the budget search gives, and ~1 M parameters
+    options = size("resnet18", "budget_1m", input_shape=(32, 32, 1), num_classes=3)
+    assert options == options_for_budget("resnet18", 1_000_000, input_shape=(32, 32, 1))["options"]
+    assert abs(build("resnet18", (32, 32, 1), 3, **options).count_params() / 1e6 - 1) <= 0.15
+    with pytest.raises(ValueError, match="which='huge'.*budget_1m"):
+        size("vit", "huge")

@@ -11,6 +11,7 @@ from keras import ops
 
 from tests.ssl._helpers import tiny_cnn
 from lensml import ssl
+from lensml.testing import run_ssl_trainer_test
 
 STEPS = 12
 # Small view graphs keep compilation short; the default LensViews is tested in test_ssl_views.
@@ -211,25 +212,20 @@ def test_dino_teacher_temperature_warms_up_and_last_layer_is_weight_normalised(i
         ssl.DINO(model.encoder, teacher_warmup_steps=-1)
 
 
-@pytest.mark.parametrize("name", ["simclr", "mae", "ijepa", "lens_jepa"])
-def test_saved_encoder_round_trips_with_safe_mode(name, images, tmp_path):
+@pytest.mark.parametrize("name", NAMES)
+def test_the_harness_round_trips_every_trainer_and_its_encoder(name, images, tmp_path):
+    # lensml.testing, the harness a new method's own test calls: a step more, the trainer and its
+    # pretrained encoder through .keras with safe_mode (weights and features unchanged)
     model, _, _ = trained(name, images)
-    encoder = model.encoder if name == "simclr" else model.image_encoder()
-    path = tmp_path / "encoder.keras"
-    encoder.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)),
-                               ops.convert_to_numpy(encoder(images)), rtol=1e-5, atol=1e-5)
+    run_ssl_trainer_test(model, images, tmp_path=tmp_path, steps=1)
 
 
-def test_trainer_round_trips_with_safe_mode(images, tmp_path):
+def test_a_loaded_trainer_keeps_its_ema_target(images, tmp_path):
     model, _, _ = trained("byol", images)
     path = tmp_path / "byol.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
     assert isinstance(loaded, ssl.BYOL)
-    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)),
-                               ops.convert_to_numpy(model(images)), rtol=1e-5, atol=1e-5)
     for a, b in zip(loaded.target_encoder.weights, model.target_encoder.weights):
         np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
 
