@@ -44,7 +44,7 @@ def main() -> None:
 
     table = rep.TABLES["lenspinn"]
     if args.table_budget:
-        table = dataclasses.replace(table, budget=args.table_budget)
+        table = dataclasses.replace(table, size=f"budget_{args.table_budget}")
     row = next(r for r in table.rows if r.paper_model == args.model and not r.controlled_only)
     config = rep.scaled_config(row, rep.SCALES["controlled"], Path(args.out), ROOT, table)
     over = {"training.epochs": args.epochs, "output.dir": args.out, "output.overwrite": True, "seeds": [0]}

@@ -63,7 +63,7 @@ def main() -> None:
 
     table = rep.TABLES[args.table]
     if args.budget:
-        table = dataclasses.replace(table, budget=args.budget)
+        table = dataclasses.replace(table, size=f"budget_{args.budget}")
     row = next(r for r in table.rows if r.label == args.row)
     results = {}
     for regime in args.regimes.split(","):

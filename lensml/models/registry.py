@@ -128,7 +128,22 @@ SIZES = ("tiny", "cpu", "paper")
 #: architecture is scaled to by its width (depths as published; ``lensml.models.budget``).
 #: ``budget_1m``: the controlled benchmark tables' (every row trains in minutes on a CPU);
 #: ``budget_14m``: the LensPINN and Lens-JEPA papers' "similar number of parameters (about 14 M)".
+#: Any other count is named the same way: ``budget_250k``, ``budget_2.5m``, ``budget_300000``.
 BUDGET_SIZES = {"budget_1m": 1_000_000, "budget_14m": 14_000_000}
+
+
+def budget_of(which: str) -> int | None:
+    """The parameter count a budget-matched size names (``"budget_1m"`` -> 1,000,000,
+    ``"budget_250k"`` -> 250,000, ``"budget_300000"``), None for a name that is no budget."""
+    import re
+
+    if which in BUDGET_SIZES:
+        return BUDGET_SIZES[which]
+    match = re.fullmatch(r"budget_(\d+(?:\.\d+)?)([km]?)", str(which))
+    if not match:
+        return None
+    count = round(float(match.group(1)) * {"": 1, "k": 1e3, "m": 1e6}[match.group(2)])
+    return count if count > 0 else None
 
 
 def sizes(name: str) -> dict[str, dict]:
@@ -143,7 +158,7 @@ def sizes(name: str) -> dict[str, dict]:
 def size(name: str, which: str, *, input_shape=(64, 64, 1), num_classes: int = 3, task: str = "classification",
          base_options: dict | None = None) -> dict:
     """The options of model ``name`` at the named size ``which``: one of ``SIZES`` (``sizes(name)``,
-    ``base_options`` merged under it) or of ``BUDGET_SIZES``, the width at which the model with
+    ``base_options`` merged under it) or a budget (``BUDGET_SIZES``, or ``budget_<count>``), the width at which the model with
     this input shape, classes and task head has that many parameters (+-15 %; where the
     architecture cannot reach it, the closest width: ``lensml.models.budget.options_for_budget``
     says by how much and why).
@@ -152,11 +167,13 @@ def size(name: str, which: str, *, input_shape=(64, 64, 1), num_classes: int = 3
     """
     if which in SIZES:
         return {**(base_options or {}), **sizes(name)[which]}
-    if which not in BUDGET_SIZES:
-        raise ValueError(f"which={which!r}: expected a named size, one of {list(SIZES) + list(BUDGET_SIZES)}")
+    budget = budget_of(which)
+    if budget is None:
+        raise ValueError(f"which={which!r}: expected a named size, one of {list(SIZES) + list(BUDGET_SIZES)} "
+                         "or budget_<count> (e.g. budget_250k)")
     from lensml.models.budget import options_for_budget
 
-    return options_for_budget(name, BUDGET_SIZES[which], base_options=base_options, input_shape=input_shape,
+    return options_for_budget(name, budget, base_options=base_options, input_shape=input_shape,
                               num_classes=num_classes, task=task)["options"]
 
 

@@ -110,10 +110,10 @@ class Table:
 
     @property
     def budget(self) -> int:
-        """The parameter count of the table's named size (``lensml.models.BUDGET_SIZES``)."""
-        from lensml.models.registry import BUDGET_SIZES
+        """The parameter count of the table's named size (``lensml.models.registry.budget_of``)."""
+        from lensml.models.registry import budget_of
 
-        return BUDGET_SIZES[self.size]
+        return budget_of(self.size)
 
     def cpu_family(self, family: str) -> str:
         """The family a config of ``family`` runs on at the CPU and controlled scales."""

@@ -59,3 +59,11 @@ def test_named_sizes_tiny_cpu_paper_and_the_benchmarks_budget():
     assert abs(build("resnet18", (32, 32, 1), 3, **options).count_params() / 1e6 - 1) <= 0.15
     with pytest.raises(ValueError, match="which='huge'.*budget_1m"):
         size("vit", "huge")
+
+
+def test_any_budget_is_named_by_its_count():
+    from lensml.models.registry import budget_of
+
+    assert [budget_of(n) for n in ("budget_1m", "budget_250k", "budget_2.5m", "budget_300000")] == \
+        [1_000_000, 250_000, 2_500_000, 300_000]
+    assert budget_of("budget_0") is None and budget_of("cpu") is None and budget_of("budget_1g") is None

@@ -19,16 +19,6 @@ def data_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("tfds")
 
 
-def _small_size(monkeypatch, params: int) -> str:
-    """A named budget-matched size of ``params`` parameters for this test (the tables' own,
-    ``budget_1m``, builds models too large for a tiny run)."""
-    from lensml.models import BUDGET_SIZES
-
-    name = f"budget_{params}"
-    monkeypatch.setitem(BUDGET_SIZES, name, params)
-    return name
-
-
 def _assert_png(path: Path):
     assert path.is_file(), path
     data = path.read_bytes()
@@ -197,7 +187,7 @@ def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(
     from lensml.protocols import reproduce as rep
 
     monkeypatch.setitem(rep.TABLES, "lenspinn", dataclasses.replace(rep.TABLES["lenspinn"],
-                                                                     size=_small_size(monkeypatch, 250_000),
+                                                                     size="budget_250k",
                                                                      controlled_epochs=1))
     monkeypatch.setitem(rep.SCALES, "controlled", dataclasses.replace(rep.SCALES["controlled"], per_class=8,
                                                                       seeds=(0, 1), batch_size=5))
@@ -249,7 +239,7 @@ def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lens
     from lensml.protocols import reproduce as rep
     from lensml.training.config import apply_overrides
 
-    table = dataclasses.replace(rep.TABLES["lenspinn"], size=_small_size(monkeypatch, 250_000), controlled_epochs=1)
+    table = dataclasses.replace(rep.TABLES["lenspinn"], size="budget_250k", controlled_epochs=1)
     scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=5)
     rows = {r.label: r for r in table.rows}
     assert rep.unavailable_reason(rows["LensPINN_small without its physics branch"], ROOT, rep.SCALES["cpu"])
@@ -287,7 +277,7 @@ def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lens
     keras.backend.clear_session()
 
 
-def test_d4_table_ablation_trains_the_head_alone_with_d4lenspinn_s_recipe_and_budget(tmp_path, monkeypatch):
+def test_d4_table_ablation_trains_the_head_alone_with_d4lenspinn_s_recipe_and_budget(tmp_path):
     """The D4LensPINN table's ablation row: its EfficientNetV2-S head alone on the image, at the
     table's parameter and step budget and with D4LensPINN's optimiser (not the CNN recipe), so the
     physics branch is the only difference; it runs at controlled scales only."""
@@ -296,7 +286,7 @@ def test_d4_table_ablation_trains_the_head_alone_with_d4lenspinn_s_recipe_and_bu
     from lensml.models import build
     from lensml.protocols import reproduce as rep
 
-    table = dataclasses.replace(rep.TABLES["d4lenspinn"], size=_small_size(monkeypatch, 150_000), controlled_epochs=1)
+    table = dataclasses.replace(rep.TABLES["d4lenspinn"], size="budget_150k", controlled_epochs=1)
     scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=6)
     rows = {r.label: r for r in table.rows}
     ablation_row = rows["EfficientNetV2-S head alone (no physics)"]
@@ -385,7 +375,7 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     assert f"[{low:.3f}, {high:.3f}] (seeds 1, 2)" in table and "| contradicts | 1, 2 |" in table
 
 
-def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path, monkeypatch):
+def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
     """The paper's Table 2 at a controlled scale: MobileNetV3-Small (and EfficientNetB0) alone, at
     the table's budget, with the LensPINN preprocessing as its input map or on the raw image."""
     import dataclasses
@@ -393,7 +383,7 @@ def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(
     from lensml.protocols import reproduce as rep
     from lensml.models import build
 
-    table = dataclasses.replace(rep.TABLES["lenspinn"], size=_small_size(monkeypatch, 250_000), controlled_epochs=1)
+    table = dataclasses.replace(rep.TABLES["lenspinn"], size="budget_250k", controlled_epochs=1)
     scale = dataclasses.replace(rep.SCALES["controlled"], per_class=8, seeds=(0,), batch_size=5)
     rows = {r.label: r for r in table.rows}
     assert {"EfficientNetB0 on the preprocessed image", "EfficientNetB0 on the raw image"} <= set(rows)
@@ -619,7 +609,7 @@ def test_controlled_scale_runs_a_self_supervised_row_beside_its_baseline(tmp_pat
 
     from lensml.protocols import reproduce as rep
 
-    monkeypatch.setitem(rep.TABLES, "ssl", dataclasses.replace(rep.TABLES["ssl"], size=_small_size(monkeypatch, 300_000),
+    monkeypatch.setitem(rep.TABLES, "ssl", dataclasses.replace(rep.TABLES["ssl"], size="budget_300k",
                                                                controlled_epochs=1))
     monkeypatch.setitem(rep.SCALES, "controlled", dataclasses.replace(rep.SCALES["controlled"], per_class=8,
                                                                       seeds=(0,), batch_size=5))
