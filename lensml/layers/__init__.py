@@ -11,6 +11,7 @@
   min-max or standardisation inside a model) and ``normalize_images``, the one implementation.
 - Attention (:mod:`lensml.layers.attention`): ``LocalitySelfAttention``, ``TransformerBlock``
   (the one transformer block: Keras ``MultiHeadAttention`` or LSA, both with ``attention_mask``),
+  ``TransformerEncoder`` (a stack of them given a key mask: the token trainers' encoder),
   ``ClassAttention``, ``ClassAttentionBlock``, ``LayerScale``, ``ConvProjection``,
   ``ConvTransformerBlock``, ``MLP``.
 
@@ -33,6 +34,7 @@ from lensml.layers.attention import (
     LayerScale,
     LocalitySelfAttention,
     TransformerBlock,
+    TransformerEncoder,
 )
 from lensml.layers.d4 import (
     D4BatchNormalization,
@@ -50,6 +52,7 @@ from lensml.layers.tokens import (
     PatchEmbedding,
     PatchTokenizer,
     ShiftedPatchTokenization,
+    patch_tokenizer,
     sincos_position_embedding,
 )
 
@@ -68,8 +71,8 @@ __all__ = [
     "D4BatchNormalization", "D4GroupConv2D", "D4GroupPooling", "D4LiftingConv2D", "D4Transform",
     "d4_transform", "d4_transform_fields", "d4_permute_fields",
     "PatchEmbedding", "PatchTokenizer", "ShiftedPatchTokenization", "ConvTokenEmbedding", "ClassToken",
-    "sincos_position_embedding",
-    "LocalitySelfAttention", "TransformerBlock", "ClassAttention", "ClassAttentionBlock",
+    "sincos_position_embedding", "patch_tokenizer",
+    "LocalitySelfAttention", "TransformerBlock", "TransformerEncoder", "ClassAttention", "ClassAttentionBlock",
     "LayerScale", "ConvProjection", "ConvTransformerBlock", "MLP",
     "ImageNormalization", "NORMALIZATIONS", "normalize_images",
 ]

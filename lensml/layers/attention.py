@@ -5,7 +5,7 @@ Plain multi-head attention is Keras's ``MultiHeadAttention`` (its ``attention_ma
 fused dot-product attention on accelerators); ``LocalitySelfAttention`` is the one thing Keras
 has no layer for (a learned temperature and a masked diagonal) and takes the same
 ``attention_mask`` argument. Every transformer in lensml, the supervised ViTs and the token
-encoders of MAE / I-JEPA / Lens-JEPA (``lensml.ssl.tokens.TransformerEncoder``), is a stack of
+encoders of MAE / I-JEPA / Lens-JEPA (``TransformerEncoder``, which takes a key mask), is a stack of
 ``TransformerBlock``.
 """
 
@@ -379,6 +379,67 @@ class TransformerBlock(keras.layers.Layer):
                 "attention": self.attention_type, "dropout": self.dropout,
                 "activation": self.activation, "layer_scale": self.layer_scale,
                 "key_dim": self.key_dim}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
+class TransformerEncoder(keras.layers.Layer):
+    """Pre-norm transformer blocks over tokens (B, N, dim) -> (B, N, dim), with a final LayerNorm:
+    ``depth`` ``lensml.layers.TransformerBlock`` (the blocks of the supervised ViTs), whose
+    attention takes the key mask.
+
+    call(tokens, key_mask=None): key_mask (B, N), 1 for tokens that may be attended to;
+    masked tokens contribute nothing to the others (their own outputs are meaningless and
+    ignored by the callers). locality: LSA (diagonal masked, learned temperature per head),
+    else Keras ``MultiHeadAttention``. MLP width ``mlp_ratio * dim``. The token encoder of MAE,
+    I-JEPA and Lens-JEPA (which hide tokens from it) and of the ``ssl_vit`` model.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from lensml.layers import TransformerEncoder
+
+    tokens = np.random.rand(2, 16, 32).astype("float32")
+    key_mask = np.ones((2, 16), "float32")
+    key_mask[:, 8:] = 0  # the last 8 tokens are hidden from every query
+    out = TransformerEncoder(dim=32, depth=2, num_heads=4)(tokens, key_mask=key_mask)  # (2, 16, 32)
+    ```
+    """
+
+    def __init__(self, dim=64, depth=2, num_heads=4, mlp_ratio=2.0, locality=False, **kwargs):
+        super().__init__(**kwargs)
+        if dim % num_heads:
+            raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}")
+        self.dim, self.depth, self.num_heads = int(dim), int(depth), int(num_heads)
+        self.mlp_ratio = float(mlp_ratio)
+        self.locality = bool(locality)
+        self.blocks = [TransformerBlock(self.num_heads, int(self.dim * self.mlp_ratio),
+                                        attention="lsa" if self.locality else "mha", name=f"block{i}")
+                       for i in range(self.depth)]
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="norm")
+
+    def build(self, input_shape):
+        shape = (None, None, self.dim)
+        for block in self.blocks:
+            block.build(shape)
+        self.norm.build(shape)
+
+    def call(self, tokens, key_mask=None, training=None):
+        if tokens.shape[-1] is not None and tokens.shape[-1] != self.dim:
+            raise ValueError(f"tokens: expected last axis {self.dim}, got shape {tokens.shape}")
+        mask = key_mask_to_attention_mask(key_mask)
+        x = tokens
+        for block in self.blocks:
+            x = block(x, attention_mask=mask, training=training)
+        return self.norm(x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "depth": self.depth,
+                "num_heads": self.num_heads, "mlp_ratio": self.mlp_ratio,
+                "locality": self.locality}
 
 
 @keras.saving.register_keras_serializable(package="lensml")

@@ -198,6 +198,14 @@ class PatchEmbedding(_TokenizerBase):
         return {**super().get_config(), "projection": self.projection_kind}
 
 
+def patch_tokenizer(patch_size: int = 8, dim: int = 64, name: str = "tokenizer") -> PatchEmbedding:
+    """The token trainers' tokenizer (MAE, I-JEPA, the ``ssl_vit`` model): images ``(B, H, W, C)``
+    -> tokens ``(B, N, dim)``, a linear projection of each flattened patch plus fixed 2-D sin-cos
+    positions, no class token: a :class:`PatchEmbedding` configuration."""
+    return PatchEmbedding(int(patch_size), int(dim), projection="linear", cls_token=False,
+                          position_embedding="sincos", name=name)
+
+
 @keras.saving.register_keras_serializable(package="lensml")
 class PatchTokenizer(PatchEmbedding):
     """The token trainers' tokenizer before it became a :class:`PatchEmbedding` configuration: kept

@@ -31,6 +31,7 @@ from lensml.models.common import (
     PeakNormalization,
     SplitBatch,
     SymmetricPad2D,
+    MeanTokens,
     TakeToken,
 )
 from lensml.models.compile import default_jit_compile
@@ -57,7 +58,7 @@ __all__ = [
     "default_jit_compile", "D4TTA",
     "PhysicsLoss", "PhysicsLossSchedule", "set_physics_phase", "build_super_resolution",
     "classification_head", "regression_head", "super_resolution_decoder",
-    "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken",
+    "Affine", "CenterCrop2D", "OnesLike", "PeakNormalization", "SplitBatch", "SymmetricPad2D", "TakeToken", "MeanTokens",
 ]
 
 from lensml import _keras_objects  # noqa: E402

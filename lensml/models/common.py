@@ -36,6 +36,34 @@ class TakeToken(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lensml")
+class MeanTokens(keras.layers.Layer):
+    """tokens (B, N, D) -> (B, D), the mean over tokens ``start`` and after (1: skip a class token).
+
+    Example:
+
+    ```python
+    import keras
+    from lensml.models import MeanTokens
+
+    features = MeanTokens(1)(keras.random.normal((2, 17, 64)))  # (2, 64): the mean of the 16 patch tokens
+    ```
+    """
+
+    def __init__(self, start=0, **kwargs):
+        super().__init__(**kwargs)
+        self.start = int(start)
+
+    def call(self, tokens):
+        return ops.mean(tokens[:, self.start:], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start}
+
+
+@keras.saving.register_keras_serializable(package="lensml")
 class Affine(keras.layers.Layer):
     """Fixed ``offset + scale * x`` (e.g. Lensformer's k = 0.8 + 0.4 * sigmoid(.)).
 

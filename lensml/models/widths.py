@@ -27,6 +27,12 @@ def transformer(w: float, *, embed_dim: int = 384) -> dict:
     return {"embed_dim": dim, "num_heads": heads, "mlp_dim": 4 * dim}
 
 
+def token_vit(w: float) -> dict:
+    """The token trainers' ViT (``ssl_vit``): token width ``64 * w``, a multiple of 4 (its 4 heads and
+    the sin-cos positions' four parts), at least 8; MLP ratio and depth kept."""
+    return {"dim": channels(64, w, multiple=4, minimum=8)}
+
+
 def cvt(w: float) -> dict:
     """CvT: every stage's token width (64, 192, 384) times ``w``, a multiple of its heads (1, 3, 6)."""
     return {"embed_dims": [channels(64, w, minimum=4), channels(192, w, multiple=3, minimum=6),

@@ -500,7 +500,8 @@ def _controlled_encoder(row: Row, root: Path) -> str | None:
 def _encoder_of(config) -> str | None:
     """The image encoder a self-supervised pretraining config trains (its ``encoder``) or a
     from-scratch baseline builds (its model); None where there is none to size (a fine-tuning of
-    a pretrained encoder) or lensml cannot size one yet (the token trainers' own ViT, ssl_vit)."""
+    a pretrained encoder) or lensml cannot size one yet: ssl_vit has a width rule, but the token
+    trainers (MAE, I-JEPA) it is the baseline of have none, so their rows are not run at controlled scales."""
     from lensml.ssl import TRAINERS
     from lensml.ssl.factory import IMAGE_ENCODER_METHODS
 

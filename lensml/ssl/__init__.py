@@ -24,9 +24,9 @@ from lensml.ssl.jepa import IJEPA
 from lensml.ssl.lens_jepa import LensJEPA, build_lens_physics_tokenizer
 from lensml.ssl.mae import MAE
 from lensml.ssl.simsiam import SimSiam
-from lensml.layers.tokens import PatchTokenizer  # the earlier name of the token trainers' tokenizer
-from lensml.ssl.tokens import (MeanTokens, TokenTrainer, TransformerEncoder, build_vit_encoder, image_encoder,
-                               patch_tokenizer)
+from lensml.layers import PatchTokenizer, TransformerEncoder, patch_tokenizer  # the token stack, exported here too
+from lensml.models.common import MeanTokens
+from lensml.ssl.tokens import TokenTrainer, build_vit_encoder, image_encoder
 from lensml.ssl.views import LensViews, RandomD4, RandomGaussianNoise, RandomPSFBlur, pretext_views
 
 #: The SSL methods by name (``lensml.ssl.factory.build_trainer`` and configs' ``model.name``).

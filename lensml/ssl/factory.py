@@ -29,11 +29,7 @@ def _trainer_class(method):
 
 def build_image_encoder(name, input_shape=(64, 64, 1), **options):
     """An encoder images -> (B, D) by name: ``lensml.models.build_encoder`` names (e.g.
-    "resnet50", "vit"), or "ssl_vit" (the small ViT of :func:`lensml.ssl.build_vit_encoder`)."""
-    if name == "ssl_vit":
-        from lensml.ssl.tokens import build_vit_encoder
-
-        return build_vit_encoder(tuple(input_shape), **options)
+    "resnet50", "vit", or "ssl_vit", the token trainers' ViT)."""
     from lensml.models import build_encoder
 
     return build_encoder(name, tuple(input_shape), **options)

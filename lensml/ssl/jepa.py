@@ -10,7 +10,8 @@ from lensml.ssl.losses import smooth_l1
 from lensml.ssl.masking import jepa_masks
 from lensml.ssl.schedules import linear_momentum
 from lensml.layers.tokens import sincos_position_embedding
-from lensml.ssl.tokens import TokenTrainer, TransformerEncoder, image_encoder
+from lensml.layers.attention import TransformerEncoder
+from lensml.ssl.tokens import TokenTrainer, image_encoder
 
 _PKG = "lensml"
 

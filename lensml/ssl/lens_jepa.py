@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 
 from lensml.ssl.jepa import IJEPA
-from lensml.ssl.tokens import TransformerEncoder
+from lensml.layers.attention import TransformerEncoder
 
 _PKG = "lensml"
 

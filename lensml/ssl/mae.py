@@ -9,7 +9,8 @@ from lensml.ssl.base import replica_loss
 from lensml.ssl.losses import masked_patch_mse
 from lensml.ssl.masking import num_kept, random_masking
 from lensml.layers.tokens import extract_patches, sincos_position_embedding, unpatchify
-from lensml.ssl.tokens import TokenTrainer, TransformerEncoder
+from lensml.layers.attention import TransformerEncoder
+from lensml.ssl.tokens import TokenTrainer
 
 _PKG = "lensml"
 

@@ -1,146 +1,44 @@
-"""A transformer that takes a key mask, for MAE and JEPA, on lensml's one token stack.
+"""What the token trainers (MAE, I-JEPA, Lens-JEPA) share, on lensml's one token stack.
 
 MAE and I-JEPA need a ViT split in two: a tokenizer (image -> patch tokens with positions:
-``lensml.layers.PatchEmbedding`` with a linear projection and fixed sin-cos positions, the
-``patch_tokenizer`` below) and a token encoder that can ignore some tokens. ``TransformerEncoder``
-is a stack of ``lensml.layers.TransformerBlock`` (the supervised ViTs' block) given a key mask, so
-the JEPA context encoder sees only the context tokens, on a fixed-shape tensor (in-graph, no
-ragged gathers), which keeps one code path for TF and JAX. With ``locality=True`` it is locality
-self-attention (LSA: the diagonal masked, a learned temperature), as in ViTSD.
+``lensml.layers.patch_tokenizer``, a ``PatchEmbedding`` with a linear projection and fixed sin-cos
+positions) and a token encoder that can ignore some tokens (``lensml.layers.TransformerEncoder``,
+a stack of the supervised ViTs' ``TransformerBlock`` given a key mask: the JEPA context encoder
+sees only the context tokens on a fixed-shape tensor, one code path for TF and JAX). Here:
+``TokenTrainer`` (their base: tokenizer, encoder, grid, config), ``image_encoder`` (a trainer's
+layers as an image encoder, pooled as ``lensml.models.vit.token_encoder_features``) and
+``build_vit_encoder`` (the registry's ``ssl_vit``, their from-scratch baseline).
 """
 
 from __future__ import annotations
 
 import keras
-from keras import ops
 
-from lensml.layers.attention import TransformerBlock, key_mask_to_attention_mask
-from lensml.layers.tokens import PatchEmbedding
-
-_PKG = "lensml"
-
-
-def patch_tokenizer(patch_size=8, dim=64, name="tokenizer"):
-    """The token trainers' tokenizer (MAE, I-JEPA): images ``(B, H, W, C)`` -> tokens ``(B, N, dim)``,
-    a linear projection of each flattened patch plus fixed 2-D sin-cos positions, no class token
-    (``lensml.layers.PatchEmbedding``)."""
-    return PatchEmbedding(int(patch_size), int(dim), projection="linear", cls_token=False,
-                          position_embedding="sincos", name=name)
-
-
-@keras.saving.register_keras_serializable(package=_PKG)
-class TransformerEncoder(keras.layers.Layer):
-    """Pre-norm transformer blocks over tokens (B, N, dim) -> (B, N, dim), with a final LayerNorm:
-    ``depth`` ``lensml.layers.TransformerBlock`` (the blocks of the supervised ViTs), whose
-    attention takes the key mask.
-
-    call(tokens, key_mask=None): key_mask (B, N), 1 for tokens that may be attended to;
-    masked tokens contribute nothing to the others (their own outputs are meaningless and
-    ignored by the callers). locality: LSA (diagonal masked, learned temperature per head),
-    else Keras ``MultiHeadAttention``. MLP width ``mlp_ratio * dim``.
-    """
-
-    def __init__(self, dim=64, depth=2, num_heads=4, mlp_ratio=2.0, locality=False, **kwargs):
-        super().__init__(**kwargs)
-        if dim % num_heads:
-            raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}")
-        self.dim, self.depth, self.num_heads = int(dim), int(depth), int(num_heads)
-        self.mlp_ratio = float(mlp_ratio)
-        self.locality = bool(locality)
-        self.blocks = [TransformerBlock(self.num_heads, int(self.dim * self.mlp_ratio),
-                                        attention="lsa" if self.locality else "mha", name=f"block{i}")
-                       for i in range(self.depth)]
-        self.norm = keras.layers.LayerNormalization(epsilon=1e-6, name="norm")
-
-    def build(self, input_shape):
-        shape = (None, None, self.dim)
-        for block in self.blocks:
-            block.build(shape)
-        self.norm.build(shape)
-
-    def call(self, tokens, key_mask=None, training=None):
-        if tokens.shape[-1] is not None and tokens.shape[-1] != self.dim:
-            raise ValueError(f"tokens: expected last axis {self.dim}, got shape {tokens.shape}")
-        mask = key_mask_to_attention_mask(key_mask)
-        x = tokens
-        for block in self.blocks:
-            x = block(x, attention_mask=mask, training=training)
-        return self.norm(x)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "depth": self.depth,
-                "num_heads": self.num_heads, "mlp_ratio": self.mlp_ratio,
-                "locality": self.locality}
-
-
-@keras.saving.register_keras_serializable(package=_PKG)
-class MeanTokens(keras.layers.Layer):
-    """tokens (B, N, D) -> (B, D), the mean over tokens ``start`` and after (1: skip a class token)."""
-
-    def __init__(self, start=0, **kwargs):
-        super().__init__(**kwargs)
-        self.start = int(start)
-
-    def call(self, tokens):
-        return ops.mean(tokens[:, self.start:], axis=1)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
-
-    def get_config(self):
-        return {**super().get_config(), "start": self.start}
-
-
-#: How a token encoder turns its tokens into image features.
-POOLS = ("mean", "cls", None)
+from lensml.layers.attention import TransformerEncoder
+from lensml.layers.tokens import patch_tokenizer
 
 
 def image_encoder(tokenizer, encoder, image_shape, pool="mean", name="image_encoder", class_token=None):
-    """Wrap a tokenizer and a token encoder as a keras.Model on images.
+    """Wrap a tokenizer and a token encoder as a keras.Model on images of ``image_shape`` (H, W, C):
+    ``lensml.models.vit.token_encoder_features`` (pool "mean", "cls" with a ``class_token``, or None
+    for the patch tokens). Shares weights with the given layers (the pretrained encoder of MAE / JEPA)."""
+    from lensml.models.vit import token_encoder_features
 
-    image_shape: (H, W, C). class_token: a ``lensml.layers.ClassToken`` prepended to the patch
-    tokens before the encoder (ViT's / MAE's CLS token), or None. pool: "mean" -> features
-    (B, D), the mean of the patch tokens; "cls" -> the class token's output (B, D) (needs
-    ``class_token``); None -> the patch tokens (B, N, D). Shares weights with the given layers
-    (the pretrained encoder of MAE / JEPA).
-    """
-    from lensml.models.common import TakeToken
-
-    if pool not in POOLS:
-        raise ValueError(f"pool={pool!r}: expected one of {POOLS}")
-    if pool == "cls" and class_token is None:
-        raise ValueError("pool='cls' needs a class token (e.g. MAE(cls_token=True))")
     inputs = keras.Input(shape=tuple(image_shape), name="images")
-    tokens = tokenizer(inputs)
-    if class_token is not None:
-        tokens = keras.layers.Concatenate(axis=1, name="with_cls")([class_token(tokens), tokens])
-    tokens = encoder(tokens)
-    skip = 0 if class_token is None else 1
-    if pool == "cls":
-        outputs = TakeToken(0, name="pool")(tokens)
-    elif pool == "mean":
-        outputs = MeanTokens(skip, name="pool")(tokens)
-    else:
-        outputs = keras.layers.Cropping1D((skip, 0), name="patch_tokens")(tokens) if skip else tokens
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, token_encoder_features(inputs, tokenizer, encoder, pool=pool, class_token=class_token),
+                       name=name)
 
 
 def build_vit_encoder(image_shape=(64, 64, 1), patch_size=8, dim=64, depth=2, num_heads=4,
                       mlp_ratio=2.0, pool="default", cls_token=False, name="vit_encoder"):
-    """A small ViT image encoder: images (B, H, W, C) -> (B, dim) (or tokens with pool=None).
-    ``cls_token``: a learned class token whose output is the feature (pool "default" = "cls"; else
-    the mean of the tokens)."""
-    from lensml.layers import ClassToken
+    """The registry's ``ssl_vit`` image encoder (``lensml.models.build_encoder("ssl_vit", ...)``):
+    images (B, H, W, C) -> (B, dim) (or the patch tokens with pool=None). ``cls_token``: a learned
+    class token whose output is the feature (pool "default" = "cls"; else the mean of the tokens)."""
+    from lensml.models.vit import ssl_vit
 
-    if pool == "default":
-        pool = "cls" if cls_token else "mean"
-    return image_encoder(patch_tokenizer(patch_size, dim),
-                         TransformerEncoder(dim, depth, num_heads, mlp_ratio, name="transformer"),
-                         image_shape, pool=pool, name=name,
-                         class_token=ClassToken(name="cls_token") if cls_token else None)
+    inputs = keras.Input(shape=tuple(image_shape), name="images")
+    return keras.Model(inputs, ssl_vit(inputs, patch_size=patch_size, dim=dim, depth=depth, num_heads=num_heads,
+                                       mlp_ratio=mlp_ratio, pool=pool, cls_token=cls_token), name=name)
 
 
 class TokenTrainer(keras.Model):

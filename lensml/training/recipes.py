@@ -27,6 +27,7 @@ D4LENSPINN = {**CNN, "training.learning_rate": 4.46e-4, "training.weight_decay":
 #: model name -> its recipe (others: ``CNN``)
 RECIPES = {
     "vit": TRANSFORMER, "vitsd": TRANSFORMER, "cait": TRANSFORMER, "cvt": TRANSFORMER, "lensformer": TRANSFORMER,
+    "ssl_vit": TRANSFORMER,
     "lenspinn_small": LENSPINN, "lenspinn_large": LENSPINN,
     "d4lenspinn": D4LENSPINN, "vanilla_lenspinn": D4LENSPINN,
 }

@@ -217,7 +217,7 @@ def test_lsa_attention_mask_follows_multi_head_attention(rng):
 def test_token_encoder_key_mask_hides_tokens(rng, locality):
     # lensml.ssl.tokens.TransformerEncoder: a stack of TransformerBlock; a masked token changes
     # nothing for the others, whatever its value (what the JEPA context encoder relies on).
-    from lensml.ssl.tokens import TransformerEncoder
+    from lensml.layers import TransformerEncoder
 
     encoder = TransformerEncoder(8, depth=2, num_heads=2, locality=locality)
     x = rng.normal(size=(2, 6, 8)).astype("float32")

@@ -75,6 +75,29 @@ def test_factory_wires_registry_and_small_vit():
         factory.build_downstream("resnet18", (16, 16, 1), task="super_resolution")
 
 
+def test_the_token_trainers_vit_is_a_registered_model_built_from_the_one_token_stack():
+    from lensml.layers import PatchEmbedding, TransformerEncoder
+    from lensml.models import build_encoder, size
+
+    options = {"patch_size": 8, "dim": 16, "depth": 1, "num_heads": 2}
+    keras.utils.set_random_seed(3)
+    registry = build_encoder("ssl_vit", (32, 32, 1), cls_token=True, **options)
+    keras.utils.set_random_seed(3)
+    old_entry = ssl.build_vit_encoder((32, 32, 1), cls_token=True, **options)
+    assert isinstance(registry.get_layer("tokenizer"), PatchEmbedding)
+    assert isinstance(registry.get_layer("transformer"), TransformerEncoder)
+    x = np.random.default_rng(0).random((2, 32, 32, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(registry(x)), np.asarray(old_entry(x)), atol=1e-6)  # one builder
+    assert build_encoder("ssl_vit", (32, 32, 1), pool=None, **options).output_shape == (None, 16, 16)
+    # the MAE's tokens and the scratch baseline's: the same shapes, the same layers
+    mae = ssl.MAE(image_shape=(32, 32, 1), patch_size=8, embed_dim=16, depth=1, num_heads=2, decoder_dim=8,
+                  decoder_heads=2, cls_token=True, seed=0)
+    assert mae.image_encoder(pool=None).output_shape == build_encoder(
+        "ssl_vit", (32, 32, 1), pool=None, cls_token=True, **options).output_shape
+    # and, registered with a width rule, it has budget-matched sizes
+    assert size("ssl_vit", "budget_150k", input_shape=(32, 32, 1))["dim"] > 16
+
+
 def _args(config, out, **extra):
     ns = argparse.Namespace(config=str(config), overrides=[], out=str(out), dry_run=False)
     ns.__dict__.update(extra)
