@@ -104,21 +104,31 @@ def bootstrap_interval(runs, metric: str, *, n: int = 2000, level: float = 0.95,
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
-def paired_difference(runs_a, runs_b, metric: str, *, n: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+def paired_difference(runs_a, runs_b, metric: str, *, n: int = 2000, level: float = 0.95, seed: int = 0,
+                      same_models: bool = False) -> dict:
     """Row a minus row b in ``metric``, paired over the test lenses they share.
 
-    Returns ``{"difference", "low", "high", "level"}``: the point difference of the seed
-    means and its bootstrap interval (lenses drawn once per replicate for both rows, each
-    row's seeds drawn on their own)."""
+    ``same_models``: run ``i`` of a and of b test the same trained model (a row that tests
+    another row's models again, e.g. with D4 test-time augmentation), so seeds are paired too:
+    drawn once per replicate for both rows. Otherwise each row's seeds are drawn on their own
+    (independent trainings).
+
+    Returns ``{"difference", "low", "high", "level", "paired_seeds"}``: the point difference of
+    the seed means and its bootstrap interval (lenses drawn once per replicate for both rows)."""
     la, _ = _check_runs(runs_a, "runs_a")
     lb, _ = _check_runs(runs_b, "runs_b")
     if la.shape[1] != lb.shape[1] or not (la[0] == lb[0]).all():
         raise ValueError("runs_a, runs_b: the two rows were tested on different lenses; a paired comparison needs one test set")
+    if same_models and len(runs_a) != len(runs_b):
+        raise ValueError(f"same_models=True: expected one run of each row per model, got {len(runs_a)} and {len(runs_b)}")
     lenses, (seeds_a, seeds_b) = _draws(la.shape[1], (len(runs_a), len(runs_b)), n, seed)
+    if same_models:
+        seeds_b = seeds_a
     diff = _replicates(runs_a, metric, lenses, seeds_a) - _replicates(runs_b, metric, lenses, seeds_b)
     tail = (1 - level) / 2 * 100
     return {"difference": point_estimate(runs_a, metric) - point_estimate(runs_b, metric),
-            "low": float(np.percentile(diff, tail)), "high": float(np.percentile(diff, 100 - tail)), "level": level}
+            "low": float(np.percentile(diff, tail)), "high": float(np.percentile(diff, 100 - tail)), "level": level,
+            "paired_seeds": bool(same_models)}
 
 
 def verdict(difference: dict, paper_says_a_better: bool) -> str:

@@ -851,7 +851,10 @@ def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict
             common = sorted(set(runs[a.label]) & set(runs[b.label]))
             if pa == pb or not common:
                 continue
-            d = paired_difference([runs[a.label][s] for s in common], [runs[b.label][s] for s in common], metric, n=n)
+            # a row testing another's models again (D4-TTA) pairs with it seed for seed
+            same_models = a.label == b.tta_of or b.label == a.tta_of
+            d = paired_difference([runs[a.label][s] for s in common], [runs[b.label][s] for s in common], metric, n=n,
+                                  same_models=same_models)
             orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d, "seeds": common,
                               "verdict": verdict(d, paper_says_a_better=pa > pb)})
     return {"metric": metric, "intervals": intervals, "interval_seeds": {k: sorted(v) for k, v in runs.items()},
@@ -913,13 +916,15 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
         lines += [f"Orderings of the paper (pairs of rows it ranks by {_metric_header(metric)}): lensml confirms "
                   f"{counts['confirms']}, contradicts {counts['contradicts']} significantly, cannot resolve "
                   f"{counts['unresolved']} (95 % paired bootstrap over seeds and the shared test lenses; over "
-                  "the seeds both rows have predictions of, the seeds column).", "",
+                  "the seeds both rows have predictions of, the seeds column; \"paired\": a row that tests "
+                  "another's models again, resampled seed for seed with it).", "",
                   "| paper says | lensml difference (95 % interval) | verdict | seeds |", "|---|---|---|---|"]
         for o in orderings:
             first, second = (o["a"], o["b"]) if o["paper_a"] > o["paper_b"] else (o["b"], o["a"])
             sign = 1 if first == o["a"] else -1
             low, high = sorted((sign * o["low"], sign * o["high"]))
             seeds = ", ".join(map(str, o["seeds"])) if "seeds" in o else "-"
+            seeds += " (paired)" if o.get("paired_seeds") else ""
             lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | "
                          f"{o['verdict']} | {seeds} |")
         lines.append("")

@@ -70,6 +70,30 @@ def test_paired_difference_resolves_a_real_gap_and_not_a_null_one():
     assert verdict(null, paper_says_a_better=True) == "unresolved"
 
 
+def test_a_row_testing_the_same_models_again_is_paired_seed_for_seed():
+    # D4-TTA: the same three trained models tested again, each a little better, while the models
+    # differ a lot from seed to seed. Resampling each row's seeds on its own buries the gain in the
+    # seed-to-seed spread; pairing the seeds resolves it.
+    rng = np.random.default_rng(5)
+    labels = np.arange(900) % 3
+    base, tta = [], []
+    for skill in (0.3, 1.5, 3.0):
+        logits = rng.normal(size=(labels.size, 3))
+        logits[np.arange(labels.size), labels] += skill
+        again = logits.copy()
+        again[np.arange(labels.size), labels] += 0.25  # the augmentation's consistent gain
+        for runs, lg in ((base, logits), (tta, again)):
+            e = np.exp(lg - lg.max(axis=1, keepdims=True))
+            runs.append((labels, e / e.sum(axis=1, keepdims=True)))
+    independent = paired_difference(tta, base, "macro_auc", n=400)
+    paired = paired_difference(tta, base, "macro_auc", n=400, same_models=True)
+    assert paired["difference"] == independent["difference"] > 0
+    assert verdict(independent, paper_says_a_better=True) == "unresolved"
+    assert verdict(paired, paper_says_a_better=True) == "confirms" and paired["paired_seeds"]
+    with pytest.raises(ValueError, match="one run of each row per model"):
+        paired_difference(tta, base[:2], "macro_auc", same_models=True)
+
+
 def test_bad_inputs_name_what_was_expected(tmp_path):
     rng = np.random.default_rng(4)
     a = [_run(rng, np.arange(30) % 3, 1.0)]

@@ -345,17 +345,20 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(3), 30)
 
-    def predictions(folder, skill):
-        logits = rng.normal(size=(90, 3)) + skill * np.eye(3)[labels]
+    noise = {s: rng.normal(size=(90, 3)) for s in (1, 2)}  # D4-TTA tests D4LensPINN's models again
+
+    def predictions(folder, skill, seed, same_models_as=None):
+        logits = (noise[seed] if same_models_as else rng.normal(size=(90, 3))) + skill * np.eye(3)[labels]
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         (folder / "evaluation").mkdir(parents=True)
         np.savez(folder / "evaluation" / "predictions.npz", labels=labels, probs=probs)
         return str(folder)
 
     results, stale = {}, {}
-    for label, skill in (("D4LensPINN", 0.3), ("ResNet18 (scratch)", 2.0)):
+    for label, skill in (("D4LensPINN", 0.3), ("ResNet18 (scratch)", 2.0), ("D4LensPINN with D4-TTA", 0.4)):
+        shared = label.startswith("D4LensPINN")
         dirs = [str(tmp_path / "elsewhere" / label / "seed_0")] + [
-            predictions(tmp_path / "here" / label / f"seed_{s}", skill) for s in (1, 2)]
+            predictions(tmp_path / "here" / label / f"seed_{s}", skill, s, shared) for s in (1, 2)]
         results[label] = {"status": "ok", "dirs": dirs, "config": "x",
                           "runs": [{"test_macro_auc": 0.7, "test_accuracy": 0.5, "seed": s} for s in (0, 1, 2)]}
         stale[label] = [0.01, 0.02]
@@ -365,14 +368,19 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     (out / "reproduce_d4lenspinn_controlled.json").write_text(json.dumps(earlier))
     result = reproduce("d4lenspinn", "controlled", out, rows=["no such row"], log=lambda m: None)
     statistics = json.loads(Path(result["json"]).read_text())["statistics"]
-    assert statistics["interval_seeds"] == {"D4LensPINN": [1, 2], "ResNet18 (scratch)": [1, 2]}
+    assert statistics["interval_seeds"] == {label: [1, 2] for label in stale}
     assert statistics["intervals"]["D4LensPINN"] != [0.01, 0.02]
     low, high = statistics["intervals"]["ResNet18 (scratch)"]
     assert 0.8 < low < high <= 1.0
-    (ordering,) = statistics["orderings"]
+    orderings = {(o["a"], o["b"]): o for o in statistics["orderings"]}
+    ordering = orderings.get(("ResNet18 (scratch)", "D4LensPINN")) or orderings[("D4LensPINN", "ResNet18 (scratch)")]
     assert ordering["seeds"] == [1, 2] and ordering["verdict"] == "contradicts"  # the paper ranks D4LensPINN first
+    assert not ordering["paired_seeds"]
+    # the TTA row tests D4LensPINN's models again: resampled seed for seed with it, and the table says so
+    assert orderings[("D4LensPINN", "D4LensPINN with D4-TTA")]["paired_seeds"]
     table = Path(result["markdown"]).read_text()
     assert f"[{low:.3f}, {high:.3f}] (seeds 1, 2)" in table and "| contradicts | 1, 2 |" in table
+    assert "| 1, 2 (paired) |" in table
 
 
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
