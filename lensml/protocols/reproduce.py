@@ -1126,7 +1126,18 @@ def _provenance_line(prov: dict | None, minutes: float, table: str, scale: str) 
     return (f"Made with `{prov['command']}` at commit {prov['commit']}, backend {prov['backend']} (lensml "
             f"{prov['lensml']}, Keras {v.get('keras')}, TensorFlow {v.get('tensorflow')}, JAX {v.get('jax')}) on "
             f"{m.get('cpu')} ({m.get('usable_cores') or m.get('logical_cores')} cores, {m.get('memory_gib')} GiB, "
-            f"GPUs: {m.get('gpus')}); wall time {minutes:.1f} min (resumed runs add up).")
+            f"GPUs: {m.get('gpus')}); wall time {minutes:.1f} min (resumed runs add up)." + _earlier_line(prov))
+
+
+def _earlier_line(prov: dict) -> str:
+    """What earlier runs a resumed table kept, and where they were made (``provenance_earlier``)."""
+    earlier = prov.get("earlier") or []
+    if not earlier:
+        return ""
+    made = "; ".join(f"{e.get('runs') or '`' + str(e.get('command')) + '`'} at commit {str(e.get('commit'))[:7]}"
+                     f" ({e.get('backend')})" for e in earlier)
+    return (f" Earlier runs kept by the resume (the JSON's `provenance_earlier`): {made}. Intervals marked "
+            "(seeds ...) cover the seeds whose predictions were on the machine that rendered the table.")
 
 
 def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float,
@@ -1140,9 +1151,12 @@ def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict
         statistics_ = merge_statistics(controlled_statistics(TABLES[table], results), statistics_)
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
                                             statistics_))
+    prov = dict(prov or {})
+    earlier = prov.pop("earlier", None)
     write_text_atomic(json_path, json.dumps({"table": table, "scale": scale, "minutes": minutes, "results": results,
                                              **({"statistics": statistics_} if statistics_ else {}),
-                                             **({"provenance": prov} if prov else {})},
+                                             **({"provenance": prov} if prov else {}),
+                                             **({"provenance_earlier": earlier} if earlier else {})},
                                             indent=2, default=str) + "\n")
 
 
@@ -1153,8 +1167,11 @@ def rerender(json_path) -> str:
     json_path = Path(json_path)
     saved = json.loads(json_path.read_text())
     md_path = json_path.with_suffix(".md")
+    prov = saved.get("provenance")
+    if prov and saved.get("provenance_earlier"):
+        prov = {**prov, "earlier": saved["provenance_earlier"]}
     _write(md_path, json_path, saved["table"], saved["scale"], saved["results"], saved["minutes"], saved.get("statistics"),
-           saved.get("provenance"))
+           prov)
     return str(md_path)
 
 
@@ -1234,6 +1251,12 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                           + (f" --max-minutes {max_minutes:g}" if max_minutes is not None else ""))
     prov = provenance(command)
     saved = json.loads(json_path.read_text()) if earlier else {}
+    # a resumed table keeps where its earlier runs were made: the runs it resumes from, and theirs
+    kept = list(saved.get("provenance_earlier") or [])
+    if saved.get("provenance") and saved["provenance"] != {k: v for k, v in prov.items() if k != "earlier"}:
+        kept.append(saved["provenance"])
+    if kept:
+        prov["earlier"] = kept
     # a table resumed on another machine keeps the intervals and orderings of the runs it left behind
     previous, earlier_statistics = saved.get("minutes", 0.0), saved.get("statistics")
 

@@ -362,12 +362,20 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
         results[label] = {"status": "ok", "dirs": dirs, "config": "x",
                           "runs": [{"test_macro_auc": 0.7, "test_accuracy": 0.5, "seed": s} for s in (0, 1, 2)]}
         stale[label] = [0.01, 0.02]
+    made_elsewhere = {"commit": "abc1234def", "command": "lensml benchmark reproduce ... elsewhere", "backend": "jax",
+                      "lensml": "0.1.0", "machine": {"cpu": "x"}}
     earlier = {"table": "d4lenspinn", "scale": "controlled", "minutes": 1.0, "results": results,
+               "provenance": made_elsewhere, "provenance_earlier": [{"runs": "seed 0 of every row", "commit": "0ld5eed",
+                                                                     "backend": "tensorflow"}],
                "statistics": {"metric": "macro_auc", "intervals": stale,
                               "interval_seeds": {label: [0] for label in stale}, "orderings": []}}
     (out / "reproduce_d4lenspinn_controlled.json").write_text(json.dumps(earlier))
     result = reproduce("d4lenspinn", "controlled", out, rows=["no such row"], log=lambda m: None)
-    statistics = json.loads(Path(result["json"]).read_text())["statistics"]
+    saved = json.loads(Path(result["json"]).read_text())
+    statistics = saved["statistics"]
+    # where the runs it resumed from were made is kept, with what they kept themselves
+    assert saved["provenance_earlier"] == earlier["provenance_earlier"] + [made_elsewhere]
+    assert saved["provenance"]["commit"] != "abc1234def"
     assert statistics["interval_seeds"] == {label: [1, 2] for label in stale}
     assert statistics["intervals"]["D4LensPINN"] != [0.01, 0.02]
     low, high = statistics["intervals"]["ResNet18 (scratch)"]
@@ -381,6 +389,8 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     table = Path(result["markdown"]).read_text()
     assert f"[{low:.3f}, {high:.3f}] (seeds 1, 2)" in table and "| contradicts | 1, 2 |" in table
     assert "| 1, 2 (paired) |" in table
+    assert "Earlier runs kept by the resume" in table and "seed 0 of every row at commit 0ld5eed" in table
+    assert "at commit abc1234 (jax)" in table
 
 
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
