@@ -44,16 +44,3 @@ def test_native_noise_is_dropped_and_the_rest_kept_in_order(verbose):
     assert stderr.split("\n")[:len(expected)] == expected
     assert stderr.endswith("python warning\n\rprogress 50%\rprogress 100%\n")
 
-
-def test_the_first_command_prints_no_error_looking_line(tmp_path):
-    """A newcomer's first command, from an empty data folder (a tiny quickstart: dataset build,
-    two models trained and evaluated, a report): its stderr is the dataset build's progress
-    lines only, nothing from TensorFlow, XLA, absl or CUDA. (A one-step training budget: what
-    starts up and what each phase prints is the same as the full tiny run's.)"""
-    out = subprocess.run([sys.executable, "-m", "lensml", "quickstart", "--tiny", "--out", str(tmp_path / "report"),
-                          "--data-dir", str(tmp_path / "data"), "--minutes", "1e-6"],
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert (tmp_path / "report" / "report.md").exists()
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert lines and all(" img (" in line and line.startswith("deeplense/") for line in lines), lines

@@ -123,13 +123,19 @@ def fresh_lenses(family: str, count: int, seed: int = FRESH_SEED):
     return images, labels
 
 
-def eager_is_faster(tiny: bool) -> bool:
-    """Whether to run ``fit`` eagerly: for a handful of tiny batches on TensorFlow, tracing the
-    train step of a model with hundreds of layers costs far more than running it. Not on JAX,
-    whose eager mode compiles every primitive separately (slower than one jit)."""
+#: Runs of at most this many optimizer steps train eagerly on TensorFlow (``eager_is_faster``).
+EAGER_MAX_STEPS = 50
+
+
+def eager_is_faster(steps: int) -> bool:
+    """Whether a run of ``steps`` optimizer steps should ``fit`` (and predict) eagerly: on
+    TensorFlow, tracing the train step of a model with hundreds of layers costs 15-60 s on two
+    cores, more than running a handful of steps op by op (a controlled-scale protocol test: 220 s
+    traced, 94 s eager). Not on JAX, whose eager mode compiles every primitive separately (the same
+    test: 126 s jitted, 185 s eager)."""
     import keras
 
-    return bool(tiny) and keras.backend.backend() == "tensorflow"
+    return steps <= EAGER_MAX_STEPS and keras.backend.backend() == "tensorflow"
 
 
 def eager_callback():
@@ -360,7 +366,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     out.mkdir(parents=True, exist_ok=True)
     fam = get_family(family)
     pixel_scale = fam.instrument.pixel_scale
-    eager = eager_is_faster(tiny)
+    eager = {}  # model name -> whether it trains and predicts eagerly
 
     log(f"step 1/4: dataset ({family}, {per_class} per class; backend {keras.backend.backend()})")
     name = sized_config(family, per_class)
@@ -384,7 +390,8 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
                                    out_dir=out / "runs" / model_name, data_dir=data_dir,
                                    learning_rate=learning_rate, options=options, pixel_scale=pixel_scale,
                                    steps_per_epoch=steps if source == "stream" else None, source=source)
-        callbacks = [eager_callback()] if eager else []
+        eager[model_name] = eager_is_faster(n_epochs * steps)
+        callbacks = [eager_callback()] if eager[model_name] else []
         budget = None if budget_left is None else WallTimeBudget(budget_left / (len(models) - k))
         callbacks += [budget] if budget else []
         train_start = time.time()
@@ -402,7 +409,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
 
         test_ds = pipeline(name, "test", batch_size=batch_size, normalization="minmax", shuffle=False,
                            data_dir=data_dir)
-        best = _best_model(result, eager=eager)
+        best = _best_model(result, eager=eager[model_name])
         report = evaluate_model(best, test_ds, "classification", out / model_name,
                                 list(CLASS_NAMES), model_name=model_name, dataset_name=name, split="test",
                                 history=result["paths"]["history_csv"])
@@ -437,7 +444,7 @@ def run_quickstart(out="quickstart-report", *, family: str = DEFAULT_FAMILY, mod
     pinn = next((m for m in models if m.startswith("lenspinn")), None)
     theta_pred = src_pred = None
     if pinn is not None:
-        theta_pred = predicted_einstein_radius(_best_model(results[pinn], eager=eager), images)
+        theta_pred = predicted_einstein_radius(_best_model(results[pinn], eager=eager[pinn]), images)
         src_pred = reconstruct_sources(images, theta_pred, pixel_scale)
         caption = (f"Each row: a test image, the source reconstructed by inverse lensing "
                    f"(lensml.physics.InverseLens, SIS deflection) with the Einstein radius {pinn} predicts, "

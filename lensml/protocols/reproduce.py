@@ -986,6 +986,14 @@ def format_ranking(tiers: list[list[str]]) -> str:
     return " > ".join(" = ".join(tier) for tier in tiers)
 
 
+def _planned_steps(scale: Scale, config, pretrain_config=None) -> float:
+    """The most optimizer steps one training of a row runs (its pretraining's, if longer): known
+    at the controlled scales (``_training_budget``); a handful at ``--scale tiny``; else unbounded."""
+    if scale.regime:
+        return max(_training_budget(c)["steps"] for c in (config, pretrain_config) if c is not None)
+    return 1 if scale.tiny_models else float("inf")
+
+
 def _training_budget(config) -> dict:
     """What a controlled row trains with: its architecture options, steps, batch, images seen,
     data and checkpoint monitor (the table's budget columns; a rerun resumes a row only if equal)."""
@@ -1265,7 +1273,6 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                earlier_statistics, prov=prov)
 
     pretrained: dict = {}
-    callbacks = [eager_callback()] if eager_is_faster(sc.tiny_models) else []
     seeds = sorted({s for _, c, _ in plan for s in c.seeds})
     plan.sort(key=lambda item: item[0].tta_of is not None)  # a TTA row after the row it tests again
     for seed in seeds:  # seeds outermost: a budget that runs out leaves every row its first seeds
@@ -1284,6 +1291,7 @@ def reproduce(table: str, scale: str = "cpu", out="reproduce", *, rows=None, roo
                 if row.tta_of else f"{'pretraining + ' if pre else ''}training {config.model.name} on "
                 f"{config.data.dataset} ({config.training.epochs} epochs) ..."))
             try:
+                callbacks = [eager_callback()] if eager_is_faster(_planned_steps(sc, config, pre)) else []
                 res = tta_evaluation(config, source_dir) if row.tta_of else _run_row(row, config, pre, seed, callbacks,
                                                                                      pretrained)
             except Exception as e:  # one failing row must not lose the table

@@ -744,7 +744,9 @@ def _best_model(model, paths):
     import keras
 
     if paths["checkpoint"].exists():
-        return keras.saving.load_model(paths["checkpoint"], compile=False)
+        best = keras.saving.load_model(paths["checkpoint"], compile=False)
+        best.run_eagerly = model.run_eagerly  # tested the way it trained (eager for a handful of steps)
+        return best
     return model
 
 

@@ -14,6 +14,36 @@ def test_width_one_is_the_published_size(name):
     assert count_params(name, width_options(name, 1.0), input_shape=SHAPE) == build(name, SHAPE).count_params()
 
 
+def test_counting_draws_no_weights_and_leaves_nothing_to_initialise():
+    """A budget's bisection counts without drawing weights (a stateless scope); nothing of the
+    counted models waits to be initialised afterwards, and a layer whose variable starts from an
+    array (nothing to defer) is counted by a normal build."""
+    import keras
+    import numpy as np
+    from keras.src.backend.common import global_state
+
+    from lensml.models.budget import _count_without_weights
+
+    pending = len(global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True))
+    assert count_params("resnet18", width_options("resnet18", 0.07), input_shape=SHAPE) == \
+        build("resnet18", SHAPE, **width_options("resnet18", 0.07)).count_params()
+    assert len(global_state.get_global_attribute("uninitialized_variables", [])) == pending
+
+    class FromArray(keras.layers.Layer):
+        def build(self, shape):
+            self.table = self.add_weight(shape=(5,), initializer=np.arange(5.0, dtype="float32"))
+
+        def call(self, x):
+            return x * self.table[0]
+
+    def make():
+        inputs = keras.Input((4,))
+        return keras.Model(inputs, keras.layers.Dense(2)(FromArray()(inputs)))
+
+    assert _count_without_weights(make) == make().count_params() == 4 * 2 + 2 + 5
+    assert len(global_state.get_global_attribute("uninitialized_variables", [])) == pending
+
+
 def test_every_registered_model_has_a_width_rule_that_grows_with_the_width():
     for name in available():
         small, large = width_options(name, 0.1), width_options(name, 0.3)
