@@ -544,6 +544,28 @@ def test_render_table_mean_std_gap_ranking_and_spearman():
     assert spearman([1, 2], [5, 5]) is None  # a ranking of ties has no correlation
 
 
+def test_a_run_of_a_handful_of_steps_trains_eagerly_on_tensorflow_only():
+    """Tracing costs more than a handful of steps on TensorFlow, not on JAX (one jit beats
+    op-by-op compiles); a controlled row's planned steps include its pretraining's."""
+    import dataclasses
+
+    import keras
+
+    from lensml.protocols import reproduce as rep
+    from lensml.protocols.quickstart import EAGER_MAX_STEPS, eager_is_faster
+
+    tf = keras.backend.backend() == "tensorflow"
+    assert eager_is_faster(EAGER_MAX_STEPS) is tf and eager_is_faster(EAGER_MAX_STEPS + 1) is False
+    table = dataclasses.replace(rep.TABLES["lenspinn"], controlled_epochs=1)
+    toy = dataclasses.replace(rep.SCALES["controlled"], per_class=8, batch_size=5)
+    row = next(r for r in table.rows if r.label == "ResNet18")
+    config = rep.scaled_config(row, toy, Path("unused"), ROOT, table)
+    assert rep._planned_steps(toy, config) == 3  # 15 training lenses in batches of 5, one epoch
+    assert rep._planned_steps(rep.SCALES["controlled"], rep.scaled_config(row, rep.SCALES["controlled"], Path("unused"),
+                                                                          ROOT, rep.TABLES["lenspinn"])) == 945
+    assert rep._planned_steps(rep.SCALES["tiny"], config) == 1 and rep._planned_steps(rep.SCALES["cpu"], config) > 1e9
+
+
 def test_wall_time_budget_stops_after_the_step_that_crosses_it():
     import keras
     import numpy as np
