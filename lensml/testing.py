@@ -59,6 +59,7 @@ def run_model_test(name: str, *, tmp_path, options: dict | None = None, size: st
     large ``keras.applications`` backbone takes a minute to trace on a small CPU; the maths are
     the same). Returns the trained model."""
     import lensml.models as M
+    from lensml.models.budget import build_without_weights
 
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
@@ -79,8 +80,9 @@ def run_model_test(name: str, *, tmp_path, options: dict | None = None, size: st
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(_infer(loaded, x), probs, rtol=1e-5, atol=1e-6, err_msg=f"{name}: after .keras")
-    for shape in other_input_shapes:
-        other = M.build(name, input_shape=tuple(shape), num_classes=num_classes, **options)
+    for shape in other_input_shapes:  # its shapes only: no weights drawn (seconds a model on JAX)
+        other = build_without_weights(lambda: M.build(name, input_shape=tuple(shape), num_classes=num_classes,
+                                                      **options))
         assert other.output_shape == (None, num_classes), f"{name} at {shape}: output shape {other.output_shape}"
     return model
 

@@ -19,59 +19,74 @@ mp = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mp)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("source", ["stored", "stream"])
-def test_two_processes_train_like_one_and_only_the_chief_writes(tmp_path, source):
-    backend = keras.backend.backend()
-    config = json.loads(json.dumps(mp.TINY))
-    # stream: 2 epochs of one step, so the second epoch's fresh lenses are checked too
-    steps, epochs = (3, 2) if source == "stored" else (1, 2)
-    config["data"].update(source=source, steps_per_epoch=steps, data_dir=str(tmp_path / "data"))
-    config["training"]["epochs"] = epochs
-    path = mp.write_config(tmp_path / "config.toml", config)
-    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
+def _check_like_one(one, two, tmp_path, name):
+    """``two`` (a 2-process job's result, run folder ``tmp_path / name``) trained like ``one``;
+    only its chief wrote results, and its worker scratch is gone."""
     assert one["codes"] == [0], one["logs"]
-    before = set(os.listdir("/tmp"))
-    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
     assert two["codes"] == [0, 0], two["logs"]
     assert "worker done; the chief wrote the results" in two["logs"][1]
-    diff = mp.difference(tmp_path / "one", tmp_path / "two")
+    diff = mp.difference(tmp_path / "one", tmp_path / name)
     # same global batches; the sums over the processes differ from one process's only in rounding
     assert diff["loss_rel"] < 1e-4, diff
     assert diff["weights_abs"] < 1e-3, diff
-    files = {p.name for p in (tmp_path / "two").iterdir()}
+    files = {p.name for p in (tmp_path / name).iterdir()}
     assert {"model.keras", "history.csv", "metrics.json", "config.toml"} <= files
-    # this job's worker scratch (named by its run folder) is gone; another test's job may run beside it
-    key = hashlib.sha1(str((tmp_path / "two").resolve()).encode()).hexdigest()[:12]
-    assert not any(name.startswith(f"lensml-worker-{key}") for name in set(os.listdir("/tmp")) - before)
+
+
+def _scratch_left(tmp_path, name, before):
+    """Worker scratch folders of the job in ``tmp_path / name`` created since ``before`` and
+    still in /tmp (named by the job's run folder: another test's job may run beside it)."""
+    key = hashlib.sha1(str((tmp_path / name).resolve()).encode()).hexdigest()[:12]
+    return [n for n in set(os.listdir("/tmp")) - before if n.startswith(f"lensml-worker-{key}")]
 
 
 @pytest.mark.slow
-def test_a_killed_worker_s_job_restarted_resumes_to_the_uninterrupted_result(tmp_path):
-    """Worker 1 SIGKILLed in epoch 2; the survivor stops (TensorFlow: its collective fails,
-    exit 1; JAX: it waits on the dead peer and the launcher kills it); the same commands
-    restarted resume from the chief's last backup to the uninterrupted job's losses and weights."""
+def test_two_processes_train_like_one_and_a_killed_worker_s_job_resumes_to_the_same_result(tmp_path):
+    """On a stored split: the 2-process job trains like one process and only its chief writes.
+    Then the same job with worker 1 SIGKILLed in epoch 2: the survivor stops (TensorFlow: its
+    collective fails, exit 1; JAX: it waits on the dead peer and the launcher kills it); the
+    same commands restarted resume from the chief's last backup to the uninterrupted job's
+    losses and weights. (One test, so the uninterrupted 2-process job is run once.)"""
     backend = keras.backend.backend()
     config = json.loads(json.dumps(mp.TINY))
-    config["data"].update(steps_per_epoch=3, data_dir=str(tmp_path / "data"))
+    config["data"].update(source="stored", steps_per_epoch=3, data_dir=str(tmp_path / "data"))
     config["training"]["epochs"] = 3
     path = mp.write_config(tmp_path / "config.toml", config)
-    straight = mp.run_job(backend, 2, path, tmp_path / "straight", timeout=600)
-    assert straight["codes"] == [0, 0], straight["logs"]
+    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
     before = set(os.listdir("/tmp"))
-    restarted = mp.killed_and_restarted(backend, 2, path, tmp_path / "killed", timeout=600, grace=20)
+    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
+    _check_like_one(one, two, tmp_path, "two")
+    assert not _scratch_left(tmp_path, "two", before)
+
+    # JAX's survivor never exits by itself (it waits on the dead peer), so a short grace suffices
+    grace = 20 if backend == "tensorflow" else 5
+    restarted = mp.killed_and_restarted(backend, 2, path, tmp_path / "killed", timeout=600, grace=grace)
     assert restarted["codes"] == [0, 0], restarted["logs"]
     assert restarted["epochs_at_kill"] < 3  # killed before the end
     # the survivor never reports success: TensorFlow's usually exits 1 by itself ("tasks are
     # unhealthy"), but on a loaded machine its failure detection can outlast the grace period
     # (then, as JAX's always, the launcher stops it: None)
     assert restarted["survivor_codes"] in ([1], [None]), restarted["survivor_codes"]
-    diff = mp.difference(tmp_path / "straight", tmp_path / "killed")
+    diff = mp.difference(tmp_path / "two", tmp_path / "killed")
     assert diff["loss_rel"] < 1e-6 and diff["weights_abs"] < 1e-6, diff
     # the killed worker's scratch folder was reused by its restart and removed at the end
-    # this job's worker scratch (named by its run folder) is gone; another test's job may run beside it
-    key = hashlib.sha1(str((tmp_path / "two").resolve()).encode()).hexdigest()[:12]
-    assert not any(name.startswith(f"lensml-worker-{key}") for name in set(os.listdir("/tmp")) - before)
+    assert not _scratch_left(tmp_path, "killed", before)
+
+
+@pytest.mark.slow
+def test_two_processes_on_the_stream_train_like_one(tmp_path):
+    """Each process simulates its own part of every batch; 2 epochs of one step, so the second
+    epoch's fresh lenses are checked too."""
+    backend = keras.backend.backend()
+    config = json.loads(json.dumps(mp.TINY))
+    config["data"].update(source="stream", steps_per_epoch=1, data_dir=str(tmp_path / "data"))
+    config["training"]["epochs"] = 2
+    path = mp.write_config(tmp_path / "config.toml", config)
+    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
+    before = set(os.listdir("/tmp"))
+    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
+    _check_like_one(one, two, tmp_path, "two")
+    assert not _scratch_left(tmp_path, "two", before)
 
 
 @pytest.mark.slow
