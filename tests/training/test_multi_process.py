@@ -19,18 +19,29 @@ mp = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mp)
 
 
-def _check_like_one(one, two, tmp_path, name):
-    """``two`` (a 2-process job's result, run folder ``tmp_path / name``) trained like ``one``;
-    only its chief wrote results, and its worker scratch is gone."""
+def _one_and_two(tmp_path, source, steps, epochs):
+    """TINY on ``source`` run as one process (run folder "one") and as a 2-process job ("two"):
+    the two trained alike (same global batches), only the chief wrote results and the worker's
+    scratch is gone. Returns the backend, the config's path and the /tmp listing before "two"."""
+    backend = keras.backend.backend()
+    config = json.loads(json.dumps(mp.TINY))
+    config["data"].update(source=source, steps_per_epoch=steps, data_dir=str(tmp_path / "data"))
+    config["training"]["epochs"] = epochs
+    path = mp.write_config(tmp_path / "config.toml", config)
+    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
     assert one["codes"] == [0], one["logs"]
+    before = set(os.listdir("/tmp"))
+    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
     assert two["codes"] == [0, 0], two["logs"]
     assert "worker done; the chief wrote the results" in two["logs"][1]
-    diff = mp.difference(tmp_path / "one", tmp_path / name)
+    diff = mp.difference(tmp_path / "one", tmp_path / "two")
     # same global batches; the sums over the processes differ from one process's only in rounding
     assert diff["loss_rel"] < 1e-4, diff
     assert diff["weights_abs"] < 1e-3, diff
-    files = {p.name for p in (tmp_path / name).iterdir()}
+    files = {p.name for p in (tmp_path / "two").iterdir()}
     assert {"model.keras", "history.csv", "metrics.json", "config.toml"} <= files
+    assert not _scratch_left(tmp_path, "two", before)
+    return backend, path, before
 
 
 def _scratch_left(tmp_path, name, before):
@@ -47,16 +58,7 @@ def test_two_processes_train_like_one_and_a_killed_worker_s_job_resumes_to_the_s
     collective fails, exit 1; JAX: it waits on the dead peer and the launcher kills it); the
     same commands restarted resume from the chief's last backup to the uninterrupted job's
     losses and weights. (One test, so the uninterrupted 2-process job is run once.)"""
-    backend = keras.backend.backend()
-    config = json.loads(json.dumps(mp.TINY))
-    config["data"].update(source="stored", steps_per_epoch=3, data_dir=str(tmp_path / "data"))
-    config["training"]["epochs"] = 3
-    path = mp.write_config(tmp_path / "config.toml", config)
-    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
-    before = set(os.listdir("/tmp"))
-    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
-    _check_like_one(one, two, tmp_path, "two")
-    assert not _scratch_left(tmp_path, "two", before)
+    backend, path, before = _one_and_two(tmp_path, "stored", steps=3, epochs=3)
 
     # JAX's survivor never exits by itself (it waits on the dead peer), so a short grace suffices
     grace = 20 if backend == "tensorflow" else 5
@@ -77,16 +79,7 @@ def test_two_processes_train_like_one_and_a_killed_worker_s_job_resumes_to_the_s
 def test_two_processes_on_the_stream_train_like_one(tmp_path):
     """Each process simulates its own part of every batch; 2 epochs of one step, so the second
     epoch's fresh lenses are checked too."""
-    backend = keras.backend.backend()
-    config = json.loads(json.dumps(mp.TINY))
-    config["data"].update(source="stream", steps_per_epoch=1, data_dir=str(tmp_path / "data"))
-    config["training"]["epochs"] = 2
-    path = mp.write_config(tmp_path / "config.toml", config)
-    one = mp.run_job(backend, 1, path, tmp_path / "one", timeout=600)
-    before = set(os.listdir("/tmp"))
-    two = mp.run_job(backend, 2, path, tmp_path / "two", timeout=600)
-    _check_like_one(one, two, tmp_path, "two")
-    assert not _scratch_left(tmp_path, "two", before)
+    _one_and_two(tmp_path, "stream", steps=1, epochs=2)
 
 
 @pytest.mark.slow
