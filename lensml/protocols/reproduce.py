@@ -894,8 +894,9 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
         paper = paper_values(table, row).get(metric)
         interval = statistics_.get("intervals", {}).get(row.label)
         covered = statistics_.get("interval_seeds", {}).get(row.label)
+        # an interval kept from a run that did not record its seeds (covered == []) says nothing more
         partial = (f" (seeds {', '.join(map(str, covered))})"
-                   if interval and covered is not None and covered != [m.get("seed") for m in runs] else "")
+                   if interval and covered and covered != [m.get("seed") for m in runs] else "")
         params = r.get("num_params")
         status = r.get("status", "not run")
         if params and abs(params / table.budget - 1) > 0.15:
