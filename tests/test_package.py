@@ -36,6 +36,7 @@ def test_import_lensml_and_the_cli_parser_import_no_framework():
     assert json.loads(loaded) == []
 
 
+@pytest.mark.slow
 def test_subpackages_load_on_first_use_and_saved_models_load_after_import_lensml(tmp_path):
     path = tmp_path / "lenspinn.keras"
     # build and save through lazy attribute access only

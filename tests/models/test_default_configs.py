@@ -1,5 +1,6 @@
-"""The real default configuration of every registered model builds at 64x64 (build only:
-the other tests train tiny variants), with parameter counts near the papers'."""
+"""The real default configuration of every registered model builds at 64x64 (its layers and
+shapes, no weights drawn: the other tests train tiny variants), with parameter counts near the
+papers'."""
 
 import pytest
 

@@ -33,8 +33,9 @@ HEAVY = {"efficientnet_b0", "efficientnetv2_s", "mobilenetv3_small", "mobilenetv
          "lenspinn_small", "lenspinn_large", "d4lenspinn", "vanilla_lenspinn", "cvt", "resnet50"}
 
 
+# Scheduled first (``slow``): the heavy ones and Lensformer (27 s on JAX).
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in NAMES])
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY | {"lensformer"} else n for n in NAMES])
 def test_build_fit_save(name, tmp_path):
     # the harness a new model's own test calls (lensml.testing): build at 64x64 and 150x150,
     # two training steps, .keras round trip with safe_mode

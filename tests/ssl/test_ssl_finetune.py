@@ -244,10 +244,12 @@ verbose = 0
     assert result[0]["metrics"]["test_psnr"] == pytest.approx(sr["psnr"])
 
 
+@pytest.mark.slow
 def test_ema_schedule_spans_the_whole_run(tmp_path, capsys):
     # BYOL's total_steps comes from the data size, batch and epochs (also after --set), not a
     # number written in the config that may end the schedule early.
     from lensml.cli import pretrain as pretrain_cmd
+    from lensml.protocols.quickstart import eager_is_faster
     from lensml.training.config import load_config
     from lensml.training.runner import training_steps
 
@@ -266,8 +268,8 @@ epochs = 2
 metrics = []
 monitor = "loss"
 verbose = 0
-run_eagerly = true
-''')
+run_eagerly = EAGER
+'''.replace("EAGER", str(eager_is_faster(12)).lower()))  # 12 steps: eager on TensorFlow, jitted on JAX
     assert training_steps(load_config(pre)) == 2 * 4  # 16 examples / batch 4 x 2 epochs
     args = _args(pre, tmp_path / "out", overrides=["training.epochs=3"])
     assert pretrain_cmd.main(args) == 0

@@ -126,7 +126,7 @@ def _ema_snapshot(model):
             "momentum": float(ops.convert_to_numpy(model.momentum()))}
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "lens_jepa" else n for n in NAMES])
 def test_fit_loss_is_finite_and_decreases(name, images):
     _, losses, _ = trained(name, images)
     assert np.all(np.isfinite(losses)), losses

@@ -231,6 +231,7 @@ def test_warm_start_config_errors(write_config, tiny_toml):
         load_config(write_config(tiny_toml.replace('name = "tiny"', 'name = "tiny"\ninit_from = "x.keras"\ntrainable = "body"')))
 
 
+@pytest.mark.slow
 def test_train_script_runs_label_fractions_like_the_cli(tmp_path, monkeypatch, capsys):
     # train/train.py once ignored label_fractions (lensml train honoured them): both call
     # lensml.protocols.train now. Run in-process (runpy), as `python train/train.py CONFIG key=value`.
