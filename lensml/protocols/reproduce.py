@@ -68,6 +68,8 @@ class Row:
     ``controlled_only``: a row lensml adds to the paper's (an ablation), run at controlled scales.
     ``tta_of``: the label of an earlier row whose trained models this row tests again with D4
     test-time augmentation (``data.test_tta = "d4"``), seed for seed: nothing is trained.
+    ``variant_of``: the label of the row this one changes (an ablation, an oracle, another input):
+    a controlled table gives that row minus this one, paired over seeds and test lenses.
     """
 
     label: str
@@ -83,6 +85,7 @@ class Row:
     cpu_pretrain: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     controlled_only: bool = False
     tta_of: str | None = None
+    variant_of: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,18 +210,18 @@ TABLES: dict[str, Table] = {
             ("Lensformer", "lensformer"), ("LensPINN_small", "lenspinn_small"), ("LensPINN_large", "lenspinn_large"),
         )) + tuple(  # ablations (lensml's, at the same budget): the physics branch removed
             Row(f"{label} without its physics branch", f"train/{cfg}_model_ii_3k.toml", f"{cfg}_no_physics",
-                "model_ii_3k", _OJHA, cpu={"options": {"physics": False}}, controlled_only=True)
+                "model_ii_3k", _OJHA, cpu={"options": {"physics": False}}, controlled_only=True, variant_of=label)
             for label, cfg in (("Lensformer", "lensformer"), ("LensPINN_small", "lenspinn_small"),
                                ("LensPINN_large", "lenspinn_large"))) + (
             # the oracle: every lens of a DeepLense family has the family's one Einstein radius
             Row("LensPINN_small with the true Einstein radius", "train/lenspinn_small_model_ii_3k.toml",
                 "lenspinn_small_oracle", "model_ii_3k", _OJHA, cpu={"options": {"theta_E_fixed": "family"}},
-                controlled_only=True),) + tuple(
+                controlled_only=True, variant_of="LensPINN_small"),) + tuple(
             # the paper's Table 2: its decoders' CNNs alone, on the preprocessed vs the raw image
             # (the paper's numbers are not in its text; lensml's rows stand alone)
             Row(f"{label} on the {view} image", "train/resnet18_model_ii_3k.toml", f"{cnn}_{view}", "model_ii_3k",
                 _OJHA, cpu={"model": cnn, "options": {"input_map": "lenspinn"} if view == "preprocessed" else {}},
-                controlled_only=True)
+                controlled_only=True, variant_of=f"{label} on the preprocessed image" if view == "raw" else None)
             for label, cnn in (("MobileNetV3-Small", "mobilenetv3_small"), ("EfficientNetB0", "efficientnet_b0"))
             for view in ("preprocessed", "raw")),
         # 7 rows x 2 seeds, four of them 14M-parameter transformers: 250 per class keeps the
@@ -275,7 +278,7 @@ TABLES: dict[str, Table] = {
             Row("EfficientNetV2-S head alone (no physics)", "train/resnet18_no_sphere_vort.toml",
                 "efficientnetv2_s_no_physics", "no_sphere_vort_150", _D4,
                 cpu={**_D4_CPU, "model": "efficientnetv2_s", "recipe": "d4lenspinn"},
-                controlled_only=True),),
+                controlled_only=True, variant_of="D4LensPINN"),),
         small_per_class=150,
         note="The paper's EfficientNetV2-S head starts from ImageNet weights (stages 0-2 frozen); lensml downloads "
              "no weights and trains it from scratch. lensml's no_sphere_vort follows the public PyLensing recipe "
@@ -857,8 +860,17 @@ def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict
                                   same_models=same_models)
             orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d, "seeds": common,
                               "verdict": verdict(d, paper_says_a_better=pa > pb)})
+    # lensml's own contrasts: each row against its variant (the physics branch removed, the true
+    # Einstein radius, the raw image), the same paired bootstrap
+    variants = []
+    for row in table.rows:
+        base = row.variant_of
+        common = sorted(set(runs.get(row.label, {})) & set(runs.get(base, {}))) if base else []
+        if common:
+            d = paired_difference([runs[base][s] for s in common], [runs[row.label][s] for s in common], metric, n=n)
+            variants.append({"a": base, "b": row.label, **d, "seeds": common})
     return {"metric": metric, "intervals": intervals, "interval_seeds": {k: sorted(v) for k, v in runs.items()},
-            "orderings": orderings}
+            "orderings": orderings, "variants": variants}
 
 
 def merge_statistics(fresh: dict, earlier: dict | None) -> dict:
@@ -872,12 +884,16 @@ def merge_statistics(fresh: dict, earlier: dict | None) -> dict:
     for label, interval in earlier.get("intervals", {}).items():
         if label not in intervals or len(old_seeds.get(label, [])) > len(new_seeds.get(label, [])):
             intervals[label], seeds[label] = interval, old_seeds.get(label, [])
-    pairs = {(o["a"], o["b"]): o for o in fresh["orderings"]}
-    for o in earlier.get("orderings", []):
-        now = pairs.get((o["a"], o["b"]))
-        if now is None or len(o.get("seeds", [])) > len(now.get("seeds", [])):
-            pairs[(o["a"], o["b"])] = o
-    return {**fresh, "intervals": intervals, "interval_seeds": seeds, "orderings": list(pairs.values())}
+    def pairs(key: str) -> list[dict]:
+        kept = {(o["a"], o["b"]): o for o in fresh.get(key, [])}
+        for o in earlier.get(key, []):
+            now = kept.get((o["a"], o["b"]))
+            if now is None or len(o.get("seeds", [])) > len(now.get("seeds", [])):
+                kept[(o["a"], o["b"])] = o
+        return list(kept.values())
+
+    return {**fresh, "intervals": intervals, "interval_seeds": seeds, "orderings": pairs("orderings"),
+            "variants": pairs("variants")}
 
 
 def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
@@ -928,6 +944,18 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
             seeds += " (paired)" if o.get("paired_seeds") else ""
             lines.append(f"| {first} > {second} | {sign * o['difference']:+.3f} [{low:+.3f}, {high:+.3f}] | "
                          f"{o['verdict']} | {seeds} |")
+        lines.append("")
+    variants = statistics_.get("variants", [])
+    if variants:
+        lines += [f"lensml's contrasts: each row against its variant at the same budget (the physics branch removed, "
+                  f"the true Einstein radius, the raw image), the row's {_metric_header(metric)} minus the "
+                  "variant's, paired over the seeds both have and the shared test lenses (95 % bootstrap).", "",
+                  "| row | variant | row - variant (95 % interval) | reading | seeds |", "|---|---|---|---|---|"]
+        for o in variants:
+            reading = ("row higher" if o["low"] > 0 else "variant higher" if o["high"] < 0
+                       else "no significant difference")
+            lines.append(f"| {o['a']} | {o['b']} | {o['difference']:+.3f} [{o['low']:+.3f}, {o['high']:+.3f}] | "
+                         f"{reading} | {', '.join(map(str, o['seeds']))} |")
         lines.append("")
     return lines
 
@@ -1052,7 +1080,13 @@ def _render_physics(table: Table, results: dict) -> list[str]:
             continue
         cells = []
         for key in keys:
-            stats = _mean_std([m.get(key) for m in runs])
+            values = [m.get(key) for m in runs]
+            if key.endswith(("at_lower_bound", "at_upper_bound")) and len(runs) > 1:
+                # per seed: a branch at one bound in one seed and at the other in the next is not "half at a bound"
+                cells.append(f"{key.removeprefix('physics/')} " + " / ".join("-" if v is None else f"{v:.3g}" for v in values)
+                             + " (seeds " + " / ".join(str(m.get("seed", i)) for i, m in enumerate(runs)) + ")")
+                continue
+            stats = _mean_std(values)
             if stats:
                 cells.append(f"{key.removeprefix('physics/')} {stats[0]:.3g}" + (f" +- {stats[1]:.2g}" if stats[2] > 1 else ""))
         lines.append(f"- **{row.label}**: " + "; ".join(cells))
@@ -1060,7 +1094,8 @@ def _render_physics(table: Table, results: dict) -> list[str]:
         return []
     return (["## Physics branches", "",
              "Each physics intermediate on the test lenses (lensml.evaluation.physics_branch), mean +- std over seeds: "
-             "its mean, spread and extremes, the fraction of lenses (or pixels) within 1 % of a bound of its range, "
+             "its mean, spread and extremes, the fraction of lenses (or pixels) within 1 % of a bound of its range "
+             "(per seed), "
              "and for the Einstein radius its Pearson correlation with the true one and the median absolute error "
              "(arcsec). A branch at a bound for every lens does no physics; compare the row without it above.", ""]
             + lines + [""])

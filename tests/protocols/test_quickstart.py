@@ -366,7 +366,9 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
         return str(folder)
 
     results, stale = {}, {}
-    for label, skill in (("D4LensPINN", 0.3), ("ResNet18 (scratch)", 2.0), ("D4LensPINN with D4-TTA", 0.4)):
+    ablation = "EfficientNetV2-S head alone (no physics)"  # D4LensPINN's variant: the physics branch removed
+    for label, skill in (("D4LensPINN", 0.3), ("ResNet18 (scratch)", 2.0), ("D4LensPINN with D4-TTA", 0.4),
+                         (ablation, 2.0)):
         shared = label.startswith("D4LensPINN")
         dirs = [str(tmp_path / "elsewhere" / label / "seed_0")] + [
             predictions(tmp_path / "here" / label / f"seed_{s}", skill, s, shared) for s in (1, 2)]
@@ -400,6 +402,10 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     table = Path(result["markdown"]).read_text()
     assert f"[{low:.3f}, {high:.3f}] (seeds 1, 2)" in table and "| contradicts | 1, 2 |" in table
     assert "| 1, 2 (paired) |" in table
+    # lensml's contrast of a row with its variant (here: the ablation scores higher), paired the same way
+    (variant,) = statistics["variants"]
+    assert (variant["a"], variant["b"], variant["seeds"]) == ("D4LensPINN", ablation, [1, 2]) and variant["high"] < 0
+    assert f"| D4LensPINN | {ablation} | {variant['difference']:+.3f} " in table and "| variant higher | 1, 2 |" in table
     assert "Earlier runs kept by the resume" in table and "seed 0 of every row at commit 0ld5eed" in table
     assert "at commit abc1234 (jax)" in table
 
@@ -543,6 +549,18 @@ def test_render_table_mean_std_gap_ranking_and_spearman():
     assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert spearman([1, 2], [5, 5]) is None  # a ranking of ties has no correlation
+
+
+def test_physics_section_gives_the_bound_fractions_per_seed():
+    """A branch at the lower bound in one seed and at the upper in the next is shown seed by seed,
+    not as "half the lenses at each bound"; the other statistics as mean +- std."""
+    from lensml.protocols.reproduce import TABLES, _render_physics
+
+    runs = [{"seed": 0, "physics/einstein_radius/at_lower_bound": 1.0, "physics/einstein_radius/mean": 0.05},
+            {"seed": 1, "physics/einstein_radius/at_lower_bound": 0.0, "physics/einstein_radius/mean": 3.2}]
+    text = "\n".join(_render_physics(TABLES["lenspinn"], {"LensPINN_small": {"runs": runs}}))
+    assert "einstein_radius/at_lower_bound 1 / 0 (seeds 0 / 1)" in text
+    assert "einstein_radius/mean 1.62 +- 2.2" in text
 
 
 def test_a_run_of_a_handful_of_steps_trains_eagerly_on_tensorflow_only():
