@@ -868,7 +868,10 @@ def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict
         common = sorted(set(runs.get(row.label, {})) & set(runs.get(base, {}))) if base else []
         if common:
             d = paired_difference([runs[base][s] for s in common], [runs[row.label][s] for s in common], metric, n=n)
-            variants.append({"a": base, "b": row.label, **d, "seeds": common})
+            # the interval's side of 0, in the words of a contrast (not of a paper's ordering)
+            reading = {"confirms": "row higher", "contradicts": "variant higher",
+                       "unresolved": "no significant difference"}[verdict(d, paper_says_a_better=True)]
+            variants.append({"a": base, "b": row.label, **d, "seeds": common, "reading": reading})
     return {"metric": metric, "intervals": intervals, "interval_seeds": {k: sorted(v) for k, v in runs.items()},
             "orderings": orderings, "variants": variants}
 
@@ -952,10 +955,8 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
                   "variant's, paired over the seeds both have and the shared test lenses (95 % bootstrap).", "",
                   "| row | variant | row - variant (95 % interval) | reading | seeds |", "|---|---|---|---|---|"]
         for o in variants:
-            reading = ("row higher" if o["low"] > 0 else "variant higher" if o["high"] < 0
-                       else "no significant difference")
             lines.append(f"| {o['a']} | {o['b']} | {o['difference']:+.3f} [{o['low']:+.3f}, {o['high']:+.3f}] | "
-                         f"{reading} | {', '.join(map(str, o['seeds']))} |")
+                         f"{o['reading']} | {', '.join(map(str, o['seeds']))} |")
         lines.append("")
     return lines
 
