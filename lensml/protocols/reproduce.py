@@ -24,7 +24,10 @@ Scales:
 - ``tiny``: a few images, one epoch, narrow models: the test suite's smoke run.
 
 Rows lensml cannot run (no config) say so instead of a number. Seeds run in the outer loop,
-so a time budget that runs out still leaves every row with its first seeds.
+so a time budget that runs out still leaves every row with its first seeds. A controlled table
+keeps every run's test predictions in ``reproduce_<table>_<scale>_predictions.npz`` beside its
+JSON (``predictions_archive``): copy both to resume or re-render it on another machine with
+intervals and paired orderings over all its seeds.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import statistics
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 #: lensml's columns per row kind: (metrics key written by the runner, header).
 COLUMNS = {
@@ -828,23 +833,83 @@ def interval_metric(table: Table) -> str:
     return table.metrics[0] if table.metrics[0] in METRICS else "accuracy"
 
 
-def controlled_statistics(table: Table, results: dict, *, n: int = 1000) -> dict:
-    """95 % intervals of each classification row (seeds and test lenses resampled) and, for
-    every pair of rows the paper orders, the paired difference and lensml's verdict: "confirms",
-    "contradicts" (significantly the other way) or "unresolved". Computed over the seeds whose
-    predictions are on this machine (``interval_seeds`` per row, ``seeds`` per pair: a table resumed
-    on another machine may hold some of a row's seeds only); rows with none are left out."""
-    from lensml.evaluation.intervals import bootstrap_interval, load_predictions, paired_difference, verdict
+def predictions_archive(json_path) -> Path:
+    """``reproduce_<table>_<scale>_predictions.npz`` beside a table's JSON: every classification
+    run's test predictions, so that a table resumed on another machine (or re-rendered from a
+    clone) computes its intervals and paired orderings over all its seeds."""
+    json_path = Path(json_path)
+    return json_path.with_name(json_path.stem + "_predictions.npz")
 
-    metric = interval_metric(table)
+
+def _run_key(label: str, seed: int, run_dir: str) -> str:
+    """A run's identity in the archive: its row, seed and the folder it was made in (a row-seed
+    run again elsewhere is another run, and its archived predictions are not reused for it)."""
+    return json.dumps([label, int(seed), str(run_dir)])
+
+
+def read_predictions_archive(path) -> dict[str, tuple]:
+    """{run key: (labels (N,) int, probabilities (N, C) float)} from ``predictions_archive``'s file
+    ({} when there is none). Loaded without pickle: the file holds plain arrays only."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with np.load(path, allow_pickle=False) as data:
+        keys = json.loads(str(data["index"]))
+        return {key: (np.asarray(data[f"labels_{i}"]).astype(int), np.asarray(data[f"probs_{i}"], dtype=np.float64))
+                for i, key in enumerate(keys)}
+
+
+def write_predictions_archive(path, predictions: dict[str, tuple]) -> None:
+    """Write ``predictions`` ({run key: (labels, probs)}) atomically, compressed; probabilities as
+    float32 (what the evaluation computed: exact argmax and ranks)."""
+    from lensml._io import atomic_target
+
+    keys = sorted(predictions)
+    arrays = {"index": np.array(json.dumps(keys))}
+    for i, key in enumerate(keys):
+        labels, probs = predictions[key]
+        arrays[f"labels_{i}"] = np.asarray(labels, dtype=np.uint8 if np.max(labels, initial=0) < 256 else np.int32)
+        arrays[f"probs_{i}"] = np.asarray(probs, dtype=np.float32)
+    with atomic_target(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
+
+
+def run_predictions(table: Table, results: dict, archive: dict[str, tuple] | None = None) -> dict[str, dict[int, tuple]]:
+    """{row label: {seed: (labels, probs)}} of every classification run: from its folder's
+    ``evaluation/predictions.npz`` where that is on this machine, else from ``archive``
+    (``read_predictions_archive``); a run found in neither is left out."""
+    from lensml.evaluation.intervals import load_predictions
+
+    archive = archive or {}
     runs: dict[str, dict[int, tuple]] = {}
     for row in table.rows:
         r = results.get(row.label, {})
-        seeds = [m.get("seed", i) for i, m in enumerate(r.get("runs", []))]
-        files = {seed: Path(d) / "evaluation" / "predictions.npz" for seed, d in zip(seeds, r.get("dirs", []))}
-        present = {seed: load_predictions(f) for seed, f in files.items() if f.is_file()}
-        if row.kind == "classification" and present:
+        if row.kind != "classification":
+            continue
+        present = {}
+        for i, (m, d) in enumerate(zip(r.get("runs", []), r.get("dirs", []))):
+            seed, file = m.get("seed", i), Path(d) / "evaluation" / "predictions.npz"
+            found = load_predictions(file) if file.is_file() else archive.get(_run_key(row.label, seed, d))
+            if found is not None:
+                present[seed] = found
+        if present:
             runs[row.label] = present
+    return runs
+
+
+def controlled_statistics(table: Table, results: dict, *, n: int = 1000,
+                          predictions: dict[str, dict[int, tuple]] | None = None) -> dict:
+    """95 % intervals of each classification row (seeds and test lenses resampled) and, for
+    every pair of rows the paper orders, the paired difference and lensml's verdict: "confirms",
+    "contradicts" (significantly the other way) or "unresolved". Computed over the seeds whose
+    predictions can be read (``predictions``, default ``run_predictions(table, results)``: the runs'
+    folders on this machine; ``interval_seeds`` per row, ``seeds`` per pair: a table resumed on
+    another machine without its archive may hold some of a row's seeds only); rows with none are
+    left out."""
+    from lensml.evaluation.intervals import bootstrap_interval, paired_difference, verdict
+
+    metric = interval_metric(table)
+    runs = run_predictions(table, results) if predictions is None else predictions
     intervals = {label: bootstrap_interval(list(r.values()), metric, n=n) for label, r in runs.items()}
     orderings = []
     rows = [r for r in table.rows if r.label in runs and metric in paper_values(table, r)]
@@ -1046,7 +1111,6 @@ def physics_metrics(result: dict, config) -> dict:
     (``lensml.evaluation.physics_branch``; the best checkpoint, else the final model; the true
     Einstein radii from the stored test split); {} for a model without one."""
     import keras
-    import numpy as np
 
     from lensml.data.pipeline import load_split
     from lensml.evaluation.aggregation import flatten_metrics
@@ -1182,18 +1246,30 @@ def _earlier_line(prov: dict) -> str:
     made = "; ".join(f"{e.get('runs') or '`' + str(e.get('command')) + '`'} at commit {str(e.get('commit'))[:7]}"
                      f" ({e.get('backend')})" for e in earlier)
     return (f" Earlier runs kept by the resume (the JSON's `provenance_earlier`): {made}. Intervals marked "
-            "(seeds ...) cover the seeds whose predictions were on the machine that rendered the table.")
+            "(seeds ...) cover the seeds whose predictions were on the machine that rendered the table or in the "
+            "predictions archive beside its JSON (`<json stem>_predictions.npz`).")
 
 
 def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float,
            statistics_: dict | None = None, prov: dict | None = None) -> None:
     """The table's Markdown (``render_table``) and JSON, written atomically. A controlled scale's
-    intervals and orderings are computed from the runs' predictions when they are on this
-    machine, else kept from ``statistics_`` (an earlier write)."""
+    intervals and orderings are computed from the runs' predictions, read from their folders on
+    this machine or from the predictions archive beside the JSON (``predictions_archive``, which
+    this write extends with the runs found here), else kept from ``statistics_`` (an earlier write
+    that could read more seeds)."""
     from lensml._io import write_text_atomic
 
     if SCALES[scale].regime:
-        statistics_ = merge_statistics(controlled_statistics(TABLES[table], results), statistics_)
+        # the predictions travel with the table: read from the runs here or the archive beside the
+        # JSON, and written back with this machine's runs added
+        archive_path = predictions_archive(json_path)
+        runs = run_predictions(TABLES[table], results, read_predictions_archive(archive_path))
+        if runs:
+            write_predictions_archive(archive_path, {
+                _run_key(label, m.get("seed", i), d): runs[label][m.get("seed", i)]
+                for label, r in results.items() if label in runs
+                for i, (m, d) in enumerate(zip(r.get("runs", []), r.get("dirs", []))) if m.get("seed", i) in runs[label]})
+        statistics_ = merge_statistics(controlled_statistics(TABLES[table], results, predictions=runs), statistics_)
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
                                             statistics_))
     prov = dict(prov or {})

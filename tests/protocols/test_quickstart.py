@@ -217,6 +217,8 @@ def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(
         label for label, r in saved["results"].items() if r["status"].startswith("skipped")}
     (order,) = stats["orderings"]  # the paper ranks ViT above ResNet18
     assert order["verdict"] in ("confirms", "contradicts", "unresolved") and order["low"] <= order["high"]
+    # every run's test predictions are archived beside the JSON (for a resume or a render elsewhere)
+    assert len(rep.read_predictions_archive(rep.predictions_archive(result["json"]))) == 4
     table = Path(result["markdown"]).read_text()
     assert "## Controlled rows" in table and "Orderings of the paper" in table and "3 x 5" in table
     prov = saved["provenance"]  # where the numbers come from
@@ -408,6 +410,60 @@ def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_r
     assert f"| D4LensPINN | {ablation} | {variant['difference']:+.3f} " in table and "| variant higher | 1, 2 |" in table
     assert "Earlier runs kept by the resume" in table and "seed 0 of every row at commit 0ld5eed" in table
     assert "at commit abc1234 (jax)" in table
+
+
+def test_a_table_rendered_from_a_clone_reads_its_seeds_from_the_predictions_archive(tmp_path):
+    """The runs' folders stay on the machine that trained them; the predictions archive beside
+    the JSON carries their test predictions, so a clone (or a resume on another machine) computes
+    intervals and orderings over every seed; a row-seed run again elsewhere (another folder) does
+    not reuse the archived predictions of the run it replaced."""
+    import shutil
+
+    import numpy as np
+
+    from lensml.protocols.reproduce import predictions_archive, read_predictions_archive, rerender
+
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(3), 30)
+    results = {}
+    for label, skill in (("ResNet18", 2.5), ("LensPINN_small", 0.5), ("LensPINN_small without its physics branch", 0.6)):
+        dirs = []
+        for s in (0, 1, 2):
+            folder = tmp_path / "machine" / label / f"seed_{s}"
+            (folder / "evaluation").mkdir(parents=True)
+            logits = rng.normal(size=(90, 3)) + skill * np.eye(3)[labels]
+            np.savez(folder / "evaluation" / "predictions.npz", labels=labels, probs=np.exp(logits))
+            dirs.append(str(folder))
+        results[label] = {"status": "ok", "dirs": dirs, "config": "x",
+                          "runs": [{"test_accuracy": 0.5, "seed": s} for s in (0, 1, 2)]}
+    made = tmp_path / "made" / "reproduce_lenspinn_controlled.json"
+    made.parent.mkdir()
+    made.write_text(json.dumps({"table": "lenspinn", "scale": "controlled", "minutes": 1.0, "results": results}))
+    rerender(made)
+    archive = predictions_archive(made)
+    assert archive.name == "reproduce_lenspinn_controlled_predictions.npz" and len(read_predictions_archive(archive)) == 9
+    there = json.loads(made.read_text())["statistics"]
+    assert there["interval_seeds"]["ResNet18"] == [0, 1, 2]
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for f in (made, archive):
+        shutil.copy(f, clone / f.name)
+    shutil.rmtree(tmp_path / "machine")
+    md = Path(rerender(clone / made.name)).read_text()
+    here = json.loads((clone / made.name).read_text())["statistics"]
+    assert here["interval_seeds"] == there["interval_seeds"] and here["intervals"] == there["intervals"]
+    assert here["orderings"] == there["orderings"] and here["orderings"][0]["seeds"] == [0, 1, 2]
+    assert "| LensPINN_small > ResNet18 |" in md and "| contradicts | 0, 1, 2 |" in md
+    assert "| LensPINN_small | LensPINN_small without its physics branch |" in md
+
+    # seed 2 of ResNet18 run again elsewhere: a new folder, so the archive's seed 2 is not its
+    saved = json.loads((clone / made.name).read_text())
+    saved.pop("statistics")
+    saved["results"]["ResNet18"]["dirs"][2] = "/elsewhere/ResNet18/seed_2"
+    (clone / made.name).write_text(json.dumps(saved))
+    rerender(clone / made.name)
+    assert json.loads((clone / made.name).read_text())["statistics"]["interval_seeds"]["ResNet18"] == [0, 1]
 
 
 def test_lenspinn_table_2_rows_train_a_cnn_on_the_preprocessed_or_the_raw_image(tmp_path):
