@@ -71,7 +71,7 @@ def _merge(base: dict, sized: dict) -> dict:
 
 def options_for_budget(name: str, budget: int, *, base_options: dict | None = None, input_shape=(64, 64, 1),
                        num_classes: int = 3, task: str = "classification", tolerance: float = 0.15,
-                       iterations: int = 14) -> dict:
+                       iterations: int = 14, rule=None, count=None) -> dict:
     """The width of model ``name`` whose parameter count is closest to ``budget``.
 
     Args:
@@ -82,6 +82,11 @@ def options_for_budget(name: str, budget: int, *, base_options: dict | None = No
       input_shape, num_classes, task: the model as the table builds it (the head and the
         image size change the count).
       tolerance: relative distance from ``budget`` that counts as matched.
+      rule: a width rule (width multiplier -> options) to search instead of the registry's, e.g.
+        ``functools.partial(widths.token_vit, num_heads=6)`` for a token trainer's encoder at
+        its own head count.
+      count: the parameter count of a set of options, to use instead of the registered model's
+        (e.g. a self-supervised trainer's encoder with its fine-tuning head).
 
     Returns:
       ``{"options", "params", "width", "matched", "relative_error", "reason"}``; ``reason`` is
@@ -96,7 +101,9 @@ def options_for_budget(name: str, budget: int, *, base_options: dict | None = No
     base = dict(base_options or {})
 
     def size(w: float) -> tuple[int, dict]:
-        options = _merge(base, width_options(name, w))
+        options = _merge(base, rule(w) if rule is not None else width_options(name, w))
+        if count is not None:
+            return count(options), options
         return count_params(name, options, input_shape=input_shape, num_classes=num_classes, task=task), options
 
     lo, hi = (math.log(w) for w in WIDTH_RANGE)

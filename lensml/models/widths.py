@@ -8,6 +8,8 @@ layer needs (a multiple of the attention heads, at least a few channels).
 
 from __future__ import annotations
 
+import math
+
 
 def channels(base: float, w: float, *, multiple: int = 1, minimum: int = 1) -> int:
     """``base * w`` rounded to a multiple of ``multiple`` and at least ``minimum``."""
@@ -27,10 +29,13 @@ def transformer(w: float, *, embed_dim: int = 384) -> dict:
     return {"embed_dim": dim, "num_heads": heads, "mlp_dim": 4 * dim}
 
 
-def token_vit(w: float) -> dict:
-    """The token trainers' ViT (``ssl_vit``): token width ``64 * w``, a multiple of 4 (its 4 heads and
-    the sin-cos positions' four parts), at least 8; MLP ratio and depth kept."""
-    return {"dim": channels(64, w, multiple=4, minimum=8)}
+def token_vit(w: float, *, num_heads: int = 4) -> dict:
+    """The token trainers' ViT (``ssl_vit``; MAE's, I-JEPA's and Lens-JEPA's encoder): token width
+    ``64 * w``, a multiple of both the sin-cos positions' four parts and ``num_heads`` (4, ssl_vit's
+    default; a trainer sized at its config's head count passes its own), at least two such
+    multiples; MLP ratio, heads and depth kept."""
+    multiple = math.lcm(4, int(num_heads))
+    return {"dim": channels(64, w, multiple=multiple, minimum=2 * multiple)}
 
 
 def cvt(w: float) -> dict:

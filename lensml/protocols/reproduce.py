@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -492,8 +493,7 @@ def unavailable_reason(row: Row, root: Path, scale: Scale | None = None) -> str 
         if row.kind == "super_resolution":
             return "not run at controlled scales yet: a super-resolution row's budget is not implemented"
         if row.needs and _controlled_encoder(row, root) is None:
-            return ("not run at controlled scales yet: sizing a token trainer's encoder (MAE, I-JEPA, Lens-JEPA) to "
-                    "the table's budget is not implemented")
+            return "not run at controlled scales: lensml cannot size this row's encoder to the table's budget"
     return None
 
 
@@ -506,17 +506,82 @@ def _controlled_encoder(row: Row, root: Path) -> str | None:
 
 
 def _encoder_of(config) -> str | None:
-    """The image encoder a self-supervised pretraining config trains (its ``encoder``) or a
-    from-scratch baseline builds (its model); None where there is none to size (a fine-tuning of
-    a pretrained encoder) or lensml cannot size one yet: ssl_vit has a width rule, but the token
-    trainers (MAE, I-JEPA) it is the baseline of have none, so their rows are not run at controlled scales."""
+    """The image encoder a self-supervised pretraining config trains (its ``encoder``; ``ssl_vit``
+    for the token trainers MAE, I-JEPA and Lens-JEPA, whose encoder is that ViT) or a from-scratch
+    baseline builds (its model); None where there is none to size (a fine-tuning of a pretrained
+    encoder)."""
     from lensml.ssl import TRAINERS
-    from lensml.ssl.factory import IMAGE_ENCODER_METHODS
+    from lensml.ssl.factory import IMAGE_ENCODER_METHODS, TOKEN_METHODS
 
     name = config.model.name
     if name in IMAGE_ENCODER_METHODS:
         return config.model.options.get("encoder", "resnet50")
-    return None if name in TRAINERS or name in ("pretrained", "ssl_vit") else name
+    if name in TOKEN_METHODS:
+        return "ssl_vit"
+    return None if name in TRAINERS or name == "pretrained" else name
+
+
+def _token_patch(patch_size, config_pixels: int, pixels: int):
+    """A token encoder's patch at ``pixels`` a side for a config made for ``config_pixels``: the
+    divisor of ``pixels`` nearest (in ratio) to the config's patch scaled with the image, so the
+    token grid stays about the config's (a 150x150 config's 10-pixel patches, 15 a side, become
+    5-pixel patches, 10 a side, on the same field in 50x50). None (the encoder's default) stays."""
+    if patch_size is None:
+        return None
+    target = patch_size * pixels / config_pixels
+    return min((d for d in range(1, pixels + 1) if pixels % d == 0), key=lambda d: abs(math.log(d / target)))
+
+
+def _token_encoder_for_budget(config, table: Table, family: str, head_hidden) -> dict:
+    """The options of a token trainer (MAE, I-JEPA, Lens-JEPA) or of its from-scratch ``ssl_vit``
+    baseline with the encoder's token width (``widths.token_vit`` at the config's heads) sized to
+    ``table``'s budget as the classifier it becomes: the trainer's own encoder (Lens-JEPA's with its
+    physics tokenizer) or the registry's ``ssl_vit``, at the config's depth, heads, class token and
+    token grid on ``family``'s images, with the fine-tuning's ``head_hidden``. A trainer's decoder
+    or predictor is scaled by the encoder's factor, its depth and heads kept."""
+    from functools import partial
+
+    from lensml.datasets import Deeplense
+    from lensml.models import widths
+    from lensml.models.budget import build_without_weights, options_for_budget
+    from lensml.models.registry import budget_of
+    from lensml.simulation import get_family
+    from lensml.ssl.factory import TOKEN_METHODS, build_trainer, pretrained_encoder
+    from lensml.ssl.finetune import build_classifier
+
+    options = dict(config.model.options)
+    trainer = config.model.name in TOKEN_METHODS
+    arch = options if trainer else dict(options.get("encoder_options", {}))
+    spec = get_family(family)
+    pixels = spec.instrument.num_pix
+    config_family = Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family
+    patch = _token_patch(arch.get("patch_size"), get_num_pix(config_family), pixels)
+    heads = int(arch.get("num_heads", 4))
+    base = {"depth": int(arch.get("depth", 2)), "num_heads": heads, "cls_token": bool(arch.get("cls_token", False)),
+            "head_hidden": list(head_hidden), **({"patch_size": patch} if patch else {})}
+    grid = {"patch_size": patch} if patch else {}
+    shape, classes = (pixels, pixels, 1), len(spec.class_names)
+
+    def classifier_params(sized: dict) -> int:  # the trainer's encoder, fine-tuned with its row's head
+        def make():
+            trainer = build_trainer(config.model.name, shape, **{**options, **grid, "embed_dim": sized["dim"]})
+            return build_classifier(pretrained_encoder(trainer), classes, hidden=tuple(head_hidden), input_shape=shape)
+        return int(build_without_weights(make).count_params())
+
+    sized = options_for_budget("ssl_vit", budget_of(table.size), base_options=base, input_shape=shape,
+                               num_classes=classes, rule=partial(widths.token_vit, num_heads=heads),
+                               count=classifier_params if trainer else None)
+    dim = sized["options"]["dim"]
+    if not trainer:
+        return {**options, "encoder_options": {**arch, **grid, "dim": dim}}
+    factor = dim / int(arch.get("embed_dim", 64))
+    sized_trainer = {**options, **grid, "embed_dim": dim}
+    for part in ("decoder", "predictor"):  # MAE's decoder, a JEPA's predictor: the encoder's factor
+        if f"{part}_dim" in options:
+            multiple = math.lcm(4, int(options.get(f"{part}_heads", 4)))
+            sized_trainer[f"{part}_dim"] = widths.channels(options[f"{part}_dim"], factor, multiple=multiple,
+                                                           minimum=2 * multiple)
+    return family_pixel_scale(config.model.name, sized_trainer, family)
 
 
 def published_family(family: str) -> str:
@@ -659,11 +724,14 @@ def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root
         # a regression row shares is sized as for its classification sibling: one encoder per method)
         sibling = next((r for r in table.rows if r.kind == "classification" and r.pretrain == row.pretrain), row)
         head = load_config(Path(root or shipped_root()) / sibling.config).model.options.get("hidden", [])
-        pixels = get_family(family).instrument.num_pix
-        sized = size(encoder, table.size, base_options={"head_hidden": list(head)},
-                     input_shape=(pixels, pixels, 1), num_classes=len(get_family(family).class_names))
-        over["model.options"] = {**config.model.options, "encoder_options": {
-            k: v for k, v in sized.items() if k != "head_hidden"}}
+        if encoder == "ssl_vit":  # a token trainer or its baseline: the ViT's token width
+            over["model.options"] = _token_encoder_for_budget(config, table, family, head)
+        else:
+            pixels = get_family(family).instrument.num_pix
+            sized = size(encoder, table.size, base_options={"head_hidden": list(head)},
+                         input_shape=(pixels, pixels, 1), num_classes=len(get_family(family).class_names))
+            over["model.options"] = {**config.model.options, "encoder_options": {
+                k: v for k, v in sized.items() if k != "head_hidden"}}
     if config.model.name in TRAINERS:  # pretraining has no labels to validate or test on
         over.update({"data.val_split": "", "data.test_split": ""})
     return over

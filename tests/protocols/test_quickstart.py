@@ -224,8 +224,8 @@ def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(
     prov = saved["provenance"]  # where the numbers come from
     assert prov["commit"] and prov["command"].startswith("lensml benchmark reproduce --table lenspinn --scale controlled")
     assert prov["machine"]["cpu"] and prov["machine"]["versions"]["keras"] and prov["backend"] in table
-    jepa = next(r for r in rep.TABLES["lens_jepa"].rows if r.needs == "pretrain")
-    assert "not run at controlled scales yet" in rep.unavailable_reason(jepa, ROOT, rep.SCALES["controlled"])
+    sr = next(r for r in rep.TABLES["mae"].rows if r.kind == "super_resolution")
+    assert "not run at controlled scales yet" in rep.unavailable_reason(sr, ROOT, rep.SCALES["controlled"])
     # a rerun keeps the finished seeds: nothing is trained again
     messages.clear()
     again = rep.reproduce("lenspinn", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir,
@@ -700,6 +700,51 @@ def test_mae_table_sweeps_the_mask_ratio_and_trains_both_tasks_from_scratch_with
             tuned = build_sr_from_tokens(pretrained_encoder(mae, pool=None), lr_shape=(16, 16, 1),
                                          filters=options["sr_filters"])
         assert fresh.count_params() == tuned.count_params(), kind
+
+
+@pytest.mark.parametrize("table_name", ["mae", "lens_jepa"])
+def test_token_trainers_are_sized_to_a_controlled_table_s_budget_as_the_classifier_they_become(table_name):
+    """MAE, I-JEPA and Lens-JEPA at a controlled scale: the pretrained encoder, fine-tuned with its
+    row's head, is within 15 % of the table's budget, as is the MAE's from-scratch baseline (the same
+    ViT); depths and heads stay the config's, the decoder / predictor shrink with the encoder, and a
+    150x150 config's token grid is kept on the 50x50 field (10-pixel patches -> 5)."""
+    import dataclasses
+
+    from lensml.protocols import reproduce as rep
+    from lensml.ssl.factory import build_downstream, build_trainer, pretrained_encoder
+    from lensml.ssl.finetune import build_classifier
+    from lensml.training.config import load_config
+
+    table = dataclasses.replace(rep.TABLES[table_name], size="budget_250k")
+    scale = rep.SCALES["controlled"]
+    token_rows = [r for r in table.rows if r.kind == "classification" and r.needs]
+    assert token_rows and all(rep.unavailable_reason(r, ROOT, scale) is None for r in token_rows)
+    counts = {}
+    for row in token_rows:
+        config = rep.scaled_config(row, scale, Path("unused"), ROOT, table, path=row.pretrain or row.config)
+        pixels = rep.get_num_pix(config.data.dataset.split("/")[-1].rsplit("_n", 1)[0])
+        if row.needs == "finetune":  # the from-scratch baseline
+            options = config.model.options
+            model = build_downstream(config.model.name, (pixels, pixels, 1), **options)
+            shipped = load_config(ROOT / row.config).model.options["encoder_options"]
+            assert options["encoder_options"]["depth"] == shipped["depth"]
+        else:
+            shipped = load_config(ROOT / row.pretrain).model.options
+            options = {k: v for k, v in config.model.options.items() if k != "mask_ratio"}
+            assert (options["depth"], options["num_heads"]) == (shipped["depth"], shipped["num_heads"])
+            assert options["embed_dim"] < shipped["embed_dim"] and options["embed_dim"] % shipped["num_heads"] == 0
+            part = "decoder" if "decoder_dim" in options else "predictor"
+            assert options[f"{part}_dim"] < shipped[f"{part}_dim"]
+            if table_name == "lens_jepa":  # Model A at 150x150 -> 50x50, the token grid kept near 15 a side
+                assert (pixels, shipped["patch_size"], options["patch_size"]) == (50, 10, 5)
+                if "pixel_scale" in shipped:
+                    assert options["pixel_scale"] == pytest.approx(0.15)
+            trainer = build_trainer(config.model.name, (pixels, pixels, 1), **options)
+            model = build_classifier(pretrained_encoder(trainer), 3, input_shape=(pixels, pixels, 1))
+        counts[row.label] = model.count_params()
+        assert abs(counts[row.label] / 250_000 - 1) <= 0.15, (row.label, counts[row.label])
+    if table_name == "mae":  # every mask ratio's encoder and the scratch ViT: one model
+        assert len(set(counts.values())) == 1, counts
 
 
 def test_ssl_table_has_the_paper_s_14_rows_regression_for_every_method_and_byol_s_views():
