@@ -415,7 +415,11 @@ class Scale:
                 f"stored regimes); validation "
                 f"{va} per class; the checkpoint kept is the best epoch by each config's `training.monitor` (the "
                 f"monitor column); seeds {list(self.seeds)} (initialisation and data order / stream). Each cell is the "
-                f"mean +- std over seeds; the 95 % interval resamples seeds and test lenses (lensml.evaluation.intervals).")
+                f"mean +- std over seeds; the 95 % interval resamples seeds and test lenses (lensml.evaluation.intervals)."
+                + (" Super-resolution rows train on the stored low/high-resolution pairs (`<family>_sr<pixels>_n"
+                   f"{self.per_class}`) in every regime, for the same steps (the stream has no pairs): the "
+                   "encoder of their classification sibling (one encoder per method), the config's decoder."
+                   if any(r.kind == "super_resolution" for r in table.rows) else ""))
 
 
 def _cpu_data(table: Table) -> str:
@@ -490,8 +494,6 @@ def unavailable_reason(row: Row, root: Path, scale: Scale | None = None) -> str 
         if path and not (root / path).is_file():
             return f"not available: {path} does not exist"
     if scale is not None and scale.regime:
-        if row.kind == "super_resolution":
-            return "not run at controlled scales yet: a super-resolution row's budget is not implemented"
         if row.needs and _controlled_encoder(row, root) is None:
             return "not run at controlled scales: lensml cannot size this row's encoder to the table's budget"
     return None
@@ -690,13 +692,16 @@ def _controlled_data(config, table: Table, scale: Scale) -> tuple[str, dict]:
     """(family, overrides) every controlled row shares: the regime's data, batch, epochs, steps, seeds."""
     from lensml.datasets import Deeplense, sized_config
 
-    family = table.cpu_family(Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family)
+    cfg = Deeplense.get_builder_config(config.data.dataset.split("/")[-1])
+    family = table.cpu_family(cfg.family)
     if scale.regime == "noisy":
         family = family.removesuffix("_published")
-    over = {"data.dataset": sized_config(family, scale.per_class), "data.batch_size": scale.batch_size,
-            "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
+    # a super-resolution row: the stored pairs at the config's factor, in every regime (a stream has no pairs)
+    lr_pixels = get_num_pix(family) // cfg.sr_factor if cfg.sr_factor else None
+    over = {"data.dataset": sized_config(family, scale.per_class, lr_pixels=lr_pixels),
+            "data.batch_size": scale.batch_size, "data.label_fraction": 1.0, "training.epochs": table.controlled_epochs,
             "training.early_stopping_patience": None, "seeds": list(scale.seeds)}
-    if scale.regime == "fresh":  # as many steps of as many fresh lenses as the stored split's epochs
+    if scale.regime == "fresh" and not lr_pixels:  # as many steps of as many fresh lenses as the stored split's epochs
         over.update({"data.source": "stream", "data.augment": "",
                      "data.steps_per_epoch": controlled_steps(table, scale) // table.controlled_epochs})
     else:

@@ -224,8 +224,6 @@ def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(
     prov = saved["provenance"]  # where the numbers come from
     assert prov["commit"] and prov["command"].startswith("lensml benchmark reproduce --table lenspinn --scale controlled")
     assert prov["machine"]["cpu"] and prov["machine"]["versions"]["keras"] and prov["backend"] in table
-    sr = next(r for r in rep.TABLES["mae"].rows if r.kind == "super_resolution")
-    assert "not run at controlled scales yet" in rep.unavailable_reason(sr, ROOT, rep.SCALES["controlled"])
     # a rerun keeps the finished seeds: nothing is trained again
     messages.clear()
     again = rep.reproduce("lenspinn", "controlled", tmp_path / "rep", rows=rows, data_dir=data_dir,
@@ -745,6 +743,34 @@ def test_token_trainers_are_sized_to_a_controlled_table_s_budget_as_the_classifi
         assert abs(counts[row.label] / 250_000 - 1) <= 0.15, (row.label, counts[row.label])
     if table_name == "mae":  # every mask ratio's encoder and the scratch ViT: one model
         assert len(set(counts.values())) == 1, counts
+
+
+def test_super_resolution_rows_run_at_a_controlled_scale_on_stored_pairs_with_their_sibling_s_encoder():
+    """The MAE table's super-resolution rows at a controlled scale: the stored 16 -> 64 pairs (the
+    stream has none) for the same steps as the classification rows, the encoder of their
+    classification sibling (the same pretraining; the scratch ViT as wide as the scratch classifier)."""
+    import dataclasses
+
+    from lensml.protocols import reproduce as rep
+
+    table = dataclasses.replace(rep.TABLES["mae"], size="budget_250k")
+    scale = rep.SCALES["controlled"]
+    rows = {r.label: r for r in table.rows}
+
+    def config(label, pretrain=False):
+        row = rows[label]
+        return rep.scaled_config(row, scale, Path("unused"), ROOT, table, path=row.pretrain if pretrain else None)
+
+    sr, classify = config("MAE ViT super-resolution 16 -> 64"), config("MAE ViT (mask 0.90)")
+    assert rep.unavailable_reason(rows["MAE ViT super-resolution 16 -> 64"], ROOT, scale) is None
+    assert sr.data.dataset == "deeplense/model_ii_published_sr16_n3000" and sr.data.source == "stored"
+    assert classify.data.source == "stream"
+    assert rep._training_budget(sr)["steps"] == rep._training_budget(classify)["steps"] == rep.controlled_steps(table, scale)
+    assert (config("MAE ViT super-resolution 16 -> 64", True).model.options
+            == config("MAE ViT (mask 0.90)", True).model.options)
+    scratch_sr = config("ViT super-resolution 16 -> 64 (scratch)").model.options["encoder_options"]
+    assert scratch_sr == config("ViT (scratch)").model.options["encoder_options"] and scratch_sr["dim"] < 192
+    assert "Super-resolution rows train on the stored" in scale.describe(table)
 
 
 def test_ssl_table_has_the_paper_s_14_rows_regression_for_every_method_and_byol_s_views():
