@@ -25,7 +25,7 @@ Scales:
 
 Rows lensml cannot run (no config) say so instead of a number. Seeds run in the outer loop,
 so a time budget that runs out still leaves every row with its first seeds. A controlled table
-keeps every run's test predictions in ``reproduce_<table>_<scale>_predictions.npz`` beside its
+keeps every run's test predictions in ``reproduce_<table>_<scale>_predictions/`` beside its
 JSON (``predictions_archive``): copy both to resume or re-render it on another machine with
 intervals and paired orderings over all its seeds.
 """
@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import statistics
 import time
 from pathlib import Path
@@ -907,66 +908,72 @@ def interval_metric(table: Table) -> str:
 
 
 def predictions_archive(json_path) -> Path:
-    """``reproduce_<table>_<scale>_predictions.npz`` beside a table's JSON: every classification
-    run's test predictions, so that a table resumed on another machine (or re-rendered from a
-    clone) computes its intervals and paired orderings over all its seeds."""
+    """The folder ``reproduce_<table>_<scale>_predictions/`` beside a table's JSON: every
+    classification run's test predictions, one small file per run (written once, so a resumed
+    table only adds files), so that a table resumed on another machine, or re-rendered from a
+    clone, computes its intervals and paired orderings over all its seeds."""
     json_path = Path(json_path)
-    return json_path.with_name(json_path.stem + "_predictions.npz")
+    return json_path.with_name(json_path.stem + "_predictions")
 
 
-def _run_key(label: str, seed: int, run_dir: str) -> str:
-    """A run's identity in the archive: its row, seed and the folder it was made in (a row-seed
-    run again elsewhere is another run, and its archived predictions are not reused for it)."""
-    return json.dumps([label, int(seed), str(run_dir)])
+def _archived_file(archive: Path, label: str, seed: int) -> Path:
+    return Path(archive) / f"{re.sub(r'[^a-z0-9]+', '_', label.lower()).strip('_')}_seed{int(seed)}.npz"
 
 
-def read_predictions_archive(path) -> dict[str, tuple]:
-    """{run key: (labels (N,) int, probabilities (N, C) float)} from ``predictions_archive``'s file
-    ({} when there is none). Loaded without pickle: the file holds plain arrays only."""
-    path = Path(path)
+def read_archived_predictions(archive, label: str, seed: int, run_dir: str) -> tuple | None:
+    """(labels (N,) int, probabilities (N, C) float) of row ``label``'s run of ``seed`` made in
+    ``run_dir``, from ``archive`` (``predictions_archive``); None if it holds none of that run (a
+    row-seed run again in another folder is another run). Loaded without pickle: plain arrays."""
+    path = _archived_file(archive, label, seed)
     if not path.is_file():
-        return {}
+        return None
     with np.load(path, allow_pickle=False) as data:
-        keys = json.loads(str(data["index"]))
-        return {key: (np.asarray(data[f"labels_{i}"]).astype(int), np.asarray(data[f"probs_{i}"], dtype=np.float64))
-                for i, key in enumerate(keys)}
+        if str(data["label"]) != label or str(data["run_dir"]) != str(run_dir):
+            return None
+        return np.asarray(data["labels"]).astype(int), np.asarray(data["probs"], dtype=np.float64)
 
 
-def write_predictions_archive(path, predictions: dict[str, tuple]) -> None:
-    """Write ``predictions`` ({run key: (labels, probs)}) atomically, compressed; probabilities as
-    float32 (what the evaluation computed: exact argmax and ranks)."""
+def _runs_of(table: Table, results: dict):
+    """(row label, seed, run folder) of every classification run in ``results``."""
+    for row in table.rows:
+        if row.kind == "classification":
+            r = results.get(row.label, {})
+            for i, (m, d) in enumerate(zip(r.get("runs", []), r.get("dirs", []))):
+                yield row.label, m.get("seed", i), d
+
+
+def archive_predictions(table: Table, results: dict, archive) -> None:
+    """Copy the test predictions of every classification run whose folder is on this machine into
+    ``archive`` (labels as integers, probabilities as float32, what the evaluation computed: exact
+    argmax and ranks), each file written atomically and only once per run."""
     from lensml._io import atomic_target
-
-    keys = sorted(predictions)
-    arrays = {"index": np.array(json.dumps(keys))}
-    for i, key in enumerate(keys):
-        labels, probs = predictions[key]
-        arrays[f"labels_{i}"] = np.asarray(labels, dtype=np.uint8 if np.max(labels, initial=0) < 256 else np.int32)
-        arrays[f"probs_{i}"] = np.asarray(probs, dtype=np.float32)
-    with atomic_target(path) as tmp:
-        np.savez_compressed(tmp, **arrays)
-
-
-def run_predictions(table: Table, results: dict, archive: dict[str, tuple] | None = None) -> dict[str, dict[int, tuple]]:
-    """{row label: {seed: (labels, probs)}} of every classification run: from its folder's
-    ``evaluation/predictions.npz`` where that is on this machine, else from ``archive``
-    (``read_predictions_archive``); a run found in neither is left out."""
     from lensml.evaluation.intervals import load_predictions
 
-    archive = archive or {}
-    runs: dict[str, dict[int, tuple]] = {}
-    for row in table.rows:
-        r = results.get(row.label, {})
-        if row.kind != "classification":
+    for label, seed, run_dir in _runs_of(table, results):
+        file = Path(run_dir) / "evaluation" / "predictions.npz"
+        if not file.is_file() or read_archived_predictions(archive, label, seed, run_dir) is not None:
             continue
-        present = {}
-        for i, (m, d) in enumerate(zip(r.get("runs", []), r.get("dirs", []))):
-            seed, file = m.get("seed", i), Path(d) / "evaluation" / "predictions.npz"
-            found = load_predictions(file) if file.is_file() else archive.get(_run_key(row.label, seed, d))
-            if found is not None:
-                present[seed] = found
-        if present:
-            runs[row.label] = present
+        labels, probs = load_predictions(file)
+        target = _archived_file(archive, label, seed)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_target(target) as tmp:
+            np.savez_compressed(tmp, label=np.array(label), run_dir=np.array(str(run_dir)),
+                                labels=labels.astype(np.int32), probs=probs.astype(np.float32))
+
+
+def run_predictions(table: Table, results: dict, archive=None) -> dict[str, dict[int, tuple]]:
+    """{row label: {seed: (labels, probs)}} of every classification run: from its folder's
+    ``evaluation/predictions.npz`` where that is on this machine, else from ``archive``
+    (``predictions_archive``); a run found in neither is left out."""
+    from lensml.evaluation.intervals import load_predictions
+
+    runs: dict[str, dict[int, tuple]] = {}
+    for label, seed, run_dir in _runs_of(table, results):
+        file = Path(run_dir) / "evaluation" / "predictions.npz"
+        found = (load_predictions(file) if file.is_file()
+                 else read_archived_predictions(archive, label, seed, run_dir) if archive is not None else None)
+        if found is not None:
+            runs.setdefault(label, {})[seed] = found
     return runs
 
 
@@ -1320,7 +1327,7 @@ def _earlier_line(prov: dict) -> str:
                      f" ({e.get('backend')})" for e in earlier)
     return (f" Earlier runs kept by the resume (the JSON's `provenance_earlier`): {made}. Intervals marked "
             "(seeds ...) cover the seeds whose predictions were on the machine that rendered the table or in the "
-            "predictions archive beside its JSON (`<json stem>_predictions.npz`).")
+            "predictions archive beside its JSON (`<json stem>_predictions/`).")
 
 
 def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict, minutes: float,
@@ -1333,15 +1340,11 @@ def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict
     from lensml._io import write_text_atomic
 
     if SCALES[scale].regime:
-        # the predictions travel with the table: read from the runs here or the archive beside the
-        # JSON, and written back with this machine's runs added
-        archive_path = predictions_archive(json_path)
-        runs = run_predictions(TABLES[table], results, read_predictions_archive(archive_path))
-        if runs:
-            write_predictions_archive(archive_path, {
-                _run_key(label, m.get("seed", i), d): runs[label][m.get("seed", i)]
-                for label, r in results.items() if label in runs
-                for i, (m, d) in enumerate(zip(r.get("runs", []), r.get("dirs", []))) if m.get("seed", i) in runs[label]})
+        # the predictions travel with the table: this machine's runs archived beside the JSON, and
+        # read from there where their folders are elsewhere
+        archive = predictions_archive(json_path)
+        archive_predictions(TABLES[table], results, archive)
+        runs = run_predictions(TABLES[table], results, archive)
         statistics_ = merge_statistics(controlled_statistics(TABLES[table], results, predictions=runs), statistics_)
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
                                             statistics_))

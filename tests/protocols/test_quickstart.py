@@ -218,7 +218,7 @@ def test_controlled_scale_gives_rows_one_budget_intervals_orderings_and_resumes(
     (order,) = stats["orderings"]  # the paper ranks ViT above ResNet18
     assert order["verdict"] in ("confirms", "contradicts", "unresolved") and order["low"] <= order["high"]
     # every run's test predictions are archived beside the JSON (for a resume or a render elsewhere)
-    assert len(rep.read_predictions_archive(rep.predictions_archive(result["json"]))) == 4
+    assert len(list(rep.predictions_archive(result["json"]).glob("*_seed[01].npz"))) == 4
     table = Path(result["markdown"]).read_text()
     assert "## Controlled rows" in table and "Orderings of the paper" in table and "3 x 5" in table
     prov = saved["provenance"]  # where the numbers come from
@@ -419,7 +419,7 @@ def test_a_table_rendered_from_a_clone_reads_its_seeds_from_the_predictions_arch
 
     import numpy as np
 
-    from lensml.protocols.reproduce import predictions_archive, read_predictions_archive, rerender
+    from lensml.protocols.reproduce import predictions_archive, rerender
 
     rng = np.random.default_rng(1)
     labels = np.repeat(np.arange(3), 30)
@@ -439,14 +439,17 @@ def test_a_table_rendered_from_a_clone_reads_its_seeds_from_the_predictions_arch
     made.write_text(json.dumps({"table": "lenspinn", "scale": "controlled", "minutes": 1.0, "results": results}))
     rerender(made)
     archive = predictions_archive(made)
-    assert archive.name == "reproduce_lenspinn_controlled_predictions.npz" and len(read_predictions_archive(archive)) == 9
+    assert archive.name == "reproduce_lenspinn_controlled_predictions" and len(list(archive.glob("*.npz"))) == 9
+    written = {f: f.stat().st_mtime_ns for f in archive.iterdir()}
+    rerender(made)  # each run's file is written once
+    assert {f: f.stat().st_mtime_ns for f in archive.iterdir()} == written
     there = json.loads(made.read_text())["statistics"]
     assert there["interval_seeds"]["ResNet18"] == [0, 1, 2]
 
     clone = tmp_path / "clone"
     clone.mkdir()
-    for f in (made, archive):
-        shutil.copy(f, clone / f.name)
+    shutil.copy(made, clone / made.name)
+    shutil.copytree(archive, clone / archive.name)
     shutil.rmtree(tmp_path / "machine")
     md = Path(rerender(clone / made.name)).read_text()
     here = json.loads((clone / made.name).read_text())["statistics"]
