@@ -560,15 +560,15 @@ def _token_encoder_for_budget(config, table: Table, family: str, head_hidden) ->
     config_family = Deeplense.get_builder_config(config.data.dataset.split("/")[-1]).family
     patch = _token_patch(arch.get("patch_size"), get_num_pix(config_family), pixels)
     heads = int(arch.get("num_heads", 4))
-    base = {"depth": int(arch.get("depth", 2)), "num_heads": heads, "cls_token": bool(arch.get("cls_token", False)),
-            "head_hidden": list(head_hidden), **({"patch_size": patch} if patch else {})}
     grid = {"patch_size": patch} if patch else {}
+    base = {"depth": int(arch.get("depth", 2)), "num_heads": heads, "cls_token": bool(arch.get("cls_token", False)),
+            "head_hidden": list(head_hidden), **grid}
     shape, classes = (pixels, pixels, 1), len(spec.class_names)
 
     def classifier_params(sized: dict) -> int:  # the trainer's encoder, fine-tuned with its row's head
         def make():
-            trainer = build_trainer(config.model.name, shape, **{**options, **grid, "embed_dim": sized["dim"]})
-            return build_classifier(pretrained_encoder(trainer), classes, hidden=tuple(head_hidden), input_shape=shape)
+            model = build_trainer(config.model.name, shape, **{**options, **grid, "embed_dim": sized["dim"]})
+            return build_classifier(pretrained_encoder(model), classes, hidden=tuple(head_hidden), input_shape=shape)
         return int(build_without_weights(make).count_params())
 
     sized = options_for_budget("ssl_vit", budget_of(table.size), base_options=base, input_shape=shape,
@@ -977,19 +977,18 @@ def run_predictions(table: Table, results: dict, archive=None) -> dict[str, dict
     return runs
 
 
-def controlled_statistics(table: Table, results: dict, *, n: int = 1000,
-                          predictions: dict[str, dict[int, tuple]] | None = None) -> dict:
+def controlled_statistics(table: Table, results: dict, *, n: int = 1000, archive=None) -> dict:
     """95 % intervals of each classification row (seeds and test lenses resampled) and, for
     every pair of rows the paper orders, the paired difference and lensml's verdict: "confirms",
     "contradicts" (significantly the other way) or "unresolved". Computed over the seeds whose
-    predictions can be read (``predictions``, default ``run_predictions(table, results)``: the runs'
-    folders on this machine; ``interval_seeds`` per row, ``seeds`` per pair: a table resumed on
+    predictions can be read (``run_predictions``: the runs' folders on this machine, else the
+    ``archive`` beside the table; ``interval_seeds`` per row, ``seeds`` per pair: a table resumed on
     another machine without its archive may hold some of a row's seeds only); rows with none are
     left out."""
     from lensml.evaluation.intervals import bootstrap_interval, paired_difference, verdict
 
     metric = interval_metric(table)
-    runs = run_predictions(table, results) if predictions is None else predictions
+    runs = run_predictions(table, results, archive)
     intervals = {label: bootstrap_interval(list(r.values()), metric, n=n) for label, r in runs.items()}
     orderings = []
     rows = [r for r in table.rows if r.label in runs and metric in paper_values(table, r)]
@@ -1344,8 +1343,7 @@ def _write(md_path: Path, json_path: Path, table: str, scale: str, results: dict
         # read from there where their folders are elsewhere
         archive = predictions_archive(json_path)
         archive_predictions(TABLES[table], results, archive)
-        runs = run_predictions(TABLES[table], results, archive)
-        statistics_ = merge_statistics(controlled_statistics(TABLES[table], results, predictions=runs), statistics_)
+        statistics_ = merge_statistics(controlled_statistics(TABLES[table], results, archive=archive), statistics_)
     write_text_atomic(md_path, render_table(TABLES[table], SCALES[scale], results, _provenance_line(prov, minutes, table, scale),
                                             statistics_))
     prov = dict(prov or {})
