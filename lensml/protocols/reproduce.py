@@ -663,12 +663,24 @@ def _controlled_overrides(config, row: Row, table: Table, scale: Scale, root: Pa
     if task != "classification":
         options = {**options, "task": task}
     # its model family's recipe, or the one the row names (an ablation trains with its full model's)
-    over = {k: v for k, v in recipe(row.cpu.get("recipe", name)).items() if k != "data.batch_size"}
+    # (its phases measured in epochs shrunk to the table's; a recipe's own warmup wins)
+    over = {**epoch_phases(config, table.controlled_epochs),
+            **{k: v for k, v in recipe(row.cpu.get("recipe", name)).items() if k != "data.batch_size"}}
     over.update({"model.name": name, "model.options": options, **data})
-    if config.training.physics_phase2_epoch:
-        ratio = table.controlled_epochs / config.training.epochs
-        over["training.physics_phase2_epoch"] = min(table.controlled_epochs - 1,
-                                                    max(1, round(config.training.physics_phase2_epoch * ratio)))
+    return over
+
+
+def epoch_phases(config, epochs: int) -> dict:
+    """Overrides that shrink ``config``'s schedule and phases measured in epochs (the warmup, the
+    physics losses' second phase) in proportion to a run cut to ``epochs``: a 300-epoch
+    pretraining's 40 warmup epochs become 0.93 of 7, not 40 that the run never leaves."""
+    ratio = epochs / config.training.epochs
+    over = {}
+    if config.training.warmup_epochs:
+        over["training.warmup_epochs"] = config.training.warmup_epochs * ratio
+    phase2 = config.training.physics_phase2_epoch
+    if phase2 is not None:
+        over["training.physics_phase2_epoch"] = min(epochs - 1, max(1, round(phase2 * ratio))) if phase2 else 0
     return over
 
 
@@ -724,6 +736,7 @@ def _controlled_ssl_overrides(config, row: Row, table: Table, scale: Scale, root
     from lensml.training.shipped import shipped_root
 
     family, over = _controlled_data(config, table, scale)
+    over.update(epoch_phases(config, table.controlled_epochs))  # each stage keeps its recipe's proportions
     encoder = _encoder_of(config)
     if encoder is not None:  # pretraining, or the from-scratch baseline: a fresh encoder of the budget
         # sized as the classifier it becomes, with its classification fine-tuning's head (a pretraining
@@ -787,14 +800,8 @@ def scaled_config(row: Row, scale: Scale, out: Path, root: Path, table: Table, d
     # the smoke test takes the table's small CPU family where it has one (150x150 families cost minutes)
     family = dict(table.cpu_families).get(cfg.family, cfg.family) if scale.tiny_models else cfg.family
     over["data.dataset"] = sized_config(family, per_class, lr_pixels=lr_pixels or None)
-    ratio = scale.epochs / config.training.epochs
     over["training.epochs"] = scale.epochs
-    # Schedules and phases measured in epochs shrink with the run.
-    if config.training.warmup_epochs:
-        over["training.warmup_epochs"] = config.training.warmup_epochs * ratio
-    if config.training.physics_phase2_epoch is not None:
-        phase2 = config.training.physics_phase2_epoch
-        over["training.physics_phase2_epoch"] = min(scale.epochs - 1, max(1, round(phase2 * ratio))) if phase2 else 0
+    over.update(epoch_phases(config, scale.epochs))
     if scale.learning_rate:
         over["training.learning_rate"] = scale.learning_rate
         if config.training.schedule == "constant":

@@ -707,7 +707,7 @@ def test_mae_table_sweeps_the_mask_ratio_and_trains_both_tasks_from_scratch_with
 def test_token_trainers_are_sized_to_a_controlled_table_s_budget_as_the_classifier_they_become(table_name):
     """MAE, I-JEPA and Lens-JEPA at a controlled scale: the pretrained encoder, fine-tuned with its
     row's head, is within 15 % of the table's budget, as is the MAE's from-scratch baseline (the same
-    ViT); depths and heads stay the config's, the decoder / predictor shrink with the encoder, and a
+    ViT); depths and heads stay the config's, the decoder / predictor shrink with the encoder, the warmup with the run, and a
     150x150 config's token grid is kept on the 50x50 field (10-pixel patches -> 5)."""
     import dataclasses
 
@@ -730,7 +730,12 @@ def test_token_trainers_are_sized_to_a_controlled_table_s_budget_as_the_classifi
             shipped = load_config(ROOT / row.config).model.options["encoder_options"]
             assert options["encoder_options"]["depth"] == shipped["depth"]
         else:
+            published = load_config(ROOT / row.pretrain).training
             shipped = load_config(ROOT / row.pretrain).model.options
+            # the pretraining's warmup keeps its share of the run (40 of 300 epochs -> 0.93 of 7)
+            assert config.training.epochs == table.controlled_epochs < published.epochs
+            assert config.training.warmup_epochs == pytest.approx(
+                published.warmup_epochs * table.controlled_epochs / published.epochs)
             options = {k: v for k, v in config.model.options.items() if k != "mask_ratio"}
             assert (options["depth"], options["num_heads"]) == (shipped["depth"], shipped["num_heads"])
             assert options["embed_dim"] < shipped["embed_dim"] and options["embed_dim"] % shipped["num_heads"] == 0
