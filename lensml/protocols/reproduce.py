@@ -401,10 +401,13 @@ class Scale:
         tr, va, te = split_sizes(self.per_class)
         steps = controlled_steps(table, self)
         data = {"fresh": f"fresh lenses of {_cpu_data(table)} every step (the batched simulator; no augmentation)",
-                "stored": f"the stored training split of {_cpu_data(table)}, {tr} per class as in the "
+                "stored": f"the stored training split of {_cpu_data(table)}, {tr:,} per class as in the "
                           f"papers, for {table.controlled_epochs} epochs (the config's augmentation)",
                 "noisy": f"the stored training split of the *realistic* family (noise and PSF: what the published "
-                         f"data lacks), {tr} per class, {table.controlled_epochs} epochs"}[self.regime]
+                         f"data lacks), {tr:,} per class, {table.controlled_epochs} epochs"}[self.regime]
+        shared = ("the realistic family's own test lenses, the same for every row (not the fresh and stored regimes' "
+                  "noiseless ones)" if self.regime == "noisy" else
+                  "the same lenses for every row, and for the fresh and stored regimes")
         return (f"Scale {self.name} (controlled, regime {self.regime!r}): every row at one parameter budget, "
                 f"{table.budget:,} +- 15 % (each architecture's width scaled to it, depths as published; the params "
                 f"column is each row's count, and a row that cannot be matched says why), and one training budget: "
@@ -412,8 +415,7 @@ class Scale:
                 f"each model with its family's recipe (a self-supervised row pretrains its encoder, sized to the "
                 f"budget as the classifier it becomes, for as many steps of unlabelled lenses first, then fine-tunes "
                 f"with its baseline's recipe). Data: {data}. Tested on the stored test split of "
-                f"`<family>_n{self.per_class}` ({te} per class: the same lenses for every row, and for the fresh and "
-                f"stored regimes); validation "
+                f"`<family>_n{self.per_class}` ({te} per class: {shared}); validation "
                 f"{va} per class; the checkpoint kept is the best epoch by each config's `training.monitor` (the "
                 f"monitor column); seeds {list(self.seeds)} (initialisation and data order / stream). Each cell is the "
                 f"mean +- std over seeds; the 95 % interval resamples seeds and test lenses (lensml.evaluation.intervals)."

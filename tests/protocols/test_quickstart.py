@@ -267,6 +267,9 @@ def test_controlled_physics_rows_ablation_sized_and_branch_measured_on_test_lens
     noisy = dataclasses.replace(scale, regime="noisy")  # the realistic family has its own radius
     assert rep.scaled_config(rows["LensPINN_small with the true Einstein radius"], noisy, tmp_path, ROOT,
                              table).model.options["theta_E_fixed"] == pytest.approx(get_family("model_ii").theta_E)
+    # its test lenses are the realistic family's: the table must not say they are the other regimes'
+    assert "realistic family's own test lenses" in noisy.describe(table)
+    assert "for the fresh and stored regimes" in scale.describe(table)
     from lensml.models import build
 
     for config in configs.values():
