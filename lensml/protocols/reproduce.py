@@ -1052,6 +1052,21 @@ def merge_statistics(fresh: dict, earlier: dict | None) -> dict:
             "variants": pairs("variants")}
 
 
+def _uncomputed_orderings(table: Table, results: dict, orderings: list[dict], metric: str) -> list[tuple[str, str]]:
+    """(better, worse) by the paper, for each pair of rows with runs that the paper ranks by
+    ``metric`` but ``orderings`` has no verdict for (no seed with both rows' predictions)."""
+    done = {frozenset((o["a"], o["b"])) for o in orderings}
+    ran = [r for r in table.rows if r.kind == "classification" and results.get(r.label, {}).get("runs")
+           and metric in paper_values(table, r)]
+    missing = []
+    for i, a in enumerate(ran):
+        for b in ran[i + 1:]:
+            pa, pb = paper_values(table, a)[metric], paper_values(table, b)[metric]
+            if pa != pb and frozenset((a.label, b.label)) not in done:
+                missing.append((a.label, b.label) if pa > pb else (b.label, a.label))
+    return missing
+
+
 def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
     """The controlled table: each row's budget, mean +- std, interval; then the paper's orderings."""
     metric = statistics_.get("metric", interval_metric(table))
@@ -1084,13 +1099,19 @@ def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: d
             budget.get("monitor", "-") if budget else "-", status]) + " |")
     lines.append("")
     orderings = statistics_.get("orderings", [])
-    if orderings:
+    missing = _uncomputed_orderings(table, results, orderings, metric)
+    if orderings or missing:
         counts = {v: sum(o["verdict"] == v for o in orderings) for v in ("confirms", "contradicts", "unresolved")}
+        # a pair of rows with no seed whose test predictions are both readable has no paired verdict: say
+        # which, so that the counts are not read as covering every ordering of the paper
+        gap = (f"; {len(missing)} of the paper's {len(orderings) + len(missing)} orderings among the rows run are "
+               f"not computed, no seed having both rows' test predictions on the machine that rendered the table "
+               f"or in its archive: {', '.join(f'{a} > {b}' for a, b in missing)}" if missing else "")
         lines += [f"Orderings of the paper (pairs of rows it ranks by {_metric_header(metric)}): lensml confirms "
                   f"{counts['confirms']}, contradicts {counts['contradicts']} significantly, cannot resolve "
                   f"{counts['unresolved']} (95 % paired bootstrap over seeds and the shared test lenses; over "
                   "the seeds both rows have predictions of, the seeds column; \"paired\": a row that tests "
-                  "another's models again, resampled seed for seed with it).", "",
+                  f"another's models again, resampled seed for seed with it){gap}.", "",
                   "| paper says | lensml difference (95 % interval) | verdict | seeds |", "|---|---|---|---|"]
         for o in orderings:
             first, second = (o["a"], o["b"]) if o["paper_a"] > o["paper_b"] else (o["b"], o["a"])

@@ -346,6 +346,33 @@ def test_a_controlled_table_resumed_on_another_machine_keeps_the_intervals_it_le
     assert "| [0.880, 0.920] | 1 |" in table and "contradicts" in table
 
 
+def test_a_controlled_table_names_the_paper_s_orderings_it_cannot_compute(tmp_path):
+    """Rows whose predictions were made elsewhere and not archived share no seed with the rows run
+    here: the paper's orderings between them get no verdict, and the table says which, so the
+    confirmed / contradicted counts are not read as covering every ordering."""
+    from lensml.protocols.reproduce import reproduce
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    run = {"test_macro_auc": 0.9, "test_accuracy": 0.8, "seed": 0}
+    labels = ("D4LensPINN", "VanillaLensPINN", "ResNet18 (scratch)")
+    earlier = {
+        "table": "d4lenspinn", "scale": "controlled", "minutes": 1.0,
+        "results": {label: {"status": "1 of 3 seeds", "runs": [run], "dirs": [str(tmp_path / "gone" / label)],
+                            "config": "x"} for label in labels},
+        "statistics": {"metric": "macro_auc", "intervals": {},
+                       "orderings": [{"a": "D4LensPINN", "b": "ResNet18 (scratch)", "paper_a": 0.9786, "paper_b": 0.9182,
+                                      "difference": -0.08, "low": -0.1, "high": -0.06, "level": 0.95,
+                                      "verdict": "contradicts"}]},
+    }
+    (out / "reproduce_d4lenspinn_controlled.json").write_text(json.dumps(earlier))
+    result = reproduce("d4lenspinn", "controlled", out, rows=["no such row"], log=lambda m: None)
+    table = Path(result["markdown"]).read_text()
+    assert "contradicts 1 significantly" in table
+    assert ("2 of the paper's 3 orderings among the rows run are not computed" in table
+            and "D4LensPINN > VanillaLensPINN, VanillaLensPINN > ResNet18 (scratch)." in table)
+
+
 def test_a_row_resumed_with_other_seeds_gets_an_interval_over_the_seeds_it_can_read(tmp_path):
     """Seed 0 ran elsewhere (its interval in the JSON covers seed 0 only); seeds 1 and 2 ran here.
     The interval beside the 3-seed mean was the stale seed-0 one; now it is recomputed over the
