@@ -1000,19 +1000,16 @@ def controlled_statistics(table: Table, results: dict, *, n: int = 1000, archive
     runs = run_predictions(table, results, archive)
     intervals = {label: bootstrap_interval(list(r.values()), metric, n=n) for label, r in runs.items()}
     orderings = []
-    rows = [r for r in table.rows if r.label in runs and metric in paper_values(table, r)]
-    for i, a in enumerate(rows):
-        for b in rows[i + 1:]:
-            pa, pb = paper_values(table, a)[metric], paper_values(table, b)[metric]
-            common = sorted(set(runs[a.label]) & set(runs[b.label]))
-            if pa == pb or not common:
-                continue
-            # a row testing another's models again (D4-TTA) pairs with it seed for seed
-            same_models = a.label == b.tta_of or b.label == a.tta_of
-            d = paired_difference([runs[a.label][s] for s in common], [runs[b.label][s] for s in common], metric, n=n,
-                                  same_models=same_models)
-            orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d, "seeds": common,
-                              "verdict": verdict(d, paper_says_a_better=pa > pb)})
+    for a, b, pa, pb in _paper_pairs(table, [r for r in table.rows if r.label in runs], metric):
+        common = sorted(set(runs[a.label]) & set(runs[b.label]))
+        if not common:
+            continue
+        # a row testing another's models again (D4-TTA) pairs with it seed for seed
+        same_models = a.label == b.tta_of or b.label == a.tta_of
+        d = paired_difference([runs[a.label][s] for s in common], [runs[b.label][s] for s in common], metric, n=n,
+                              same_models=same_models)
+        orderings.append({"a": a.label, "b": b.label, "paper_a": pa, "paper_b": pb, **d, "seeds": common,
+                          "verdict": verdict(d, paper_says_a_better=pa > pb)})
     # lensml's own contrasts: each row against its variant (the physics branch removed, the true
     # Einstein radius, the raw image), the same paired bootstrap
     variants = []
@@ -1056,15 +1053,20 @@ def _uncomputed_orderings(table: Table, results: dict, orderings: list[dict], me
     """(better, worse) by the paper, for each pair of rows with runs that the paper ranks by
     ``metric`` but ``orderings`` has no verdict for (no seed with both rows' predictions)."""
     done = {frozenset((o["a"], o["b"])) for o in orderings}
-    ran = [r for r in table.rows if r.kind == "classification" and results.get(r.label, {}).get("runs")
-           and metric in paper_values(table, r)]
-    missing = []
-    for i, a in enumerate(ran):
-        for b in ran[i + 1:]:
+    ran = [r for r in table.rows if r.kind == "classification" and results.get(r.label, {}).get("runs")]
+    return [(a.label, b.label) if pa > pb else (b.label, a.label) for a, b, pa, pb in _paper_pairs(table, ran, metric)
+            if frozenset((a.label, b.label)) not in done]
+
+
+def _paper_pairs(table: Table, rows: list[Row], metric: str):
+    """(a, b, paper value of a, of b) for each pair of ``rows`` the paper ranks by ``metric`` (both
+    have a published value, and they differ), in table order."""
+    ranked = [r for r in rows if metric in paper_values(table, r)]
+    for i, a in enumerate(ranked):
+        for b in ranked[i + 1:]:
             pa, pb = paper_values(table, a)[metric], paper_values(table, b)[metric]
-            if pa != pb and frozenset((a.label, b.label)) not in done:
-                missing.append((a.label, b.label) if pa > pb else (b.label, a.label))
-    return missing
+            if pa != pb:
+                yield a, b, pa, pb
 
 
 def _render_controlled(table: Table, scale: Scale, results: dict, statistics_: dict) -> list[str]:
